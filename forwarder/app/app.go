@@ -1,0 +1,203 @@
+// Package app builds the forwarder from its configuration and runs it:
+// store, rules, senders, delivery workers and the HTTP server. The CLI and
+// the black-box tests both start the forwarder through App, so what is
+// tested is what runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/callforward/callforward/forwarder/credentials"
+	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/ga4"
+	"github.com/callforward/callforward/forwarder/httpapi"
+	"github.com/callforward/callforward/forwarder/ingest"
+	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/store/bolt"
+	"github.com/callforward/callforward/mapping"
+)
+
+// App is a running forwarder.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	store     *bolt.Store
+	rules     atomic.Pointer[mapping.Rules]
+	deliverer *deliver.Deliverer
+	server    *http.Server
+	ln        net.Listener
+}
+
+// New validates cfg, loads rules and credentials, opens the store and binds
+// the listener. Everything that can be wrong is reported here, before the
+// forwarder takes its first webhook.
+func New(cfg Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, log: log}
+
+	rules, err := mapping.Load(cfg.RulesPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range rules.Warnings() {
+		log.Warn("rules", "warning", w)
+	}
+	a.rules.Store(rules)
+
+	creds := &credentials.File{}
+	if cfg.CredentialsPath != "" {
+		if creds, err = credentials.Load(cfg.CredentialsPath); err != nil {
+			return nil, err
+		}
+		if w := credentials.PermissionWarning(cfg.CredentialsPath); w != "" {
+			log.Warn("credentials", "warning", w)
+		}
+	}
+	creds.AddEnvTokens(os.Getenv("FORWARDER_WEBHOOK_TOKENS"))
+	if len(creds.WebhookTokens) == 0 && !cfg.NoAuth {
+		return nil, errors.New("no webhook token: add webhook_tokens to the credentials file or set FORWARDER_WEBHOOK_TOKENS (or pass --insecure-no-auth for a local test)")
+	}
+	if missing := creds.MissingGA4Secrets(measurementIDs(rules)); len(missing) > 0 {
+		return nil, fmt.Errorf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", missing)
+	}
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, "callforward.db"), store.Options{
+		DedupWindow: cfg.DedupWindow,
+		Lease:       cfg.Lease,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+
+	sender := ga4.NewSender(ga4.Config{
+		Endpoint:   cfg.GA4Endpoint,
+		Secrets:    creds.GA4Secrets(),
+		HTTPClient: &http.Client{Timeout: cfg.SendTimeout},
+	})
+	a.deliverer = deliver.New(st, map[string]deliver.Sender{"ga4": sender}, deliver.Config{
+		Workers:      cfg.Workers,
+		PollInterval: cfg.PollInterval,
+		SendTimeout:  cfg.SendTimeout,
+		Policy:       deliver.Policy{Schedule: cfg.RetrySchedule, Jitter: 0.2},
+		Logger:       log,
+	})
+	in := ingest.New(st, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log})
+	handler := httpapi.New(httpapi.Config{Tokens: creds.Tokens(), NoAuth: cfg.NoAuth, Logger: log}, in, st, st)
+	a.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	a.ln = ln
+	return a, nil
+}
+
+func (a *App) planner() ingest.Planner { return a.rules.Load() }
+
+func measurementIDs(r *mapping.Rules) []string {
+	var ids []string
+	for _, d := range r.Destinations() {
+		if d.MeasurementID != "" {
+			ids = append(ids, d.MeasurementID)
+		}
+	}
+	return ids
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Stats reports what the store holds.
+func (a *App) Stats(ctx context.Context) (store.Stats, error) { return a.store.Stats(ctx) }
+
+// Run serves webhooks and delivers until ctx is done, then stops
+// gracefully: intake stops, requests in flight are answered, sends in
+// flight finish and are settled, all within ShutdownGrace.
+func (a *App) Run(ctx context.Context) error {
+	a.log.Info("forwarder listening", "addr", a.Addr(), "data_dir", a.cfg.DataDir)
+	dctx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		a.deliverer.Run(dctx)
+	}()
+	go a.sweep(dctx)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.server.Serve(a.ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	a.log.Info("forwarder stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
+	defer cancel()
+	if serr := a.server.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
+	}
+	stopDelivery()
+	select {
+	case <-delivered:
+	case <-sctx.Done():
+		err = errors.Join(err, errors.New("delivery workers did not stop within the grace period; unsettled deliveries will be retried after their lease"))
+	}
+	a.log.Info("forwarder stopped")
+	return err
+}
+
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(a.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.store.Sweep(ctx)
+			if err != nil {
+				a.log.Error("sweep failed", "err", err)
+				continue
+			}
+			if n > 0 {
+				a.log.Info("swept expired records", "records", n)
+			}
+		}
+	}
+}
+
+// Close releases the store. Call it after Run returned.
+func (a *App) Close() error {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	return a.store.Close()
+}

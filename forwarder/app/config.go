@@ -1,0 +1,86 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/callforward/callforward/forwarder/deliver"
+)
+
+// Config is everything serve needs. The CLI fills it from flags and
+// FORWARDER_* environment variables; tests fill it directly.
+type Config struct {
+	Listen          string        // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	DataDir         string        // embedded store directory
+	RulesPath       string        // rules file
+	CredentialsPath string        // credentials.json
+	NoAuth          bool          // accept webhooks without a token (local testing only)
+	GA4Endpoint     string        // GA4 Measurement Protocol base URL
+	Workers         int           // concurrent sends
+	SendTimeout     time.Duration // bound on one send
+	Lease           time.Duration // how long a claimed delivery is held before another worker may take it
+	DedupWindow     time.Duration // how long a Call.Sid is remembered
+	RetrySchedule   []time.Duration
+	PollInterval    time.Duration // idle workers look for due work this often
+	ShutdownGrace   time.Duration // bound on a graceful stop
+	SweepInterval   time.Duration // how often expired records are removed
+	Logger          *slog.Logger
+}
+
+// Defaults returns the configuration serve starts from.
+func Defaults() Config {
+	return Config{
+		Listen:        ":8080",
+		DataDir:       "data",
+		RulesPath:     "rules.yaml",
+		GA4Endpoint:   "https://www.google-analytics.com",
+		Workers:       8,
+		SendTimeout:   30 * time.Second,
+		Lease:         2 * time.Minute,
+		DedupWindow:   30 * 24 * time.Hour,
+		RetrySchedule: deliver.DefaultSchedule,
+		PollInterval:  250 * time.Millisecond,
+		ShutdownGrace: 20 * time.Second,
+		SweepInterval: time.Hour,
+	}
+}
+
+// Validate reports every setting that cannot work, all at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: empty address"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir: empty"))
+	}
+	if c.RulesPath == "" {
+		errs = append(errs, errors.New("rules: no rules file given"))
+	}
+	if c.CredentialsPath == "" && !c.NoAuth {
+		errs = append(errs, errors.New("credentials: no credentials file given (it holds the webhook tokens); use --insecure-no-auth only for local tests"))
+	}
+	if c.Workers < 1 {
+		errs = append(errs, fmt.Errorf("workers: %d, want at least 1", c.Workers))
+	}
+	if c.SendTimeout <= 0 {
+		errs = append(errs, errors.New("send-timeout: must be positive"))
+	}
+	if c.Lease <= c.SendTimeout {
+		errs = append(errs, fmt.Errorf("lease (%v) must be longer than send-timeout (%v), or a slow send could be taken over and sent twice", c.Lease, c.SendTimeout))
+	}
+	if c.DedupWindow < time.Hour {
+		errs = append(errs, fmt.Errorf("dedup-window: %v is too short; the platform may re-send a call hours later", c.DedupWindow))
+	}
+	if len(c.RetrySchedule) == 0 {
+		errs = append(errs, errors.New("retry-schedule: empty"))
+	}
+	for i, d := range c.RetrySchedule {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("retry-schedule[%d]: %v is not positive", i, d))
+		}
+	}
+	return errors.Join(errs...)
+}

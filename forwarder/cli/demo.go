@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/callforward/callforward/examples"
+	"github.com/callforward/callforward/forwarder/app"
+	"github.com/callforward/callforward/forwarder/emulator"
+	"github.com/callforward/callforward/forwarder/httpapi"
+	"github.com/callforward/callforward/mapping"
+)
+
+// demo runs the real forwarder (embedded store in a temporary directory)
+// against the in-process emulator, sends the sample webhooks, waits until
+// every delivery is settled and prints what Google received.
+func demo(ctx context.Context, args []string, io IO) error {
+	fs := newFlagSet("demo", io)
+	keep := fs.Bool("keep", false, "keep the temporary data directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "callforward-demo-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintf(io.Stdout, "data directory: %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	emu := emulator.New(emulator.Options{Seed: 1})
+	google := httptest.NewServer(emu.Handler())
+	defer google.Close()
+
+	rulesPath, credsPath, token, err := writeDemoFiles(dir)
+	if err != nil {
+		return err
+	}
+	cfg := app.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.RulesPath = rulesPath
+	cfg.CredentialsPath = credsPath
+	cfg.GA4Endpoint = google.URL
+	cfg.PollInterval = 20 * time.Millisecond
+	a, err := app.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+
+	fmt.Fprintf(io.Stdout, "forwarder on http://%s, Google emulator on %s, rules from examples/rules.yaml\n\n", a.Addr(), google.URL)
+	samples, err := fsGlob(examples.FS, "webhooks/*")
+	if err != nil {
+		return err
+	}
+	base := "http://" + a.Addr() + httpapi.WebhookPath
+	for _, name := range samples {
+		body, err := examples.FS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		reply, err := sendSample(ctx, base, token, path.Base(name), body)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Stdout, "%-28s → %s\n", path.Base(name), reply)
+	}
+	// The platform re-sends a call it got no answer for: show dedup.
+	again, _ := examples.FS.ReadFile("webhooks/answered-with-gclid.form")
+	reply, err := sendSample(ctx, base, token, "answered-with-gclid.form", again)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "%-28s → %s\n", "answered-with-gclid (again)", reply)
+
+	if err := waitSettled(ctx, a, 10*time.Second); err != nil {
+		return err
+	}
+	events := emu.GA4Events()
+	fmt.Fprintf(io.Stdout, "\nGoogle Analytics 4 received %d event(s):\n", len(events))
+	for _, e := range events {
+		params, _ := json.Marshal(e.Params)
+		fmt.Fprintf(io.Stdout, "  %s  client %s  %s %s\n", e.MeasurementID, e.ClientID, e.Name, params)
+	}
+	st, err := a.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "\nstore: %d calls, %d delivered, %d pending, %d dead-lettered, %d rejected\n",
+		st.Calls, st.Done, st.Pending, st.Dead, st.Rejected)
+	stop()
+	if err := <-done; err != nil {
+		return err
+	}
+	if dropped := emu.GA4Dropped(); len(dropped) > 0 {
+		return fmt.Errorf("GA4 would have dropped %d event(s): %+v", len(dropped), dropped)
+	}
+	if st.Dead > 0 || st.Pending > 0 {
+		return errors.New("some deliveries did not succeed")
+	}
+	return nil
+}
+
+// writeDemoFiles writes the example rules and a credentials file with a
+// fresh webhook token and an API secret for every GA4 stream in the rules.
+func writeDemoFiles(dir string) (rulesPath, credsPath, token string, err error) {
+	rulesYAML, err := examples.FS.ReadFile("rules.yaml")
+	if err != nil {
+		return "", "", "", err
+	}
+	rulesPath = filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(rulesPath, rulesYAML, 0o600); err != nil {
+		return "", "", "", err
+	}
+	rules, err := mapping.Load(rulesPath)
+	if err != nil {
+		return "", "", "", err
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", "", err
+	}
+	token = hex.EncodeToString(b[:])
+	secrets := map[string]string{}
+	for _, d := range rules.Destinations() {
+		if d.MeasurementID != "" {
+			secrets[d.MeasurementID] = "demo-api-secret"
+		}
+	}
+	creds, err := json.Marshal(map[string]any{"webhook_tokens": []string{token}, "ga4_api_secrets": secrets})
+	if err != nil {
+		return "", "", "", err
+	}
+	credsPath = filepath.Join(dir, "credentials.json")
+	return rulesPath, credsPath, token, os.WriteFile(credsPath, creds, 0o600)
+}
+
+// sendSample sends one sample the way the platform would, with its
+// start date moved to a few minutes ago (GA4 takes events up to 72 hours old).
+func sendSample(ctx context.Context, endpoint, token, name string, body []byte) (string, error) {
+	body, err := examples.Set(name, body, map[string]string{
+		"Call.StartDate": examples.StartDate(time.Now().Add(-10 * time.Minute)),
+	})
+	if err != nil {
+		return "", err
+	}
+	req, err := examples.NewRequest(ctx, endpoint, token, name, body)
+	if err != nil {
+		return "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("send %s: %w", name, err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(res.Body); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d %s", res.StatusCode, strings.TrimSpace(buf.String())), nil
+}
+
+// waitSettled waits until no delivery is pending.
+func waitSettled(ctx context.Context, a *app.App, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		st, err := a.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d deliveries still pending after %v", st.Pending, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func fsGlob(fsys fs.FS, pattern string) ([]string, error) {
+	names, err := fs.Glob(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}

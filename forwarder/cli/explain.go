@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/ga4"
+	"github.com/callforward/callforward/mapping"
+)
+
+// explanation is what explain prints.
+type explanation struct {
+	Call     *forwarder.Call            `json:"call"`
+	Rules    []mapping.Outcome          `json:"rules"`
+	Payloads map[string]json.RawMessage `json:"payloads,omitempty"`
+}
+
+func explain(_ context.Context, args []string, io IO) error {
+	fs := newFlagSet("explain", io)
+	rulesPath := fs.String("rules", "rules.yaml", "rules file (YAML)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: forwarder explain [--rules rules.yaml] WEBHOOK-FILE|-")
+		fmt.Fprintln(fs.Output(), "Prints, as JSON, the decoded call, every rule's verdict and the exact payloads that would be sent. Nothing is sent.")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	rules, err := mapping.Load(*rulesPath)
+	if err != nil {
+		return err
+	}
+	call, err := readWebhook(fs.Arg(0), io.Stdin)
+	if err != nil {
+		return err
+	}
+	out := explanation{Call: call, Rules: rules.Explain(call), Payloads: map[string]json.RawMessage{}}
+	now := time.Now()
+	for _, d := range rules.Evaluate(call) {
+		if d.GA4 == nil {
+			continue
+		}
+		p, err := ga4.BuildPayload(d, now)
+		if err != nil {
+			out.Payloads[d.ID] = mustJSON(map[string]string{"error": err.Error()})
+			continue
+		}
+		out.Payloads[d.ID] = p
+	}
+	enc := json.NewEncoder(io.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

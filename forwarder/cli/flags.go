@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// EnvPrefix prefixes the environment twin of every flag: --data-dir is
+// also FORWARDER_DATA_DIR.
+const EnvPrefix = "FORWARDER_"
+
+// envName is the environment twin of a flag name.
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse parses args, then fills every flag not given on the command line
+// from its environment twin. A flag beats its environment variable.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr)
+			}
+		}
+	})
+	return err
+}
+
+// durationList is a comma-separated list of durations ("5s,30s,2m").
+type durationList struct{ v *[]time.Duration }
+
+func (d durationList) String() string {
+	if d.v == nil {
+		return ""
+	}
+	parts := make([]string, len(*d.v))
+	for i, x := range *d.v {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (d durationList) Set(s string) error {
+	var out []time.Duration
+	for p := range strings.SplitSeq(s, ",") {
+		x, err := time.ParseDuration(strings.TrimSpace(p))
+		if err != nil {
+			return err
+		}
+		out = append(out, x)
+	}
+	*d.v = out
+	return nil
+}

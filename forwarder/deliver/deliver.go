@@ -1,0 +1,187 @@
+// Package deliver runs the delivery workers: claim due jobs from the store,
+// send each through the sender for its destination type, and settle the
+// job by what the sender reported (Ack, Retry, Bury).
+//
+// Senders only classify failures (forwarder.Permanent, Transient,
+// RetryAfter); Policy alone decides about retries. Settling happens after
+// the send, so a crash between a send and its settlement causes the job to
+// be sent again when its lease ends: delivery is at least once, and the
+// duplicate window is that gap. Senders pass stable ids (transaction ids,
+// order ids) where Google dedups on them, to close the window.
+//
+// The claimer claims only as many jobs as there are idle workers, so no
+// job waits under a lease in a local queue.
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// Queue is the part of the store the workers use.
+type Queue interface {
+	Claim(ctx context.Context, max int) ([]store.Job, error)
+	Ack(ctx context.Context, j store.Job) error
+	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
+	Bury(ctx context.Context, j store.Job, reason, code string) error
+}
+
+// Sender sends one delivery and classifies its failure.
+type Sender interface {
+	Send(ctx context.Context, d forwarder.Delivery) error
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, d forwarder.Delivery) error
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, d forwarder.Delivery) error { return f(ctx, d) }
+
+// Config tunes the workers. Zero values take the defaults.
+type Config struct {
+	Workers      int           // concurrent sends (default 4)
+	PollInterval time.Duration // wait when nothing is due (default 250ms)
+	SendTimeout  time.Duration // per send (default 30s); must be below the store lease
+	Policy       Policy
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Deliverer is the worker pool.
+type Deliverer struct {
+	q       Queue
+	senders map[string]Sender
+	cfg     Config
+	wake    chan struct{}
+	log     *slog.Logger
+}
+
+// New returns a Deliverer sending each delivery through senders[d.Type].
+func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 250 * time.Millisecond
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Policy = cfg.Policy.withDefaults()
+	return &Deliverer{q: q, senders: senders, cfg: cfg, wake: make(chan struct{}, 1), log: cfg.Logger}
+}
+
+// Notify wakes an idle claimer: new work was stored. It never blocks.
+func (d *Deliverer) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run claims and sends until ctx is done, then lets the sends in flight
+// finish and settle (each bounded by SendTimeout) before returning.
+func (d *Deliverer) Run(ctx context.Context) error {
+	idle := make(chan struct{}, d.cfg.Workers)
+	for range d.cfg.Workers {
+		idle <- struct{}{}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	backoff := d.cfg.PollInterval
+	for {
+		// Wait for at least one idle worker, then take every idle one.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-idle:
+		}
+		free := 1
+	take:
+		for {
+			select {
+			case <-idle:
+				free++
+			default:
+				break take
+			}
+		}
+		jobs, err := d.q.Claim(ctx, free)
+		if err != nil && ctx.Err() == nil {
+			d.log.ErrorContext(ctx, "claim failed", "err", err)
+			// Back off up to 30x the poll interval while the store is down.
+			backoff = min(backoff*2, 30*d.cfg.PollInterval)
+		} else {
+			backoff = d.cfg.PollInterval
+		}
+		for _, j := range jobs {
+			free--
+			wg.Go(func() {
+				defer func() { idle <- struct{}{} }()
+				d.process(context.WithoutCancel(ctx), j)
+			})
+		}
+		for range free {
+			idle <- struct{}{}
+		}
+		if len(jobs) > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// process sends one job and settles it. ctx is not cancelled by shutdown:
+// a send that started is finished (within SendTimeout) and settled.
+func (d *Deliverer) process(ctx context.Context, j store.Job) {
+	dl := j.Delivery
+	log := d.log.With("call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1)
+	s, ok := d.senders[dl.Type]
+	var err error
+	if !ok {
+		err = forwarder.Permanent("no_sender", fmt.Errorf("no sender for destination type %q", dl.Type))
+	} else {
+		sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+		err = s.Send(sendCtx, dl)
+		cancel()
+	}
+	settle := func() error {
+		if err == nil {
+			log.InfoContext(ctx, "delivered")
+			return d.q.Ack(ctx, j)
+		}
+		dec := d.cfg.Policy.Decide(err, j.Attempts, d.cfg.Now())
+		if dec.Bury {
+			log.WarnContext(ctx, "dead-lettered", "reason", dec.Reason, "code", dec.Code)
+			return d.q.Bury(ctx, j, dec.Reason, dec.Code)
+		}
+		log.InfoContext(ctx, "will retry", "reason", dec.Reason, "code", dec.Code, "at", dec.At)
+		return d.q.Retry(ctx, j, dec.At, dec.Reason)
+	}
+	if serr := settle(); serr != nil {
+		if errors.Is(serr, store.ErrLeaseLost) {
+			log.WarnContext(ctx, "lease lost before settling; the job's current holder decides", "err", serr)
+			return
+		}
+		// The job stays claimed and comes back when its lease ends.
+		log.ErrorContext(ctx, "settle failed; the job will come back after its lease", "err", serr)
+	}
+}

@@ -1,0 +1,30 @@
+// Package emulator is a local stand-in for the Google endpoints callforward
+// talks to, faithful enough that tests, the `demo` command and benchmarks
+// can run the real senders against it and assert what Google would have
+// kept.
+//
+// One [Server] serves every emulated API from one mux, whatever the Host
+// header says, so a sender only needs its base URL pointed at it. Each API
+// lives in its own files (ga4*.go for the GA4 Measurement Protocol); the
+// control endpoints under /emulator/ let another process inspect and steer
+// the server:
+//
+//	GET  /emulator/ga4/events   {"events":[...],"dropped":[...]}: what /mp/collect kept and dropped
+//	POST /emulator/reset        forget everything; restore the faults and random stream given to New
+//	GET  /emulator/faults       the current Faults as JSON
+//	PUT  /emulator/faults       replace them (400 on rates outside [0,1] or summing past 1)
+//
+// Faithfulness means Google's quirks, not a friendlier API: /mp/collect
+// answers 204 to anything that reaches it, valid or not, and records an
+// invalid event only in [Server.GA4Dropped], with the findings Google's
+// validation server would have reported; /debug/mp/collect reports those
+// findings and records nothing. Where Google's exact behaviour is not
+// documented the emulator is stricter rather than laxer (unknown JSON
+// fields, a measurement id that does not look like G-XXXX), so a payload
+// that passes here is one Google would keep.
+//
+// Faults (5xx, 429, hangs, delays) are drawn from a seeded math/rand stream,
+// one draw per API request, before the request is handled: a faulted request
+// records nothing, and a given seed and request count always give the same
+// number of each fault, whatever the interleaving.
+package emulator

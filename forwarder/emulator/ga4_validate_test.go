@@ -1,0 +1,156 @@
+package emulator_test
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callforward/callforward/forwarder/emulator"
+)
+
+// event returns a request body with one event named name with params
+// (a JSON object text).
+func event(name, params string) string {
+	return fmt.Sprintf(`{"client_id":%q,"events":[{"name":%q,"params":%s}]}`, testClientID, name, params)
+}
+
+// paramsJSON returns a JSON object with n numeric params.
+func paramsJSON(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"p%d":%d`, i, i)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// eventsJSON returns a request body with n valid events.
+func eventsJSON(n int) string {
+	evs := make([]string, n)
+	for i := range evs {
+		evs[i] = `{"name":"phone_call"}`
+	}
+	return fmt.Sprintf(`{"client_id":%q,"events":[%s]}`, testClientID, strings.Join(evs, ","))
+}
+
+func TestGA4ValidationRules(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	tests := []struct {
+		name  string
+		query string // validQuery when empty
+		body  string
+		want  []finding
+	}{
+		{name: "valid", body: validBody()},
+		{name: "no api_secret: not checked by the validation server", query: "?measurement_id=" + testMID, body: validBody()},
+		{name: "minimal event", body: event("phone_call", "{}")},
+		{name: "no params", body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":"phone_call"}]}`, testClientID)},
+		{name: "optional fields Google knows", body: fmt.Sprintf(`{"client_id":%q,"user_id":"crm-42","consent":{"ad_user_data":"GRANTED"},"non_personalized_ads":false,"events":[{"name":"phone_call","timestamp_micros":%d}]}`, testClientID, micros(-time.Hour))},
+
+		{name: "measurement_id missing", query: "?api_secret=x", body: validBody(),
+			want: []finding{{"measurement_id", "VALUE_REQUIRED"}}},
+		{name: "measurement_id is a stream number", query: "?measurement_id=1234567&api_secret=x", body: validBody(),
+			want: []finding{{"measurement_id", "VALUE_INVALID"}}},
+		{name: "measurement_id in lower case", query: "?measurement_id=g-abc123&api_secret=x", body: validBody(),
+			want: []finding{{"measurement_id", "VALUE_INVALID"}}},
+
+		{name: "body not JSON", body: "client_id=1.2", want: []finding{{"", "VALUE_INVALID"}}},
+		{name: "body a JSON array", body: "[]", want: []finding{{"", "VALUE_INVALID"}}},
+		{name: "data after the object", body: validBody() + "{}", want: []finding{{"", "VALUE_INVALID"}}},
+		{name: "empty body", body: "", want: []finding{{"", "VALUE_INVALID"}}},
+		{name: "unknown field", body: fmt.Sprintf(`{"client_id":%q,"timestamp_micro":1,"events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"timestamp_micro", "VALUE_INVALID"}}},
+
+		{name: "client_id missing", body: `{"events":[{"name":"phone_call"}]}`, want: []finding{{"client_id", "VALUE_REQUIRED"}}},
+		{name: "client_id empty", body: `{"client_id":"","events":[{"name":"phone_call"}]}`, want: []finding{{"client_id", "VALUE_REQUIRED"}}},
+		{name: "client_id a number", body: `{"client_id":1.2,"events":[{"name":"phone_call"}]}`, want: []finding{{"client_id", "VALUE_INVALID"}}},
+		{name: "user_id a number", body: fmt.Sprintf(`{"client_id":%q,"user_id":42,"events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"user_id", "VALUE_INVALID"}}},
+
+		{name: "events missing", body: fmt.Sprintf(`{"client_id":%q}`, testClientID), want: []finding{{"events", "VALUE_REQUIRED"}}},
+		{name: "events empty", body: fmt.Sprintf(`{"client_id":%q,"events":[]}`, testClientID), want: []finding{{"events", "VALUE_REQUIRED"}}},
+		{name: "events an object", body: fmt.Sprintf(`{"client_id":%q,"events":{"name":"x"}}`, testClientID), want: []finding{{"events", "VALUE_INVALID"}}},
+		{name: "25 events", body: eventsJSON(25)},
+		{name: "26 events", body: eventsJSON(26), want: []finding{{"events", "EXCEEDED_MAX_ENTITIES"}}},
+		{name: "event not an object", body: fmt.Sprintf(`{"client_id":%q,"events":["phone_call"]}`, testClientID),
+			want: []finding{{"events[0]", "VALUE_INVALID"}}},
+		{name: "event with unknown field", body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":"phone_call","parameters":{}}]}`, testClientID),
+			want: []finding{{"events[0].parameters", "VALUE_INVALID"}}},
+
+		{name: "event name missing", body: fmt.Sprintf(`{"client_id":%q,"events":[{"params":{}}]}`, testClientID),
+			want: []finding{{"events[0].name", "VALUE_REQUIRED"}}},
+		{name: "event name a number", body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":7}]}`, testClientID),
+			want: []finding{{"events[0].name", "VALUE_INVALID"}}},
+		{name: "event name starts with a digit", body: event("1st_call", "{}"), want: []finding{{"events[0].name", "NAME_INVALID"}}},
+		{name: "event name with a dash", body: event("phone-call", "{}"), want: []finding{{"events[0].name", "NAME_INVALID"}}},
+		{name: "event name with a space", body: event("phone call", "{}"), want: []finding{{"events[0].name", "NAME_INVALID"}}},
+		{name: "event name 40 chars", body: event(long(40), "{}")},
+		{name: "event name 41 chars", body: event(long(41), "{}"), want: []finding{{"events[0].name", "NAME_INVALID"}}},
+		{name: "reserved event name", body: event("page_view", "{}"), want: []finding{{"events[0].name", "NAME_RESERVED"}}},
+		{name: "reserved app event name", body: event("app_update", "{}"), want: []finding{{"events[0].name", "NAME_RESERVED"}}},
+		{name: "reserved event prefix _", body: event("_call", "{}"), want: []finding{{"events[0].name", "NAME_RESERVED"}}},
+		{name: "reserved event prefix google_", body: event("google_call", "{}"), want: []finding{{"events[0].name", "NAME_RESERVED"}}},
+		{name: "reserved event prefix gtag.", body: event("gtag.call", "{}"), want: []finding{{"events[0].name", "NAME_RESERVED"}}},
+		{name: "reserved event prefix notification_", body: event("notification_open", "{}"), want: []finding{{"events[0].name", "NAME_RESERVED"}}},
+
+		{name: "25 params", body: event("phone_call", paramsJSON(25))},
+		{name: "26 params", body: event("phone_call", paramsJSON(26)), want: []finding{{"events[0].params", "EXCEEDED_MAX_ENTITIES"}}},
+		{name: "params not an object", body: event("phone_call", `[1]`), want: []finding{{"events[0].params", "VALUE_INVALID"}}},
+		{name: "session_id and engagement_time_msec are expected", body: event("phone_call", `{"session_id":"1792999100","engagement_time_msec":1}`)},
+		{name: "reserved param prefix ga_", body: event("phone_call", `{"ga_session":"x"}`), want: []finding{{"events[0].params.ga_session", "NAME_RESERVED"}}},
+		{name: "reserved param prefix firebase_", body: event("phone_call", `{"firebase_x":"x"}`), want: []finding{{"events[0].params.firebase_x", "NAME_RESERVED"}}},
+		{name: "param name starts with a digit", body: event("phone_call", `{"1x":"x"}`), want: []finding{{"events[0].params.1x", "NAME_INVALID"}}},
+		{name: "param name 41 chars", body: event("phone_call", `{"`+long(41)+`":1}`), want: []finding{{"events[0].params." + long(41), "NAME_INVALID"}}},
+		{name: "param value 100 chars", body: event("phone_call", `{"note":"`+long(100)+`"}`)},
+		{name: "param value 100 multi-byte chars", body: event("phone_call", `{"note":"`+strings.Repeat("é", 100)+`"}`)},
+		{name: "param value 101 chars", body: event("phone_call", `{"note":"`+long(101)+`"}`), want: []finding{{"events[0].params.note", "VALUE_OUT_OF_BOUNDS"}}},
+		{name: "page_location 1000 chars", body: event("phone_call", `{"page_location":"`+long(1000)+`"}`)},
+		{name: "page_location 1001 chars", body: event("phone_call", `{"page_location":"`+long(1001)+`"}`), want: []finding{{"events[0].params.page_location", "VALUE_OUT_OF_BOUNDS"}}},
+		{name: "param value a boolean", body: event("phone_call", `{"answered":true}`), want: []finding{{"events[0].params.answered", "VALUE_INVALID"}}},
+		{name: "param value null", body: event("phone_call", `{"note":null}`), want: []finding{{"events[0].params.note", "VALUE_INVALID"}}},
+		{name: "param value an object", body: event("phone_call", `{"note":{"a":1}}`), want: []finding{{"events[0].params.note", "VALUE_INVALID"}}},
+		{name: "param value an array", body: event("phone_call", `{"keys":[1,2]}`), want: []finding{{"events[0].params.keys", "VALUE_INVALID"}}},
+		{name: "items array", body: event("purchase", `{"items":[{"item_id":"call"}]}`)},
+
+		{name: "timestamp 71 h old", body: fmt.Sprintf(`{"client_id":%q,"timestamp_micros":%d,"events":[{"name":"phone_call"}]}`, testClientID, micros(-71*time.Hour))},
+		{name: "timestamp 73 h old", body: fmt.Sprintf(`{"client_id":%q,"timestamp_micros":%d,"events":[{"name":"phone_call"}]}`, testClientID, micros(-73*time.Hour)),
+			want: []finding{{"timestamp_micros", "VALUE_OUT_OF_BOUNDS"}}},
+		{name: "event timestamp 73 h old", body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":"phone_call","timestamp_micros":%d}]}`, testClientID, micros(-73*time.Hour)),
+			want: []finding{{"events[0].timestamp_micros", "VALUE_OUT_OF_BOUNDS"}}},
+		{name: "timestamp a string", body: fmt.Sprintf(`{"client_id":%q,"timestamp_micros":"%d","events":[{"name":"phone_call"}]}`, testClientID, micros(0)),
+			want: []finding{{"timestamp_micros", "VALUE_INVALID"}}},
+		{name: "timestamp a fraction", body: fmt.Sprintf(`{"client_id":%q,"timestamp_micros":1.5,"events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"timestamp_micros", "VALUE_INVALID"}}},
+
+		{name: "several findings in order", query: "?api_secret=x",
+			body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":"page_view","params":{"b":true,"a":"%s"}},{"name":"ok_event"},{"name":"bad-name"}]}`, testClientID, long(101)),
+			want: []finding{
+				{"measurement_id", "VALUE_REQUIRED"},
+				{"events[0].name", "NAME_RESERVED"},
+				{"events[0].params.a", "VALUE_OUT_OF_BOUNDS"},
+				{"events[0].params.b", "VALUE_INVALID"},
+				{"events[2].name", "NAME_INVALID"},
+			}},
+	}
+	s := newServer(emulator.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			query := tt.query
+			if query == "" {
+				query = validQuery
+			}
+			want := tt.want
+			if want == nil {
+				want = []finding{}
+			}
+			got := debugFindings(t, s.Handler(), query, tt.body)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("findings:\nwant %v\ngot  %v", want, got)
+			}
+		})
+	}
+	if n := len(s.GA4Events()) + len(s.GA4Dropped()); n != 0 {
+		t.Errorf("the debug endpoint recorded %d events; want none", n)
+	}
+}

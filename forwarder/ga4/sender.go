@@ -1,0 +1,128 @@
+package ga4
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/callforward/callforward/forwarder"
+)
+
+// Endpoints of the Measurement Protocol.
+const (
+	// DefaultEndpoint is Google's global collection host.
+	DefaultEndpoint = "https://www.google-analytics.com"
+	// EUEndpoint collects and processes the data in the EU.
+	EUEndpoint = "https://region1.google-analytics.com"
+)
+
+const (
+	collectPath = "/mp/collect"
+	debugPath   = "/debug/mp/collect"
+	userAgent   = "callforward-ga4"
+	// defaultTimeout bounds one request when Config.HTTPClient is nil.
+	defaultTimeout = 10 * time.Second
+)
+
+// Config configures a Sender. The zero value of every field but Secrets
+// has a usable default.
+type Config struct {
+	// Endpoint is the base URL, DefaultEndpoint when empty; the paths
+	// /mp/collect and /debug/mp/collect are appended.
+	Endpoint string
+	// Secrets holds the API secret of each measurement id.
+	Secrets map[string]string
+	// HTTPClient sends the requests; a client with a 10 s timeout when nil.
+	HTTPClient *http.Client
+	// Now tells the time, time.Now when nil.
+	Now func() time.Time
+}
+
+// Sender posts deliveries to the Measurement Protocol. It is safe for
+// concurrent use.
+type Sender struct {
+	endpoint string
+	secrets  map[string]string
+	client   *http.Client
+	now      func() time.Time
+}
+
+// NewSender returns a Sender for cfg, with defaults for the fields left
+// empty. It keeps a copy of cfg.Secrets.
+func NewSender(cfg Config) *Sender {
+	s := &Sender{
+		endpoint: strings.TrimRight(cfg.Endpoint, "/"),
+		secrets:  maps.Clone(cfg.Secrets),
+		client:   cfg.HTTPClient,
+		now:      cfg.Now,
+	}
+	if s.endpoint == "" {
+		s.endpoint = DefaultEndpoint
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: defaultTimeout}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// Send posts the GA4 event of d to /mp/collect. It returns nil on a 2xx
+// reply and a classified error otherwise (see package forwarder): 429 is
+// RetryAfter when Google names a wait and Transient otherwise, 408 and 5xx
+// are Transient, other 4xx Permanent, network failures Transient
+// ("network"), a cancelled ctx Transient ("canceled"). Deliveries Google
+// could not record fail as Permanent before anything is sent.
+func (s *Sender) Send(ctx context.Context, d forwarder.Delivery) error {
+	return s.post(ctx, "ga4: send", collectPath, d, func(io.Reader) error { return nil })
+}
+
+// post builds the request for d, posts it to path and hands a 2xx body to
+// onOK; any other outcome is classified here.
+func (s *Sender) post(ctx context.Context, op, path string, d forwarder.Delivery, onOK func(io.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return forwarder.Transient("canceled", fmt.Errorf("%s: %w", op, err))
+	}
+	now := s.now()
+	body, err := BuildPayload(d, now)
+	if err != nil {
+		return err
+	}
+	mid := d.GA4.MeasurementID
+	if mid == "" {
+		return forwarder.Permanent("no_measurement_id", fmt.Errorf("%s: delivery %s has no measurement id", op, d.ID))
+	}
+	secret, ok := s.secrets[mid]
+	if !ok || secret == "" {
+		return forwarder.Permanent("no_api_secret", fmt.Errorf("%s: delivery %s: no api secret for measurement id %s in credentials", op, d.ID, mid))
+	}
+	red := redactor{secret: secret, clientID: d.GA4.ClientID}
+
+	query := url.Values{"measurement_id": {mid}, "api_secret": {secret}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+path+"?"+query.Encode(), bytes.NewReader(body))
+	if err != nil {
+		return forwarder.Permanent("bad_endpoint", fmt.Errorf("%s: build request: %w", op, red.error(err)))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return forwarder.Transient("canceled", fmt.Errorf("%s: %w", op, ctxErr))
+		}
+		return forwarder.Transient("network", fmt.Errorf("%s: %w", op, red.error(err)))
+	}
+	defer drainClose(resp.Body)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return onOK(resp.Body)
+	}
+	return classify(op, resp, red, now)
+}

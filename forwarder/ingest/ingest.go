@@ -1,0 +1,108 @@
+// Package ingest turns a decoded call into stored work: it plans the
+// call's deliveries under the current rules and hands call and plan to the
+// store in one atomic Accept. It is the step between the HTTP handler and
+// the delivery workers, and the only place that decides what a webhook's
+// reply says.
+//
+// Every call is stored, even one no rule matches: the dedup mark then
+// still answers later copies, and a stored call can be re-planned after the
+// rules are fixed.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// Store keeps a call and its planned deliveries atomically; it returns
+// store.ErrDuplicate for a Sid it already holds.
+type Store interface {
+	Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error
+}
+
+// Planner decides which deliveries a call gets (mapping.Rules does).
+type Planner interface {
+	Evaluate(call *forwarder.Call) []forwarder.Delivery
+}
+
+// reasoner is an optional capability of a Planner: saying why a call got
+// no delivery (mapping.Rules has it). It runs only for such calls.
+type reasoner interface {
+	WhyNone(call *forwarder.Call) string
+}
+
+// Status is the outcome reported to the webhook's sender.
+type Status string
+
+// The statuses a webhook reply can carry.
+const (
+	StatusAccepted  Status = "accepted"
+	StatusDuplicate Status = "duplicate"
+	StatusIgnored   Status = "ignored"
+)
+
+// Result is what became of one webhook.
+type Result struct {
+	Status     Status `json:"status"`
+	Deliveries int    `json:"deliveries,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Service plans and stores calls.
+type Service struct {
+	store   Store
+	planner func() Planner
+	notify  func()
+	log     *slog.Logger
+}
+
+// Options tune a Service. Zero values are fine.
+type Options struct {
+	// Notify, when set, is called after a call with deliveries was stored,
+	// so idle delivery workers can start at once.
+	Notify func()
+	Logger *slog.Logger
+}
+
+// New returns a Service storing into st. planner is called once per call
+// so that rules can be swapped (reloaded) between calls.
+func New(st Store, planner func() Planner, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Notify == nil {
+		opts.Notify = func() {}
+	}
+	return &Service{store: st, planner: planner, notify: opts.Notify, log: opts.Logger}
+}
+
+// Ingest plans and stores call. An error means nothing was stored and the
+// sender must be told to try again.
+func (s *Service) Ingest(ctx context.Context, call *forwarder.Call) (Result, error) {
+	planner := s.planner()
+	deliveries := planner.Evaluate(call)
+	err := s.store.Accept(ctx, call, deliveries)
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		s.log.InfoContext(ctx, "webhook duplicate", "call_sid", call.Sid)
+		return Result{Status: StatusDuplicate}, nil
+	case err != nil:
+		return Result{}, fmt.Errorf("ingest: store call: %w", err)
+	}
+	if len(deliveries) == 0 {
+		reason := "no delivery planned"
+		if r, ok := planner.(reasoner); ok {
+			reason = r.WhyNone(call)
+		}
+		s.log.InfoContext(ctx, "webhook ignored", "call", call, "reason", reason)
+		return Result{Status: StatusIgnored, Reason: reason}, nil
+	}
+	s.notify()
+	s.log.InfoContext(ctx, "webhook accepted", "call", call, "deliveries", len(deliveries))
+	return Result{Status: StatusAccepted, Deliveries: len(deliveries)}, nil
+}

@@ -1,0 +1,129 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// newJob is a job ready to be written by Accept: encoded outside the
+// transaction, which may run more than once.
+type newJob struct {
+	id    []byte
+	value []byte
+	due   []byte
+}
+
+// Accept stores call and one pending job per delivery (due now, no
+// attempts yet) together with the dedup mark of call.Sid, in one atomic,
+// fsynced step. It returns store.ErrDuplicate, writing nothing, when
+// call.Sid was accepted less than the dedup window ago.
+//
+// A Sid accepted again after its window is a new call: its dedup mark and
+// call are replaced. A job of the same ID that still exists is kept as it
+// is when it is pending or dead (it is not settled) or when it is a done
+// mark younger than the window (so it is not sent twice); only an expired
+// done mark is replaced by a new pending job.
+//
+// Every delivery must belong to call: Delivery.CallSid equal to call.Sid
+// and Delivery.ID under call.Sid (see forwarder.DeliveryID).
+func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bolt: accept: %w", err)
+	}
+	if call == nil || call.Sid == "" {
+		return errors.New("bolt: accept: call has no Sid")
+	}
+	now := s.opts.Now()
+	sid := []byte(call.Sid)
+	callJSON, err := json.Marshal(call)
+	if err != nil {
+		return fmt.Errorf("bolt: accept %s: encode call: %w", call.Sid, err)
+	}
+	jobs := make([]newJob, len(deliveries))
+	for i, d := range deliveries {
+		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
+			return fmt.Errorf("bolt: accept %s: delivery %q belongs to call %q", call.Sid, d.ID, d.CallSid)
+		}
+		v, err := json.Marshal(record{Job: store.Job{Delivery: d, DueAt: now}, State: store.JobPending})
+		if err != nil {
+			return fmt.Errorf("bolt: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
+		}
+		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID)}
+	}
+	acceptedAt := encodeTime(now)
+	acceptedKey := timeKey(now, call.Sid)
+
+	var duplicate bool
+	err = s.db.Batch(func(tx *bbolt.Tx) error {
+		duplicate = false
+		b := bucketsOf(tx)
+		if v := b.dedup.Get(sid); v != nil {
+			at := decodeTime(v)
+			if now.Sub(at) < s.opts.DedupWindow {
+				duplicate = true
+				return nil
+			}
+			if err := b.accepted.Delete(timeKey(at, call.Sid)); err != nil {
+				return err
+			}
+		}
+		if err := b.dedup.Put(sid, acceptedAt); err != nil {
+			return err
+		}
+		if err := b.calls.Put(sid, callJSON); err != nil {
+			return err
+		}
+		if err := b.accepted.Put(acceptedKey, nil); err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			keep, err := s.keepExisting(b, string(j.id), now)
+			if err != nil {
+				return err
+			}
+			if keep {
+				continue
+			}
+			if err := b.jobs.Put(j.id, j.value); err != nil {
+				return err
+			}
+			if err := b.due.Put(j.due, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
+	}
+	if duplicate {
+		return fmt.Errorf("bolt: accept %s: %w", call.Sid, store.ErrDuplicate)
+	}
+	return nil
+}
+
+// keepExisting reports whether the job id already stored must be kept
+// rather than replaced by a new pending job; an expired done mark is
+// removed from the done index on the way.
+func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) {
+	rec, ok, err := getRecord(b.jobs, id)
+	if err != nil || !ok {
+		return false, err
+	}
+	if rec.State != store.JobDone || now.Sub(rec.Settled) < s.opts.DedupWindow {
+		return true, nil
+	}
+	if err := b.done.Delete(timeKey(rec.Settled, id)); err != nil {
+		return false, fmt.Errorf("delete done mark %s: %w", id, err)
+	}
+	return false, nil
+}

@@ -1,0 +1,151 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// ErrInUse is returned by Open when another process (or another Store in
+// this one) holds the database file. Policy: do not retry; run one
+// process per data dir, or use the Redis store to run several.
+var ErrInUse = errors.New("data dir in use by another process")
+
+// lockTimeout is how long Open waits for the file lock before ErrInUse.
+const lockTimeout = time.Second
+
+// Store is the bbolt backend of package store. It is safe for concurrent
+// use.
+type Store struct {
+	db   *bbolt.DB
+	opts store.Options
+}
+
+// Open opens the database file at path, creating it (mode 0600) and its
+// directory (mode 0700) when missing, and makes every job left under a
+// lease due now (see the package comment). It fails with ErrInUse when the
+// file is held by another process.
+func Open(path string, opts store.Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      lockTimeout,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	s := &Store{db: db, opts: opts.WithDefaults()}
+	if err := db.Update(s.prepare); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// prepare creates the buckets and releases the leases of a previous run.
+func (s *Store) prepare(tx *bbolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return releaseLeases(bucketsOf(tx), s.opts.Now())
+}
+
+// releaseLeases makes every claimed job due at now. Only pending jobs have
+// due keys, so the walk is over the pending jobs, not all jobs.
+func releaseLeases(b buckets, now time.Time) error {
+	var claimed []record
+	c := b.due.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		rec, ok, err := getRecord(b.jobs, keyID(k))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("due job %s has no record", keyID(k))
+		}
+		if rec.Job.Lease != "" {
+			claimed = append(claimed, rec)
+		}
+	}
+	for _, rec := range claimed {
+		if err := b.due.Delete(timeKey(rec.Job.DueAt, rec.Job.Delivery.ID)); err != nil {
+			return fmt.Errorf("release job %s: %w", rec.Job.Delivery.ID, err)
+		}
+		rec.Job.Lease = ""
+		rec.Job.DueAt = now
+		if err := schedule(b, rec); err != nil {
+			return fmt.Errorf("release job %s: %w", rec.Job.Delivery.ID, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the database file and releases its lock.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the store can commit a write: it rewrites a
+// heartbeat key in a real, fsynced transaction, so a full or read-only
+// disk fails it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bolt: ping: %w", err)
+	}
+	beat := encodeTime(s.opts.Now())
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyHeartbeat, beat)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: ping: %w", err)
+	}
+	return nil
+}
+
+// buckets are the buckets of one transaction.
+type buckets struct {
+	dedup, calls, accepted, jobs, due, done, dead, rejected *bbolt.Bucket
+}
+
+func bucketsOf(tx *bbolt.Tx) buckets {
+	return buckets{
+		dedup:    tx.Bucket(bucketDedup),
+		calls:    tx.Bucket(bucketCalls),
+		accepted: tx.Bucket(bucketAccepted),
+		jobs:     tx.Bucket(bucketJobs),
+		due:      tx.Bucket(bucketDue),
+		done:     tx.Bucket(bucketDone),
+		dead:     tx.Bucket(bucketDead),
+		rejected: tx.Bucket(bucketRejected),
+	}
+}
+
+// schedule writes a pending record and its due key.
+func schedule(b buckets, rec record) error {
+	rec.State = store.JobPending
+	if err := putRecord(b.jobs, rec); err != nil {
+		return err
+	}
+	if err := b.due.Put(timeKey(rec.Job.DueAt, rec.Job.Delivery.ID), nil); err != nil {
+		return fmt.Errorf("put due %s: %w", rec.Job.Delivery.ID, err)
+	}
+	return nil
+}

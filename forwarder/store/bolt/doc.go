@@ -1,0 +1,58 @@
+// Package bolt is the embedded default store: one bbolt file on local disk,
+// owned by one process.
+//
+// # Layout
+//
+// Every value is JSON; every index key that must sort by time starts with
+// the time as 8 big-endian bytes (unix nanoseconds with the sign bit
+// flipped, so that times before 1970 sort too), followed by an ID.
+//
+//	dedup     Call.Sid → accepted-at (8 bytes)
+//	calls     Call.Sid → forwarder.Call
+//	accepted  accepted-at + Call.Sid → nil    (expiry index for dedup and calls)
+//	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died)
+//	due       DueAt + Delivery.ID → nil       (pending jobs only; claimed ones under their lease end)
+//	done      done-at + Delivery.ID → nil     (done marks, for Stats and Sweep)
+//	dead      buried-at + Delivery.ID → nil   (dead letters, newest last)
+//	rejected  At + Rejected.ID → store.Rejected
+//	meta      heartbeat written by Ping
+//
+// Claim is a cursor walk from the start of due up to now: the oldest due
+// jobs come first and the cost does not grow with the number of done or
+// dead jobs. A claim moves the job's due key to the end of its lease, so
+// a job whose worker died becomes due again by itself. Jobs looks up the
+// jobs of a call by the prefix "Call.Sid/" of their IDs, which
+// forwarder.DeliveryID guarantees; Accept refuses deliveries of another
+// call.
+//
+// # Durability and group commit
+//
+// Every write is a bbolt transaction that is fsynced before the method
+// returns (NoSync is never set), so when Accept returns nil the call and
+// its jobs survive a crash or power cut. The hot paths (Accept, Reject,
+// Claim, Ack, Retry, Bury) go through bbolt's DB.Batch: writes arriving
+// together share one transaction and one fsync. The price is latency
+// for a lone writer: Batch waits up to DB.MaxBatchDelay (10ms) for
+// company before committing. Batch may run a function more than once, so
+// each function recomputes its outcome from the transaction it is given
+// and reports domain results (duplicate, lease lost) through a variable,
+// never as the transaction's error, which would send it to be re-run alone
+// and cost the rest of the batch a second commit.
+//
+// # One process
+//
+// bbolt holds an exclusive file lock while the file is open. A second Open
+// of the same file, by this or another process, fails after a short wait
+// with ErrInUse. Because the lock makes this process the only possible
+// owner of every lease, Open makes every job still under a lease due at
+// once: those claims belonged to a process that is gone. Scaling out
+// across machines is the Redis store's job.
+//
+// # Retention
+//
+// Dedup marks, calls, done marks and rejected requests older than the
+// dedup window are removed by Sweep. Whether Sweep ran or not, Accept
+// judges a dedup mark or a done mark by its age, so results never depend
+// on when the last sweep happened. Pending jobs and dead letters are never
+// swept: they are not settled.
+package bolt

@@ -1,0 +1,86 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// Call returns the call accepted under sid, or store.ErrNotFound (also
+// once the call has been swept).
+func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt: call %s: %w", sid, err)
+	}
+	var call forwarder.Call
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketCalls).Get([]byte(sid))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(v, &call)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: call %s: %w", sid, err)
+	}
+	return &call, nil
+}
+
+// Jobs returns the jobs of the call sid with their states, ordered by
+// delivery ID; none (and no error) when the call has none. Swept done
+// marks and dropped dead letters are no longer listed.
+func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt: jobs %s: %w", sid, err)
+	}
+	prefix := []byte(sid + "/")
+	var out []store.JobInfo
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketJobs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var rec record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode job %s: %w", k, err)
+			}
+			// A Sid that contains "/" could share the prefix of another
+			// call's deliveries.
+			if rec.Job.Delivery.CallSid == sid {
+				out = append(out, store.JobInfo{Job: rec.Job, State: rec.State})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: jobs %s: %w", sid, err)
+	}
+	return out, nil
+}
+
+// Stats counts what the store holds. Pending includes claimed jobs.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Stats{}, fmt.Errorf("bolt: stats: %w", err)
+	}
+	var st store.Stats
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		st = store.Stats{
+			Calls:    b.calls.Stats().KeyN,
+			Pending:  b.due.Stats().KeyN,
+			Done:     b.done.Stats().KeyN,
+			Dead:     b.dead.Stats().KeyN,
+			Rejected: b.rejected.Stats().KeyN,
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Stats{}, fmt.Errorf("bolt: stats: %w", err)
+	}
+	return st, nil
+}

@@ -1,0 +1,104 @@
+// Package storetest is the conformance suite every store backend passes:
+// a backend's test calls Run with a constructor, and the suite checks the
+// contract of package store on a fresh store per subtest, with a fake
+// clock so that leases, retries and the dedup window can be crossed
+// without waiting.
+//
+// Besides the contract in package store, the suite pins down these
+// behaviours, which every backend shares:
+//
+//   - A Sid is a duplicate while its dedup mark is younger than the dedup
+//     window (age < window), judged by age whether or not Sweep ran.
+//   - A Sid accepted again after its window replaces the call; its jobs
+//     that still exist are kept when pending or dead, and when they are
+//     done marks younger than the window; expired done marks are planned
+//     again.
+//   - Accept refuses a call without Sid and deliveries of another call
+//     (Delivery.CallSid or Delivery.ID not under the Sid), writing nothing.
+//   - Ack, Retry and Bury each count an attempt; Bury keeps the reason as
+//     LastError too; RetryDead resets Attempts and keeps LastError.
+//   - Settling an unknown job, an unclaimed job or a settled one is
+//     ErrLeaseLost; RetryDead and DropDead of anything but a dead letter
+//     are ErrNotFound.
+//   - Lists (DeadLetters, RejectedRequests) are newest first, limit <= 0
+//     meaning all; Jobs is ordered by delivery ID and is empty, not an
+//     error, for an unknown call.
+//   - Sweep counts the calls, done marks and rejected requests it
+//     removed.
+//   - Every method fails without writing when its context is done.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// Store is everything the suite exercises: the methods every backend
+// implements.
+type Store interface {
+	Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error
+	Reject(ctx context.Context, r store.Rejected) error
+
+	Claim(ctx context.Context, max int) ([]store.Job, error)
+	Ack(ctx context.Context, j store.Job) error
+	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
+	Bury(ctx context.Context, j store.Job, reason, code string) error
+
+	Call(ctx context.Context, sid string) (*forwarder.Call, error)
+	Jobs(ctx context.Context, sid string) ([]store.JobInfo, error)
+	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
+	RetryDead(ctx context.Context, id string) error
+	DropDead(ctx context.Context, id string) error
+	RejectedRequests(ctx context.Context, limit int) ([]store.Rejected, error)
+
+	Ping(ctx context.Context) error
+	Stats(ctx context.Context) (store.Stats, error)
+	Sweep(ctx context.Context) (int, error)
+}
+
+// The options every subtest runs with.
+const (
+	window = 24 * time.Hour
+	lease  = time.Minute
+)
+
+// epoch is where every subtest's clock starts.
+var epoch = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+// env is what a subtest works with.
+type env struct {
+	s     Store
+	clock *Clock
+	ctx   context.Context
+}
+
+// Run runs the conformance suite. newStore must return a fresh, empty
+// store that honours opts (the suite controls time through opts.Now) and
+// arrange for it to be closed when t ends; it is called once per subtest,
+// and subtests run in parallel.
+func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
+	groups := [][]subtest{
+		acceptTests, dedupTests, claimTests, settleTests,
+		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
+	}
+	for _, group := range groups {
+		for _, st := range group {
+			t.Run(st.name, func(t *testing.T) {
+				t.Parallel()
+				clock := NewClock(epoch)
+				opts := store.Options{DedupWindow: window, Lease: lease, Now: clock.Now}
+				st.run(t, &env{s: newStore(t, opts), clock: clock, ctx: t.Context()})
+			})
+		}
+	}
+}
+
+// subtest is one named check of the suite.
+type subtest struct {
+	name string
+	run  func(t *testing.T, e *env)
+}

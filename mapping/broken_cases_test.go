@@ -1,0 +1,248 @@
+package mapping
+
+// head is a valid start of a rules file that broken cases build on.
+const head = "destinations:\n  web: {type: ga4, measurement_id: G-TEST1234}\nrules:\n"
+
+// brokenCases are rules files with problems, and the exact problems
+// Parse must report, in order.
+var brokenCases = []struct {
+	name string
+	yaml string
+	want []string
+}{
+	{
+		name: "empty file",
+		yaml: "# nothing yet\n",
+		want: []string{"rules.yaml:1:1: the file is empty; it needs destinations: and rules:"},
+	},
+	{
+		name: "YAML syntax error",
+		yaml: head + "  - name: a\n    send: [{to: web, event: x}\n",
+		want: []string{"rules.yaml:4: YAML syntax: did not find expected ',' or ']'"},
+	},
+	{
+		name: "tab indentation",
+		yaml: head + "\t- name: a\n",
+		want: []string{"rules.yaml:4: YAML syntax: found character that cannot start any token"},
+	},
+	{
+		name: "top level is a list",
+		yaml: "- name: a\n",
+		want: []string{"rules.yaml:1:1: the rules file must be a mapping (key: value pairs), got a list"},
+	},
+	{
+		name: "unknown top-level key with hint",
+		yaml: "destination:\n  web: {type: ga4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:1:1: unknown key \"destination\" in the rules file (did you mean destinations?); known keys: destinations, rules",
+			"rules.yaml:1:1: destinations: define at least one destination, e.g.\n  destinations:\n    web: {type: ga4, measurement_id: G-XXXXXXX}",
+			"rules.yaml:5:17: rule \"a\": destination \"web\" is not defined under destinations:",
+		},
+	},
+	{
+		name: "empty rules list",
+		yaml: head[:len(head)-1] + " []\n",
+		want: []string{"rules.yaml:3:8: rules: the file needs at least one rule"},
+	},
+	{
+		name: "min_duration not a number",
+		yaml: head + "  - name: qualified\n    when:\n      min_duration: sixty\n    send: [{to: web, event: x}]\n",
+		want: []string{"rules.yaml:6:21: rule \"qualified\": min_duration must be a whole number of seconds, got \"sixty\""},
+	},
+	{
+		name: "min_duration greater than max_duration",
+		yaml: head + "  - name: a\n    when: {min_duration: 600, max_duration: 60}\n    send: [{to: web, event: x}]\n",
+		want: []string{"rules.yaml:5:26: rule \"a\": min_duration (600) is greater than max_duration (60, line 5): no call can match"},
+	},
+	{
+		name: "unknown matcher with hint",
+		yaml: head + "  - name: a\n    when:\n      dispositon: ANSWERED\n    send: [{to: web, event: x}]\n",
+		want: []string{"rules.yaml:6:7: rule \"a\": unknown key \"dispositon\" in when (did you mean disposition?); known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value"},
+	},
+	{
+		name: "expr is not supported yet",
+		yaml: head + "  - name: a\n    when: {expr: 'attribution.medium == \"cpc\"'}\n    send: [{to: web, event: x}]\n",
+		want: []string{"rules.yaml:5:12: rule \"a\": expr conditions are not supported yet; use the matchers (event, disposition, min_duration, ...)"},
+	},
+	{
+		name: "unknown destination type",
+		yaml: "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\n  web: {type: GA4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1'}, {to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:2:15: destination \"ads\": unknown destination type \"google_ads\" (not supported by this version yet); known types: ga4",
+			"rules.yaml:3:15: destination \"web\": unknown destination type \"GA4\"; known types: ga4 (did you mean ga4?)",
+		},
+	},
+	{
+		name: "invalid measurement id",
+		yaml: "destinations:\n  web:\n    type: ga4\n    measurement_id: UA-12345-1\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
+		want: []string{"rules.yaml:4:21: destination \"web\": measurement_id \"UA-12345-1\" is not a GA4 measurement id (G- followed by 4 to 16 capital letters or digits, as shown in Admin > Data streams)"},
+	},
+	{
+		name: "missing measurement id",
+		yaml: "destinations:\n  web: {type: ga4}\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
+		want: []string{"rules.yaml:2:8: destination \"web\": measurement_id is missing: give the GA4 web stream's measurement id (G-...)"},
+	},
+	{
+		name: "duplicate and missing rule names",
+		yaml: head + "  - name: a\n    send: [{to: web, event: x}]\n  - name: a\n    send: [{to: web, event: y}]\n  - send: [{to: web, event: z}]\n  - name: has space\n    send: [{to: web, event: w}]\n",
+		want: []string{
+			"rules.yaml:6:11: rule #2: name \"a\" is already used by the rule at line 4; rule names must be unique",
+			"rules.yaml:8:5: rule #3: name is missing; every rule needs a unique name (it is part of each delivery's id)",
+			"rules.yaml:9:11: rule #4: name \"has space\" must be 1 to 64 letters, digits, '-' or '_'",
+		},
+	},
+	{
+		name: "unknown destination with hint",
+		yaml: head + "  - name: a\n    send:\n      - to: webb\n        event: x\n  - name: b\n    send: [{to: web, event: y}]\n",
+		want: []string{"rules.yaml:6:13: rule \"a\": destination \"webb\" is not defined under destinations: (did you mean web?)"},
+	},
+	{
+		name: "rule sends twice to one destination",
+		yaml: head + "  - name: a\n    send:\n      - {to: web, event: x}\n      - {to: web, event: y}\n",
+		want: []string{"rules.yaml:7:14: rule \"a\": sends to \"web\" twice (first at line 6); a rule may send to each destination once, since the delivery id is call/rule/destination: split it into two rules"},
+	},
+	{
+		name: "reserved and malformed event names",
+		yaml: head + "  - name: a\n    send: [{to: web, event: page_view}]\n  - name: b\n    send: [{to: web, event: 1st_call}]\n  - name: c\n    send: [{to: web, event: google_call}]\n  - name: d\n    send: [{to: web, event: a_very_long_event_name_that_goes_past_forty}]\n  - name: e\n    send: [{to: web}]\n",
+		want: []string{
+			"rules.yaml:5:29: rule \"a\", send to \"web\": event name \"page_view\" is reserved by GA4 (it collects that event itself); choose another, e.g. phone_call",
+			"rules.yaml:7:29: rule \"b\", send to \"web\": event name \"1st_call\" must start with a letter and contain only letters, digits and underscores",
+			"rules.yaml:9:29: rule \"c\", send to \"web\": event name \"google_call\" starts with \"google_\", which GA4 reserves",
+			"rules.yaml:11:29: rule \"d\", send to \"web\": event name \"a_very_long_event_name_that_goes_past_forty\" is 43 characters long; GA4 allows at most 40",
+			"rules.yaml:13:12: rule \"e\", send to \"web\": event is missing: give the GA4 event name to send, e.g. event: phone_call",
+		},
+	},
+	{
+		name: "personal data in params",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        params:\n          caller: \"{{Call.From}}\"\n          cid: \"id {{google.analytics.clientid}}\"\n          to: \"{{Call.Endpoint}}\"\n          click: \"{{Google.AdWords.ClickId}}\"\n",
+		want: []string{
+			"rules.yaml:9:19: rule \"a\", send to \"web\": parameter \"caller\": {{Call.From}} cannot be sent to GA4: it is the caller's phone number, and Google's policy forbids personal data in GA4 event parameters",
+			"rules.yaml:10:16: rule \"a\", send to \"web\": parameter \"cid\": {{Google.Analytics.ClientId}} cannot be sent to GA4: it identifies the website visitor; GA4 already receives it as the event's client id, and Google's policy forbids identifiers in event parameters",
+			"rules.yaml:11:15: rule \"a\", send to \"web\": parameter \"to\": {{Call.Endpoint}} cannot be sent to GA4: it is the phone number the call was transferred to, and Google's policy forbids personal data in GA4 event parameters",
+			"rules.yaml:12:18: rule \"a\", send to \"web\": parameter \"click\": {{Google.AdWords.ClickId}} cannot be sent to GA4: it is the Google Ads click id; GA4 reserves gclid and Google's policy forbids identifiers in event parameters (send it to Google Ads instead)",
+		},
+	},
+	{
+		name: "bad constants",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        params:\n          flag: true\n          nothing:\n          list: [1, 2]\n          long: \"" + longText(101) + "\"\n          inf: .inf\n",
+		want: []string{
+			"rules.yaml:9:17: rule \"a\", send to \"web\": parameter \"flag\": true/false values cannot be sent to GA4, which accepts numbers and texts only; use 1/0 or quote the text (\"true\")",
+			"rules.yaml:10:19: rule \"a\", send to \"web\": parameter \"nothing\" has no value; give a number, a text or a {{field}} reference, or remove it",
+			"rules.yaml:11:17: rule \"a\", send to \"web\": parameter \"list\" must be a number or a text, got a list",
+			"rules.yaml:12:17: rule \"a\", send to \"web\": parameter \"long\" is 101 characters long; GA4 accepts at most 100",
+			"rules.yaml:13:16: rule \"a\", send to \"web\": parameter \"inf\": .inf is not a usable number",
+		},
+	},
+	{
+		name: "too many params",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        params: {" + manyParams(25) + "}\n",
+		want: []string{"rules.yaml:8:17: rule \"a\", send to \"web\": params has 25 parameters; GA4 takes 25 per event and the sender adds engagement_time_msec, so at most 24"},
+	},
+	{
+		name: "bad parameter names",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        params:\n          ga_session: 1\n          engagement_time_msec: 1\n          my-param: 1\n          gclid: 2\n",
+		want: []string{
+			"rules.yaml:9:11: rule \"a\", send to \"web\": parameter name \"ga_session\" starts with \"ga_\", which GA4 reserves",
+			"rules.yaml:10:11: rule \"a\", send to \"web\": parameter \"engagement_time_msec\" cannot be set here: the sender adds it to every event",
+			"rules.yaml:11:11: rule \"a\", send to \"web\": parameter name \"my-param\" must start with a letter and contain only letters, digits and underscores",
+			"rules.yaml:12:11: rule \"a\", send to \"web\": parameter \"gclid\" cannot be set here: GA4 reserves it; send click ids to Google Ads instead",
+		},
+	},
+	{
+		name: "broken references",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        params:\n          open: \"{{Call.Duration\"\n          empty: \"{{}}\"\n          spaced: \"{{Call Duration}}\"\n",
+		want: []string{
+			"rules.yaml:9:17: rule \"a\", send to \"web\": parameter \"open\": \"{{Call.Duration\" opens a {{ reference that is never closed with }}",
+			"rules.yaml:10:18: rule \"a\", send to \"web\": parameter \"empty\": {{}} is not a field reference; write a webhook parameter name such as {{Call.Duration}}",
+			"rules.yaml:11:19: rule \"a\", send to \"web\": parameter \"spaced\": {{Call Duration}} is not a field reference; write a webhook parameter name such as {{Call.Duration}}",
+		},
+	},
+	{
+		name: "value and currency",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        value: 5\n        params:\n          value: fifty\n          currency: aud\n  - name: b\n    send:\n      - to: web\n        event: y\n        params: {value: \"{{Call.Duration}} AUD\", currency: AUD}\n",
+		want: []string{
+			"rules.yaml:8:9: rule \"a\", send to \"web\": value belongs under params: (a GA4 event carries value and currency as parameters)",
+			"rules.yaml:10:18: rule \"a\", send to \"web\": parameter \"value\" must be a number (GA4 sums it as revenue), got the text \"fifty\"",
+			"rules.yaml:11:21: rule \"a\", send to \"web\": parameter \"currency\" must be a three-letter ISO 4217 code in capitals such as AUD, got \"aud\"",
+			"rules.yaml:16:25: rule \"b\", send to \"web\": parameter \"value\" mixes text and references, so it is text; GA4 needs a number: give one reference such as {{Call.Survey.Value}} or a constant",
+		},
+	},
+	{
+		name: "bad matcher values",
+		yaml: head + "  - name: a\n    when:\n      number_type: Mobile\n      has_gclid: \"yes\"\n      disposition: []\n      stop: true\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:6:20: rule \"a\": number_type \"Mobile\" is not a number type; use Static or Dynamic",
+			"rules.yaml:7:18: rule \"a\": has_gclid must be true or false, got \"yes\"",
+			"rules.yaml:8:20: rule \"a\": disposition needs at least one value",
+			"rules.yaml:9:7: rule \"a\": unknown key \"stop\" in when; known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value",
+		},
+	},
+	{
+		name: "duplicate keys",
+		yaml: head + "  - name: a\n    when:\n      disposition: ANSWERED\n      disposition: BUSY\n    send: [{to: web, event: x, params: {n: 1, n: 2}}]\n",
+		want: []string{
+			"rules.yaml:7:7: rule \"a\": key \"disposition\" is given twice in when (first at line 6)",
+			"rules.yaml:8:47: rule \"a\", send to \"web\": parameter \"n\" is given twice (first at line 8)",
+		},
+	},
+	{
+		name: "missing and empty send",
+		yaml: head + "  - name: a\n    when: {disposition: ANSWERED}\n  - name: b\n    send: []\n  - name: c\n    send: web\n",
+		want: []string{
+			"rules.yaml:4:5: rule \"a\": send is missing: list what to send, e.g. send: [{to: web, event: phone_call}]",
+			"rules.yaml:7:11: rule \"b\": send is empty: list at least one action",
+			"rules.yaml:9:11: rule \"c\": send must be a list of actions, got \"web\"",
+		},
+	},
+	{
+		name: "more than one document",
+		yaml: head + "  - name: a\n    send: [{to: web, event: x}]\n---\nrules: []\n",
+		want: []string{"rules.yaml:6:1: the file holds more than one YAML document (---); put everything in one"},
+	},
+	{
+		name: "merge keys",
+		yaml: "base: &base {to: web}\n" + head + "  - name: a\n    send: [{<<: *base, event: x}]\n",
+		want: []string{
+			"rules.yaml:1:1: unknown key \"base\" in the rules file; known keys: destinations, rules",
+			"rules.yaml:6:12: rule \"a\": to is missing: name the destination to send to",
+			"rules.yaml:6:13: rule \"a\": merge keys (<<) are not supported; repeat the keys or use an alias for the whole value",
+		},
+	},
+	{
+		name: "destination without type, or not a mapping",
+		yaml: "destinations:\n  web: {measurement_id: G-TEST1234}\n  other: ga4\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:2:8: destination \"web\": type is missing; known types: ga4",
+			"rules.yaml:3:10: destination \"other\": a destination must be a mapping with a type (one of ga4), got \"ga4\"",
+		},
+	},
+	{
+		name: "conversion action on a ga4 destination",
+		yaml: head + "  - name: a\n    send: [{to: web, conversion_action: '123'}]\n",
+		want: []string{
+			"rules.yaml:5:12: rule \"a\", send to \"web\": event is missing: give the GA4 event name to send, e.g. event: phone_call",
+			"rules.yaml:5:22: rule \"a\", send to \"web\": conversion_action is for google_ads destinations; this destination is ga4 (send an event: with params: instead)",
+		},
+	},
+}
+
+// longText returns n characters of text.
+func longText(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(i%26)
+	}
+	return string(b)
+}
+
+// manyParams returns n constant parameters in flow style.
+func manyParams(n int) string {
+	s := ""
+	for i := range n {
+		if i > 0 {
+			s += ", "
+		}
+		s += "p" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ": 1"
+	}
+	return s
+}

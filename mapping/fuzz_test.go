@@ -1,0 +1,121 @@
+package mapping
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/callforward/callforward/forwarder"
+)
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	files = append(files, "../examples/rules.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, tc := range brokenCases {
+		f.Add([]byte(tc.yaml))
+	}
+	call := &forwarder.Call{Event: forwarder.EventComplete, Sid: "CA1", GAClientID: "1.2"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse("fuzz.yaml", data)
+		if (r == nil) == (err == nil) {
+			t.Fatalf("Parse returned rules %v and error %v: want exactly one", r != nil, err)
+		}
+		if err != nil {
+			var list ErrorList
+			if !errors.As(err, &list) || len(list) == 0 {
+				t.Fatalf("Parse error %v (%T) is not a non-empty ErrorList", err, err)
+			}
+			for _, e := range list {
+				if e.Pos.File != "fuzz.yaml" || e.Pos.Line < 1 || e.Msg == "" {
+					t.Fatalf("problem without a position or message: %+v", e)
+				}
+			}
+			return
+		}
+		ev := r.Evaluate(call)
+		checkConsistent(t, "fuzz", call, ev, r.Explain(call))
+		for _, d := range ev {
+			if _, err := json.Marshal(d); err != nil {
+				t.Fatalf("delivery does not encode: %v", err)
+			}
+		}
+	})
+}
+
+// fuzzRules uses every matcher and every kind of value.
+const fuzzRules = `
+destinations:
+  web: {type: ga4, measurement_id: G-TEST1234}
+  two: {type: ga4, measurement_id: G-TEST5678}
+rules:
+  - name: initiate
+    when: {event: Call.Initiate, number_type: Dynamic}
+    send: [{to: web, event: call_started, params: {name: "{{Call.To.Name}}"}}]
+  - name: every
+    send:
+      - to: web
+        event: phone_call
+        params:
+          duration: "{{Call.Duration}}"
+          outcome: "{{Call.Disposition}}"
+          label: "{{Call.From.City}}/{{Call.Duration}}/{{Session.Keywords}}/{{Custom.Field}}"
+          survey: "{{Call.Survey.Value}}"
+          keys: "{{Call.Prompts.Keys}}"
+          started: "{{Call.StartDate}}"
+          extra: "{{Custom.Field}}"
+          value: 1.5
+          currency: AUD
+  - name: qualified
+    when: {disposition: [ANSWERED, "NO ANSWER"], min_duration: 30, max_duration: 3600, traffic_type: [Campaign, Organic]}
+    stop: true
+    send: [{to: web, event: qualified_call}, {to: two, event: qualified_call}]
+  - name: others
+    when: {property: [PR1, PR2], account: AC1, number_name: [a, b], has_client_id: true, has_gclid: false, has_survey_value: true, survey_type: x}
+    send: [{to: two, event: other_call}]
+`
+
+func FuzzEvaluate(f *testing.F) {
+	r, err := Parse("fuzz.yaml", []byte(fuzzRules))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("Call.Complete", "ANSWERED", 120, true, "Website", "Dynamic", "Campaign", "1.2", "", 50, true, "Sydney", "plumber", "Custom.Field", "v", "PR1", int64(1764110422))
+	f.Add("Call.Initiate", "", 0, false, "", "", "", "", "gclid", 0, false, "", "", "", "", "", int64(0))
+	f.Add("call.complete", "no answer", -5, true, "ä\xff", "dynamic", "organic", "x", "y", -1, true, "\x00", "{{Call.Duration}}", "custom.field", "\xff", "pr2", int64(-1))
+	f.Fuzz(func(t *testing.T, event, disposition string, duration int, hasDuration bool, toName, toType, traffic, clientID, gclid string,
+		survey int, hasSurvey bool, city, keywords, extraKey, extraVal, property string, start int64) {
+		c := &forwarder.Call{
+			Event:       forwarder.Event(event),
+			Sid:         "CA" + property,
+			StartDate:   time.Unix(start%(1<<40), 0),
+			PropertySid: property,
+			AccountSid:  "AC1",
+			FromCity:    city,
+			ToName:      toName,
+			ToType:      toType,
+			Disposition: forwarder.Disposition(disposition),
+			Session:     forwarder.Session{TrafficType: traffic, Keywords: keywords},
+			GAClientID:  clientID,
+			GCLID:       gclid,
+			Prompts:     forwarder.Prompts{Keys: []string{city, keywords}},
+			Extra:       map[string]string{extraKey: extraVal},
+		}
+		if hasDuration {
+			c.Duration = &duration
+		}
+		if hasSurvey {
+			c.Survey.Value = &survey
+		}
+		checkConsistent(t, "fuzz", c, r.Evaluate(c), r.Explain(c))
+	})
+}

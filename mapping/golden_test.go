@@ -1,0 +1,165 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/callforward/callforward/forwarder"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// loadCalls reads testdata/calls/*.json, by file name without extension.
+func loadCalls(t testing.TB) (names []string, calls map[string]*forwarder.Call) {
+	t.Helper()
+	files, err := filepath.Glob("testdata/calls/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test calls in testdata/calls (err %v)", err)
+	}
+	calls = map[string]*forwarder.Call{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c forwarder.Call
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		names = append(names, name)
+		calls[name] = &c
+	}
+	return names, calls
+}
+
+// goldenCall is the recorded result of one call under one rules file.
+type goldenCall struct {
+	Call string `json:"call"`
+	// Evaluate holds the IDs of the deliveries Evaluate returned; the
+	// deliveries themselves are in Explain (checkConsistent asserts they
+	// are the same).
+	Evaluate []string  `json:"evaluate"`
+	Explain  []Outcome `json:"explain"`
+}
+
+type golden struct {
+	Warnings []string     `json:"warnings"`
+	Calls    []goldenCall `json:"calls"`
+}
+
+// TestGolden evaluates every testdata/*.yaml against every call in
+// testdata/calls and compares with testdata/*.golden.json (-update
+// rewrites them).
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no rules files in testdata (err %v)", err)
+	}
+	names, calls := loadCalls(t)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			r, err := Load(file)
+			if err != nil {
+				t.Fatalf("Load(%s): %v", file, err)
+			}
+			g := golden{Warnings: r.Warnings()}
+			for _, name := range names {
+				c := calls[name]
+				ev := r.Evaluate(c)
+				ex := r.Explain(c)
+				checkConsistent(t, name, c, ev, ex)
+				ids := []string{}
+				for _, d := range ev {
+					ids = append(ids, d.ID)
+				}
+				g.Calls = append(g.Calls, goldenCall{Call: name, Evaluate: ids, Explain: ex})
+			}
+			got, err := json.MarshalIndent(g, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := strings.TrimSuffix(file, ".yaml") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the output (run go test -update and review the diff):\n%s", path, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// checkConsistent asserts what must hold for every call: Explain lists
+// exactly the deliveries Evaluate returns, and delivery fields follow the
+// call.
+func checkConsistent(t *testing.T, name string, c *forwarder.Call, ev []forwarder.Delivery, ex []Outcome) {
+	t.Helper()
+	var fromExplain []forwarder.Delivery
+	for _, o := range ex {
+		fromExplain = append(fromExplain, o.Deliveries...)
+		if !o.Matched && (len(o.Deliveries) > 0 || len(o.Skipped) > 0 || o.Reason == "") {
+			t.Errorf("%s: rule %s did not match but has deliveries %v / skips %v / reason %q", name, o.Rule, o.Deliveries, o.Skipped, o.Reason)
+		}
+	}
+	if !reflect.DeepEqual(ev, fromExplain) {
+		t.Errorf("%s: Evaluate returned %d deliveries, Explain lists %d:\nEvaluate %+v\nExplain  %+v", name, len(ev), len(fromExplain), ev, fromExplain)
+	}
+	for _, d := range ev {
+		if want := forwarder.DeliveryID(c.Sid, d.Rule, d.Destination); d.ID != want {
+			t.Errorf("%s: delivery ID %q, want %q", name, d.ID, want)
+		}
+		if d.CallSid != c.Sid || !d.CallTime.Equal(c.StartDate) || d.GA4 == nil || d.GA4.ClientID != c.GAClientID || !d.GA4.Time.Equal(c.StartDate) {
+			t.Errorf("%s: delivery %+v does not follow the call", name, d)
+		}
+		for k, v := range d.GA4.Params {
+			switch v := v.(type) {
+			case string:
+				if n := len([]rune(v)); n > 100 || n == 0 {
+					t.Errorf("%s: param %s has %d characters, want 1..100", name, k, n)
+				}
+			case int, float64:
+			default:
+				t.Errorf("%s: param %s has type %T, want string or number", name, k, v)
+			}
+		}
+	}
+}
+
+// lineDiff shows the first lines where want and got differ.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(w), len(g)) && shown < 10; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			shown++
+		}
+	}
+	return b.String()
+}
