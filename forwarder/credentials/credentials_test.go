@@ -47,7 +47,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "secret", s)
 	js, _ := json.Marshal(struct{ S Secret }{s})
 	for name, out := range map[string]string{
-		"%v": fmt.Sprintf("%v", s), "%s": fmt.Sprintf("%s", s), "%#v": fmt.Sprintf("%#v", s),
+		"%v": fmt.Sprintf("%v", s), "String": s.String(), "%#v": fmt.Sprintf("%#v", s),
 		"slog": buf.String(), "json": string(js),
 	} {
 		if strings.Contains(out, raw) {

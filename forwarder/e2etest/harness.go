@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,7 +39,11 @@ func Binary(t testing.TB) string {
 			return
 		}
 		buildPath = filepath.Join(dir, "forwarder")
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			buildErr = fmt.Errorf("the go command is needed to build the binary under test: %w", err)
+			return
+		}
 		cmd := exec.Command(gobin, "build", "-o", buildPath, "github.com/callforward/callforward/cmd/forwarder")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -148,13 +151,13 @@ func (f *Forwarder) Kill() {
 	<-f.done
 }
 
-// Stop sends SIGTERM and returns the exit error (nil for exit 0) and how
-// long the process took to stop.
-func (f *Forwarder) Stop() (error, time.Duration) {
+// Stop sends SIGTERM and returns how long the process took to stop and
+// its exit error (nil for exit 0).
+func (f *Forwarder) Stop() (time.Duration, error) {
 	start := time.Now()
 	f.cmd.Process.Signal(syscall.SIGTERM)
 	err := <-f.done
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 // Post sends a webhook request and returns the status and the decoded reply.
