@@ -7,7 +7,8 @@ import (
 
 // Destination types a Delivery can be bound for.
 const (
-	DestinationGA4 = "ga4"
+	DestinationGA4       = "ga4"
+	DestinationGoogleAds = "google_ads"
 )
 
 // Delivery is one event or conversion planned for one call, rule and
@@ -26,7 +27,8 @@ type Delivery struct {
 	// and to decide whether the event is still acceptable to Google.
 	CallTime time.Time `json:"call_time"`
 
-	GA4 *GA4Event `json:"ga4,omitempty"`
+	GA4 *GA4Event      `json:"ga4,omitempty"`
+	Ads *AdsConversion `json:"ads,omitempty"`
 }
 
 // DeliveryID builds the deterministic ID of the delivery of call sid under
@@ -46,4 +48,56 @@ type GA4Event struct {
 	Params map[string]any `json:"params,omitempty"`
 	// Time is the event time (normally the call's start).
 	Time time.Time `json:"time"`
+}
+
+// Google Ads backends.
+const (
+	// AdsBackendDataManager sends through the Data Manager API
+	// (events:ingest), Google's path for new conversion importers.
+	AdsBackendDataManager = "data_manager"
+	// AdsBackendGoogleAdsAPI sends through the Google Ads API
+	// ConversionUploadService, for accounts Google still allows there.
+	AdsBackendGoogleAdsAPI = "google_ads_api"
+)
+
+// Kinds of Google Ads conversion.
+const (
+	// AdsClick is a click conversion: identified by GCLID and/or hashed
+	// user data (enhanced conversions for leads).
+	AdsClick = "click"
+	// AdsCall is a call conversion (Google Ads API uploadCallConversions):
+	// identified by the caller id and call start, for calls that went
+	// through a Google forwarding number.
+	AdsCall = "call"
+)
+
+// AdsConversion is a Google Ads offline conversion ready to send. Personal
+// data is reduced at planning: the caller's number is only kept hashed,
+// except CallerID for call conversions, which Google requires in clear.
+type AdsConversion struct {
+	Backend string `json:"backend"` // AdsBackendDataManager or AdsBackendGoogleAdsAPI
+	Kind    string `json:"kind"`    // AdsClick or AdsCall
+	// CustomerID is the conversion customer, 10 digits without dashes.
+	CustomerID string `json:"customer_id"`
+	// LoginCustomerID is the manager account in the access path, if any.
+	LoginCustomerID string `json:"login_customer_id,omitempty"`
+	// ConversionAction is the conversion action id (digits).
+	ConversionAction string `json:"conversion_action"`
+	// Time is when the conversion happened (the call's start or end).
+	Time time.Time `json:"time"`
+	// CallStart is the call's start (call conversions).
+	CallStart time.Time `json:"call_start,omitzero"`
+	// GCLID is the Google click id, when known.
+	GCLID string `json:"gclid,omitempty"`
+	// HashedPhone is the caller's E.164 number, SHA-256, lowercase hex.
+	HashedPhone string `json:"hashed_phone,omitempty"`
+	// CallerID is the caller's E.164 number in clear (AdsCall only).
+	CallerID string `json:"caller_id,omitempty"`
+	// Value and Currency are the conversion value (nil: none).
+	Value    *float64 `json:"value,omitempty"`
+	Currency string   `json:"currency,omitempty"`
+	// TransactionID is stable for the call and rule (Google dedups on it).
+	TransactionID string `json:"transaction_id"`
+	// AdUserData is the consent for ad user data: GRANTED, DENIED or "".
+	AdUserData string `json:"ad_user_data,omitempty"`
 }
