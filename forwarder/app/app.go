@@ -32,6 +32,7 @@ type App struct {
 	log       *slog.Logger
 	store     *bolt.Store
 	rules     atomic.Pointer[mapping.Rules]
+	creds     *credentials.File
 	deliverer *deliver.Deliverer
 	server    *http.Server
 	ln        net.Listener
@@ -73,8 +74,9 @@ func New(cfg Config) (*App, error) {
 		return nil, errors.New("no webhook token: add webhook_tokens to the credentials file or set FORWARDER_WEBHOOK_TOKENS (or pass --insecure-no-auth for a local test)")
 	}
 	if missing := creds.MissingGA4Secrets(measurementIDs(rules)); len(missing) > 0 {
-		return nil, fmt.Errorf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", missing)
+		return nil, &missingSecretsError{missing}
 	}
+	a.creds = creds
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -131,6 +133,13 @@ func measurementIDs(r *mapping.Rules) []string {
 	return ids
 }
 
+// missingSecretsError names the GA4 streams the credentials lack.
+type missingSecretsError struct{ ids []string }
+
+func (e *missingSecretsError) Error() string {
+	return fmt.Sprintf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", e.ids)
+}
+
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
@@ -149,6 +158,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.deliverer.Run(dctx)
 	}()
 	go a.sweep(dctx)
+	go a.reloadOnHUP(dctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.ln) }()
 

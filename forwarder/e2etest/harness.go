@@ -151,6 +151,9 @@ func (f *Forwarder) Kill() {
 	<-f.done
 }
 
+// Signal sends sig to the process.
+func (f *Forwarder) Signal(sig os.Signal) error { return f.cmd.Process.Signal(sig) }
+
 // Stop sends SIGTERM and returns how long the process took to stop and
 // its exit error (nil for exit 0).
 func (f *Forwarder) Stop() (time.Duration, error) {
