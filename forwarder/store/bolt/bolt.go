@@ -47,6 +47,10 @@ func Open(path string, opts store.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
+	// Group commit: concurrent writers share one fsync. bbolt waits up to
+	// MaxBatchDelay for companions (default 10ms); 1ms keeps a lone
+	// webhook's reply fast while a busy server still fills its batches.
+	db.MaxBatchDelay = time.Millisecond
 	s := &Store{db: db, opts: opts.WithDefaults()}
 	if err := db.Update(s.prepare); err != nil {
 		_ = db.Close()

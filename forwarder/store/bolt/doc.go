@@ -32,7 +32,7 @@
 // its jobs survive a crash or power cut. The hot paths (Accept, Reject,
 // Claim, Ack, Retry, Bury) go through bbolt's DB.Batch: writes arriving
 // together share one transaction and one fsync. The price is latency
-// for a lone writer: Batch waits up to DB.MaxBatchDelay (10ms) for
+// for a lone writer: Batch waits up to DB.MaxBatchDelay (set to 1ms) for
 // company before committing. Batch may run a function more than once, so
 // each function recomputes its outcome from the transaction it is given
 // and reports domain results (duplicate, lease lost) through a variable,

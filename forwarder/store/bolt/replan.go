@@ -1,0 +1,85 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// Replan adds to the stored call sid the deliveries it does not have yet
+// (by delivery ID), as pending jobs due now, and returns how many it
+// added. Deliveries that exist in any state (pending, done, dead) are left
+// alone, so re-planning a call under fixed rules never re-sends what was
+// delivered. It returns store.ErrNotFound when the call is not stored.
+func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
+	}
+	now := s.opts.Now()
+	jobs := make([]newJob, len(deliveries))
+	for i, d := range deliveries {
+		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid+"/") {
+			return 0, fmt.Errorf("bolt: replan %s: delivery %q belongs to call %q", sid, d.ID, d.CallSid)
+		}
+		v, err := json.Marshal(record{Job: store.Job{Delivery: d, DueAt: now}, State: store.JobPending})
+		if err != nil {
+			return 0, fmt.Errorf("bolt: replan %s: encode delivery %s: %w", sid, d.ID, err)
+		}
+		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID)}
+	}
+	added := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		if b.calls.Get([]byte(sid)) == nil {
+			return store.ErrNotFound
+		}
+		for _, j := range jobs {
+			if b.jobs.Get(j.id) != nil {
+				continue
+			}
+			if err := b.jobs.Put(j.id, j.value); err != nil {
+				return err
+			}
+			if err := b.due.Put(j.due, nil); err != nil {
+				return err
+			}
+			added++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
+	}
+	return added, nil
+}
+
+// CallSids returns the Sids of the calls accepted at or after since, oldest
+// first, at most limit (all when limit <= 0).
+func (s *Store) CallSids(ctx context.Context, since time.Time, limit int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bolt: call sids: %w", err)
+	}
+	var out []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketAccepted).Cursor()
+		for k, _ := c.Seek(encodeTime(since)); k != nil; k, _ = c.Next() {
+			if limit > 0 && len(out) >= limit {
+				return nil
+			}
+			out = append(out, keyID(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: call sids: %w", err)
+	}
+	return out, nil
+}
