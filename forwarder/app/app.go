@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/ingest"
 	"github.com/callforward/callforward/forwarder/store"
-	"github.com/callforward/callforward/forwarder/store/bolt"
 	"github.com/callforward/callforward/mapping"
 )
 
@@ -30,7 +28,7 @@ import (
 type App struct {
 	cfg       Config
 	log       *slog.Logger
-	store     *bolt.Store
+	store     Store
 	rules     atomic.Pointer[mapping.Rules]
 	creds     *credentials.File
 	deliverer *deliver.Deliverer
@@ -81,10 +79,7 @@ func New(cfg Config) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "callforward.db"), store.Options{
-		DedupWindow: cfg.DedupWindow,
-		Lease:       cfg.Lease,
-	})
+	st, err := OpenStore(context.Background(), cfg.StoreConfig())
 	if err != nil {
 		return nil, err
 	}

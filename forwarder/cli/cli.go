@@ -30,12 +30,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve":   {"receive webhooks and deliver them (the service)", serve},
-	"demo":    {"run the forwarder against a local Google emulator with sample calls", demo},
-	"check":   {"validate a rules file and credentials", check},
-	"explain": {"show what the rules plan for one webhook, without sending", explain},
-	"emulate": {"run the local Google emulator (GA4) for tests and demos", emulate},
-	"version": {"print the version", version},
+	"serve":      {"receive webhooks and deliver them (the service)", serve},
+	"demo":       {"run the forwarder against a local Google emulator with sample calls", demo},
+	"check":      {"validate a rules file and credentials", check},
+	"explain":    {"show what the rules plan for one webhook, without sending", explain},
+	"emulate":    {"run the local Google emulator (GA4) for tests and demos", emulate},
+	"version":    {"print the version", version},
+	"deadletter": {"list, retry or drop dead-lettered deliveries", deadletter},
+	"replay":     {"re-plan stored calls under the current rules (nothing is sent twice)", replay},
 }
 
 // errUsage marks an error already explained by the flag package.
@@ -75,7 +77,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'forwarder <command> -h' for the flags of a command; every flag has a FORWARDER_* environment twin.")
 }

@@ -55,6 +55,19 @@ func Binary(t testing.TB) string {
 	return buildPath
 }
 
+// Run runs a one-shot forwarder command and returns its standard output;
+// it fails the test when the command fails.
+func Run(t testing.TB, bin string, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("forwarder %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
 // Forwarder is a running forwarder process.
 type Forwarder struct {
 	t    testing.TB
