@@ -20,6 +20,7 @@ import (
 	"github.com/callforward/callforward/forwarder/ga4"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/ingest"
+	"github.com/callforward/callforward/forwarder/metrics"
 	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/mapping"
 )
@@ -32,6 +33,7 @@ type App struct {
 	rules     atomic.Pointer[mapping.Rules]
 	creds     *credentials.File
 	deliverer *deliver.Deliverer
+	metrics   *metrics.Metrics
 	server    *http.Server
 	ln        net.Listener
 }
@@ -84,6 +86,7 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.store = st
+	a.metrics = metrics.New(st.Stats)
 
 	sender := ga4.NewSender(ga4.Config{
 		Endpoint:   cfg.GA4Endpoint,
@@ -96,11 +99,16 @@ func New(cfg Config) (*App, error) {
 		SendTimeout:  cfg.SendTimeout,
 		Policy:       deliver.Policy{Schedule: cfg.RetrySchedule, Jitter: 0.2},
 		Logger:       log,
+		Recorder:     a.metrics,
 	})
-	in := ingest.New(st, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log})
+	in := ingest.New(st, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics})
 	handler := httpapi.New(httpapi.Config{Tokens: creds.Tokens(), NoAuth: cfg.NoAuth, Logger: log}, in, st, st)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", a.metrics.Handler())
+	mux.Handle(httpapi.WebhookPath, a.metrics.CountReplies(handler))
+	mux.Handle("/", handler)
 	a.server = &http.Server{
-		Handler:           handler,
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,

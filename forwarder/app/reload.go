@@ -17,18 +17,21 @@ func (a *App) Reload() error {
 	rules, err := mapping.Load(a.cfg.RulesPath)
 	if err != nil {
 		a.log.Error("rules reload refused; the previous rules stay in force", "err", err)
+		a.metrics.Reload(false)
 		return err
 	}
 	// Deliveries to a GA4 stream without an API secret would all fail.
 	if missing := a.creds.MissingGA4Secrets(measurementIDs(rules)); len(missing) > 0 {
 		err := &missingSecretsError{missing}
 		a.log.Error("rules reload refused; the previous rules stay in force", "err", err)
+		a.metrics.Reload(false)
 		return err
 	}
 	for _, w := range rules.Warnings() {
 		a.log.Warn("rules", "warning", w)
 	}
 	a.rules.Store(rules)
+	a.metrics.Reload(true)
 	a.log.Info("rules reloaded", "rules", len(rules.RuleNames()), "destinations", len(rules.Destinations()))
 	return nil
 }

@@ -44,6 +44,17 @@ type SenderFunc func(ctx context.Context, d forwarder.Delivery) error
 // Send calls f.
 func (f SenderFunc) Send(ctx context.Context, d forwarder.Delivery) error { return f(ctx, d) }
 
+// Recorder is told about every settled send (metrics implement it).
+// outcome is delivered, retry, dead or lease_lost; took is the send's
+// duration (0 when nothing was sent).
+type Recorder interface {
+	Delivery(d forwarder.Delivery, outcome string, err error, took time.Duration)
+}
+
+type nopRecorder struct{}
+
+func (nopRecorder) Delivery(forwarder.Delivery, string, error, time.Duration) {}
+
 // Config tunes the workers. Zero values take the defaults.
 type Config struct {
 	Workers      int           // concurrent sends (default 4)
@@ -52,6 +63,7 @@ type Config struct {
 	Policy       Policy
 	Now          func() time.Time
 	Logger       *slog.Logger
+	Recorder     Recorder // default: records nothing
 }
 
 // Deliverer is the worker pool.
@@ -79,6 +91,9 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Recorder == nil {
+		cfg.Recorder = nopRecorder{}
 	}
 	cfg.Policy = cfg.Policy.withDefaults()
 	return &Deliverer{q: q, senders: senders, cfg: cfg, wake: make(chan struct{}, 1), log: cfg.Logger}
@@ -156,13 +171,17 @@ func (d *Deliverer) process(ctx context.Context, j store.Job) {
 	log := d.log.With("call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1)
 	s, ok := d.senders[dl.Type]
 	var err error
+	var took time.Duration
 	if !ok {
 		err = forwarder.Permanent("no_sender", fmt.Errorf("no sender for destination type %q", dl.Type))
 	} else {
+		start := time.Now()
 		sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
 		err = s.Send(sendCtx, dl)
 		cancel()
+		took = time.Since(start)
 	}
+	outcome := "delivered"
 	settle := func() error {
 		if err == nil {
 			log.InfoContext(ctx, "delivered")
@@ -170,13 +189,20 @@ func (d *Deliverer) process(ctx context.Context, j store.Job) {
 		}
 		dec := d.cfg.Policy.Decide(err, j.Attempts, d.cfg.Now())
 		if dec.Bury {
+			outcome = "dead"
 			log.WarnContext(ctx, "dead-lettered", "reason", dec.Reason, "code", dec.Code)
 			return d.q.Bury(ctx, j, dec.Reason, dec.Code)
 		}
+		outcome = "retry"
 		log.InfoContext(ctx, "will retry", "reason", dec.Reason, "code", dec.Code, "at", dec.At)
 		return d.q.Retry(ctx, j, dec.At, dec.Reason)
 	}
-	if serr := settle(); serr != nil {
+	serr := settle()
+	if errors.Is(serr, store.ErrLeaseLost) {
+		outcome = "lease_lost"
+	}
+	d.cfg.Recorder.Delivery(dl, outcome, err, took)
+	if serr != nil {
 		if errors.Is(serr, store.ErrLeaseLost) {
 			log.WarnContext(ctx, "lease lost before settling; the job's current holder decides", "err", serr)
 			return

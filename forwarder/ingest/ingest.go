@@ -58,11 +58,23 @@ type Service struct {
 	store   Store
 	planner func() Planner
 	notify  func()
+	rec     Recorder
 	log     *slog.Logger
 }
 
+// Recorder counts outcomes (metrics implement it).
+type Recorder interface {
+	Webhook(result string)
+}
+
+type nopRecorder struct{}
+
+func (nopRecorder) Webhook(string) {}
+
 // Options tune a Service. Zero values are fine.
 type Options struct {
+	// Recorder counts every stored webhook by status.
+	Recorder Recorder
 	// Notify, when set, is called after a call with deliveries was stored,
 	// so idle delivery workers can start at once.
 	Notify func()
@@ -78,7 +90,10 @@ func New(st Store, planner func() Planner, opts Options) *Service {
 	if opts.Notify == nil {
 		opts.Notify = func() {}
 	}
-	return &Service{store: st, planner: planner, notify: opts.Notify, log: opts.Logger}
+	if opts.Recorder == nil {
+		opts.Recorder = nopRecorder{}
+	}
+	return &Service{store: st, planner: planner, notify: opts.Notify, rec: opts.Recorder, log: opts.Logger}
 }
 
 // Ingest plans and stores call. An error means nothing was stored and the
@@ -90,6 +105,7 @@ func (s *Service) Ingest(ctx context.Context, call *forwarder.Call) (Result, err
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
 		s.log.InfoContext(ctx, "webhook duplicate", "call_sid", call.Sid)
+		s.rec.Webhook(string(StatusDuplicate))
 		return Result{Status: StatusDuplicate}, nil
 	case err != nil:
 		return Result{}, fmt.Errorf("ingest: store call: %w", err)
@@ -100,9 +116,11 @@ func (s *Service) Ingest(ctx context.Context, call *forwarder.Call) (Result, err
 			reason = r.WhyNone(call)
 		}
 		s.log.InfoContext(ctx, "webhook ignored", "call", call, "reason", reason)
+		s.rec.Webhook(string(StatusIgnored))
 		return Result{Status: StatusIgnored, Reason: reason}, nil
 	}
 	s.notify()
+	s.rec.Webhook(string(StatusAccepted))
 	s.log.InfoContext(ctx, "webhook accepted", "call", call, "deliveries", len(deliveries))
 	return Result{Status: StatusAccepted, Deliveries: len(deliveries)}, nil
 }

@@ -1,0 +1,166 @@
+// Package metrics holds the forwarder's Prometheus instruments and serves
+// them. Each instrument records a decision made elsewhere (ingest, deliver,
+// the HTTP layer); those packages declare the small interfaces they need
+// and this package implements them, so none of them imports Prometheus.
+//
+// Labels carry only configuration (rule and destination names, destination
+// types) and bounded codes (HTTP statuses, Google error codes): never a
+// phone number, client id, click id or Call.Sid.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// Metrics is the set of instruments of one forwarder.
+type Metrics struct {
+	reg          *prometheus.Registry
+	webhooks     *prometheus.CounterVec
+	httpReplies  *prometheus.CounterVec
+	deliveries   *prometheus.CounterVec
+	sendErrors   *prometheus.CounterVec
+	sendDuration *prometheus.HistogramVec
+	reloads      *prometheus.CounterVec
+}
+
+// StatsFunc reports what the store holds; it is called at scrape time.
+type StatsFunc func(ctx context.Context) (store.Stats, error)
+
+// New registers the instruments, the Go and process collectors, and gauges
+// read from stats at every scrape.
+func New(stats StatsFunc) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_webhooks_total",
+			Help: "Webhooks stored, by result: accepted, duplicate or ignored.",
+		}, []string{"result"}),
+		httpReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_webhook_replies_total",
+			Help: "Replies of the webhook endpoint, by HTTP status (4xx: rejected, with the reason in the status).",
+		}, []string{"code"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_deliveries_total",
+			Help: "Delivery attempts by destination and outcome: delivered, retry, dead (dead-lettered), lease_lost.",
+		}, []string{"type", "destination", "rule", "outcome"}),
+		sendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_send_errors_total",
+			Help: "Failed sends by destination type, kind (transient, retry_after, permanent) and code (HTTP status or Google's error code).",
+		}, []string{"type", "kind", "code"}),
+		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "callforward_send_duration_seconds",
+			Help:    "Time to send one delivery to Google, by destination type.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"type"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_rules_reloads_total",
+			Help: "Rules reloads by result: ok or refused.",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.webhooks, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if stats != nil {
+		reg.MustRegister(&storeCollector{stats: stats})
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Webhook counts a stored webhook by its result (ingest reports it).
+func (m *Metrics) Webhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
+
+// Reload counts a rules reload.
+func (m *Metrics) Reload(ok bool) {
+	if ok {
+		m.reloads.WithLabelValues("ok").Inc()
+		return
+	}
+	m.reloads.WithLabelValues("refused").Inc()
+}
+
+// Delivery records one settled send (deliver reports it): outcome is
+// delivered, retry, dead or lease_lost; err is the send's error, if any.
+func (m *Metrics) Delivery(d forwarder.Delivery, outcome string, err error, took time.Duration) {
+	m.deliveries.WithLabelValues(d.Type, d.Destination, d.Rule, outcome).Inc()
+	if took > 0 {
+		m.sendDuration.WithLabelValues(d.Type).Observe(took.Seconds())
+	}
+	if err != nil {
+		se := forwarder.Classify(err)
+		m.sendErrors.WithLabelValues(d.Type, se.Kind.String(), se.Code).Inc()
+	}
+}
+
+// CountReplies wraps the webhook endpoint's handler to count its replies
+// by status.
+func (m *Metrics) CountReplies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		m.httpReplies.WithLabelValues(strconv.Itoa(sw.code)).Inc()
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// storeCollector reads the store's counts at scrape time.
+type storeCollector struct{ stats StatsFunc }
+
+var (
+	descPending  = prometheus.NewDesc("callforward_queue_pending", "Deliveries waiting to be sent (due or scheduled for a retry).", nil, nil)
+	descDead     = prometheus.NewDesc("callforward_dead_letters", "Dead-lettered deliveries waiting for an operator.", nil, nil)
+	descCalls    = prometheus.NewDesc("callforward_calls_stored", "Calls held in the store (within the dedup window).", nil, nil)
+	descRejected = prometheus.NewDesc("callforward_rejected_stored", "Rejected requests kept for inspection.", nil, nil)
+	descUp       = prometheus.NewDesc("callforward_store_up", "1 when the store answered the last scrape.", nil, nil)
+)
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descPending
+	ch <- descDead
+	ch <- descCalls
+	ch <- descRejected
+	ch <- descUp
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.stats(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(descDead, prometheus.GaugeValue, float64(st.Dead))
+	ch <- prometheus.MustNewConstMetric(descCalls, prometheus.GaugeValue, float64(st.Calls))
+	ch <- prometheus.MustNewConstMetric(descRejected, prometheus.GaugeValue, float64(st.Rejected))
+}
