@@ -78,9 +78,6 @@ func New(cfg Config) (*App, error) {
 	}
 	a.creds = creds
 
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
 	st, err := OpenStore(context.Background(), cfg.StoreConfig())
 	if err != nil {
 		return nil, err
@@ -143,6 +140,14 @@ func (e *missingSecretsError) Error() string {
 	return fmt.Sprintf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", e.ids)
 }
 
+// storeName says which store is in use, without credentials.
+func (a *App) storeName() string {
+	if a.cfg.Store.RedisURL != "" {
+		return "redis"
+	}
+	return "embedded:" + a.cfg.Store.DataDir
+}
+
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
@@ -153,7 +158,7 @@ func (a *App) Stats(ctx context.Context) (store.Stats, error) { return a.store.S
 // gracefully: intake stops, requests in flight are answered, sends in
 // flight finish and are settled, all within ShutdownGrace.
 func (a *App) Run(ctx context.Context) error {
-	a.log.Info("forwarder listening", "addr", a.Addr(), "data_dir", a.cfg.DataDir)
+	a.log.Info("forwarder listening", "addr", a.Addr(), "store", a.storeName())
 	dctx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
 	delivered := make(chan struct{})
 	go func() {

@@ -12,16 +12,14 @@ import (
 // Config is everything serve needs. The CLI fills it from flags and
 // FORWARDER_* environment variables; tests fill it directly.
 type Config struct {
-	Listen          string        // address to listen on, e.g. ":8080" or "127.0.0.1:0"
-	DataDir         string        // embedded store directory
+	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	Store           StoreConfig
 	RulesPath       string        // rules file
 	CredentialsPath string        // credentials.json
 	NoAuth          bool          // accept webhooks without a token (local testing only)
 	GA4Endpoint     string        // GA4 Measurement Protocol base URL
 	Workers         int           // concurrent sends
 	SendTimeout     time.Duration // bound on one send
-	Lease           time.Duration // how long a claimed delivery is held before another worker may take it
-	DedupWindow     time.Duration // how long a Call.Sid is remembered
 	RetrySchedule   []time.Duration
 	PollInterval    time.Duration // idle workers look for due work this often
 	ShutdownGrace   time.Duration // bound on a graceful stop
@@ -32,14 +30,16 @@ type Config struct {
 // Defaults returns the configuration serve starts from.
 func Defaults() Config {
 	return Config{
-		Listen:        ":8080",
-		DataDir:       "data",
+		Listen: ":8080",
+		Store: StoreConfig{
+			DataDir:     "data",
+			Lease:       2 * time.Minute,
+			DedupWindow: 30 * 24 * time.Hour,
+		},
 		RulesPath:     "rules.yaml",
 		GA4Endpoint:   "https://www.google-analytics.com",
 		Workers:       8,
 		SendTimeout:   30 * time.Second,
-		Lease:         2 * time.Minute,
-		DedupWindow:   30 * 24 * time.Hour,
 		RetrySchedule: deliver.DefaultSchedule,
 		PollInterval:  250 * time.Millisecond,
 		ShutdownGrace: 20 * time.Second,
@@ -53,7 +53,7 @@ func (c Config) Validate() error {
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: empty address"))
 	}
-	if c.DataDir == "" {
+	if c.Store.DataDir == "" && c.Store.RedisURL == "" {
 		errs = append(errs, errors.New("data-dir: empty"))
 	}
 	if c.RulesPath == "" {
@@ -68,11 +68,11 @@ func (c Config) Validate() error {
 	if c.SendTimeout <= 0 {
 		errs = append(errs, errors.New("send-timeout: must be positive"))
 	}
-	if c.Lease <= c.SendTimeout {
-		errs = append(errs, fmt.Errorf("lease (%v) must be longer than send-timeout (%v), or a slow send could be taken over and sent twice", c.Lease, c.SendTimeout))
+	if c.Store.Lease <= c.SendTimeout {
+		errs = append(errs, fmt.Errorf("lease (%v) must be longer than send-timeout (%v), or a slow send could be taken over and sent twice", c.Store.Lease, c.SendTimeout))
 	}
-	if c.DedupWindow < time.Hour {
-		errs = append(errs, fmt.Errorf("dedup-window: %v is too short; the platform may re-send a call hours later", c.DedupWindow))
+	if c.Store.DedupWindow < time.Hour {
+		errs = append(errs, fmt.Errorf("dedup-window: %v is too short; the platform may re-send a call hours later", c.Store.DedupWindow))
 	}
 	if len(c.RetrySchedule) == 0 {
 		errs = append(errs, errors.New("retry-schedule: empty"))

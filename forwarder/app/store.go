@@ -9,6 +9,7 @@ import (
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/forwarder/store/bolt"
+	"github.com/callforward/callforward/forwarder/store/redis"
 )
 
 // Store is everything the forwarder and its operator commands ask of a
@@ -37,22 +38,32 @@ type Store interface {
 	Close() error
 }
 
-var _ Store = (*bolt.Store)(nil)
+var (
+	_ Store = (*bolt.Store)(nil)
+	_ Store = (*redis.Store)(nil)
+)
 
 // StoreConfig selects and tunes the backend.
 type StoreConfig struct {
-	DataDir     string        // embedded store directory
+	DataDir     string        // embedded store directory (when RedisURL is empty)
+	RedisURL    string        // redis:// or rediss:// URL: use the shared Redis store
+	Redis       redis.Options // key prefix, Sentinel master name, Cluster
 	DedupWindow time.Duration // how long a Call.Sid is remembered
 	Lease       time.Duration // claim lease
 }
 
-// OpenStore opens the backend cfg names: the embedded bbolt store in
-// DataDir.
-func OpenStore(_ context.Context, cfg StoreConfig) (Store, error) {
-	st, err := bolt.Open(filepath.Join(cfg.DataDir, "callforward.db"), store.Options{
-		DedupWindow: cfg.DedupWindow,
-		Lease:       cfg.Lease,
-	})
+// OpenStore opens the backend cfg names: the shared Redis store when
+// RedisURL is set, else the embedded bbolt store in DataDir.
+func OpenStore(ctx context.Context, cfg StoreConfig) (Store, error) {
+	opts := store.Options{DedupWindow: cfg.DedupWindow, Lease: cfg.Lease}
+	if cfg.RedisURL != "" {
+		st, err := redis.Open(ctx, cfg.RedisURL, opts, cfg.Redis)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
+	}
+	st, err := bolt.Open(filepath.Join(cfg.DataDir, "callforward.db"), opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -61,5 +72,5 @@ func OpenStore(_ context.Context, cfg StoreConfig) (Store, error) {
 
 // StoreConfig returns the store part of c.
 func (c Config) StoreConfig() StoreConfig {
-	return StoreConfig{DataDir: c.DataDir, DedupWindow: c.DedupWindow, Lease: c.Lease}
+	return c.Store
 }

@@ -54,7 +54,7 @@ func demo(ctx context.Context, args []string, io IO) error {
 	}
 	cfg := app.Defaults()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Store.DataDir = filepath.Join(dir, "data")
 	cfg.RulesPath = rulesPath
 	cfg.CredentialsPath = credsPath
 	cfg.GA4Endpoint = google.URL

@@ -10,15 +10,15 @@ import (
 // serveFlags declares the flags of serve on fs, filling cfg.
 func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) {
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on")
-	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded store")
+	declareStoreFlags(fs, &cfg.Store)
 	fs.StringVar(&cfg.RulesPath, "rules", cfg.RulesPath, "rules file (YAML)")
 	fs.StringVar(&cfg.CredentialsPath, "credentials", cfg.CredentialsPath, "credentials file (JSON): webhook tokens, GA4 API secrets, Google OAuth")
 	fs.BoolVar(&cfg.NoAuth, "insecure-no-auth", cfg.NoAuth, "accept webhooks without a token (local tests only)")
 	fs.StringVar(&cfg.GA4Endpoint, "ga4-endpoint", cfg.GA4Endpoint, "GA4 Measurement Protocol base URL (EU: https://region1.google-analytics.com)")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent deliveries")
 	fs.DurationVar(&cfg.SendTimeout, "send-timeout", cfg.SendTimeout, "bound on one send to Google")
-	fs.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a claimed delivery is held before it may be taken over (must exceed send-timeout)")
-	fs.DurationVar(&cfg.DedupWindow, "dedup-window", cfg.DedupWindow, "how long a Call.Sid is remembered")
+	fs.DurationVar(&cfg.Store.Lease, "lease", cfg.Store.Lease, "how long a claimed delivery is held before it may be taken over (must exceed send-timeout)")
+	fs.DurationVar(&cfg.Store.DedupWindow, "dedup-window", cfg.Store.DedupWindow, "how long a Call.Sid is remembered")
 	fs.Var(durationList{&cfg.RetrySchedule}, "retry-schedule", "waits between retries of a failing delivery, comma-separated; after the last one it is dead-lettered")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often idle workers look for due deliveries")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "bound on a graceful stop")

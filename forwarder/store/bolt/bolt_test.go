@@ -350,3 +350,28 @@ func BenchmarkAcceptParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestCallSidsOutsideTimeRange(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	call := &forwarder.Call{Sid: "CA1", Event: forwarder.EventComplete}
+	if err := st.Accept(t.Context(), call, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		since time.Time
+		want  int
+	}{
+		{time.Time{}, 1},
+		{time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), 1},
+		{time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), 0},
+	} {
+		got, err := st.CallSids(t.Context(), tt.since, 0)
+		if err != nil || len(got) != tt.want {
+			t.Errorf("CallSids(since %v) = %v, %v; want %d sids", tt.since, got, err, tt.want)
+		}
+	}
+}

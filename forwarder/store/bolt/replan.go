@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"encoding/json"
+	"math"
 
 	"fmt"
 	"strings"
@@ -61,11 +62,25 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 	return added, nil
 }
 
+// The range of times unix nanoseconds can hold.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
 // CallSids returns the Sids of the calls accepted at or after since, oldest
 // first, at most limit (all when limit <= 0).
 func (s *Store) CallSids(ctx context.Context, since time.Time, limit int) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bolt: call sids: %w", err)
+	}
+	// Times are stored as unix nanoseconds, which cover 1677 to 2262: a
+	// since before that range means every call, after it none.
+	if since.Before(minTime) {
+		since = minTime
+	}
+	if since.After(maxTime) {
+		return nil, nil
 	}
 	var out []string
 	err := s.db.View(func(tx *bbolt.Tx) error {

@@ -25,6 +25,12 @@
 //     error, for an unknown call.
 //   - Sweep counts the calls, done marks and rejected requests it
 //     removed.
+//   - Replan adds only the deliveries whose ID exists in no state, due
+//     now, leaving existing jobs (claimed ones included) untouched; it is
+//     ErrNotFound for a call never accepted or swept, and refuses
+//     deliveries of another call like Accept.
+//   - CallSids lists each stored Sid once, by its latest acceptance,
+//     oldest first, since inclusive, limit <= 0 meaning all.
 //   - Every method fails without writing when its context is done.
 package storetest
 
@@ -54,6 +60,8 @@ type Store interface {
 	RetryDead(ctx context.Context, id string) error
 	DropDead(ctx context.Context, id string) error
 	RejectedRequests(ctx context.Context, limit int) ([]store.Rejected, error)
+	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error)
+	CallSids(ctx context.Context, since time.Time, limit int) ([]string, error)
 
 	Ping(ctx context.Context) error
 	Stats(ctx context.Context) (store.Stats, error)
@@ -84,6 +92,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
+		replanTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {

@@ -1,0 +1,119 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// luaOlder is a Lua helper: older(a, b) reports whether time a is before
+// time b, both encodeTime strings. It compares numbers, not strings: Lua
+// compares strings with strcoll, which follows the server's locale.
+const luaOlder = `
+local function older(a, b)
+  local ha, hb = tonumber(string.sub(a, 1, 8), 16), tonumber(string.sub(b, 1, 8), 16)
+  if ha ~= hb then return ha < hb end
+  return tonumber(string.sub(a, 9, 16), 16) < tonumber(string.sub(b, 9, 16), 16)
+end
+`
+
+// acceptScript writes a call, its dedup mark and its jobs, or nothing.
+// It reads and decides everything before its first write: Redis does not
+// roll a script back, so a failure half-way must not be possible.
+//
+//	KEYS: dedup calls accepted jobs ids due done
+//	ARGV: sid now cutoff call ttl-ms, then id record for each delivery
+//	returns 1, or 0 for a duplicate
+var acceptScript = goredis.NewScript(luaOlder + `
+local sid, now, cutoff = ARGV[1], ARGV[2], ARGV[3]
+local at = redis.call('HGET', KEYS[1], sid)
+if at and older(cutoff, at) then return 0 end
+
+local write, expired = {}, {}
+for i = 6, #ARGV, 2 do
+  local id = ARGV[i]
+  local old = redis.call('HGET', KEYS[4], id)
+  if not old then
+    write[#write + 1] = i
+  else
+    local r = cjson.decode(old)
+    if r.state == 'done' and not older(cutoff, r.settled) then
+      write[#write + 1] = i
+      expired[#expired + 1] = r.settled .. id
+    end
+  end
+end
+
+if at then redis.call('ZREM', KEYS[3], at .. sid) end
+redis.call('HSET', KEYS[1], sid, now)
+redis.call('HSET', KEYS[2], sid, ARGV[4])
+redis.call('ZADD', KEYS[3], 0, now .. sid)
+for _, m in ipairs(expired) do redis.call('ZREM', KEYS[7], m) end
+for _, i in ipairs(write) do
+  local id = ARGV[i]
+  redis.call('HSET', KEYS[4], id, ARGV[i + 1])
+  redis.call('ZADD', KEYS[5], 0, id)
+  redis.call('ZADD', KEYS[6], 0, now .. id)
+end
+for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
+return 1
+`)
+
+// Accept stores call and one pending job per delivery (due now, no
+// attempts yet) together with the dedup mark of call.Sid, in one script,
+// so atomically. It returns store.ErrDuplicate, writing nothing, when
+// call.Sid was accepted less than the dedup window ago. Durability is the
+// server's (see the package comment).
+//
+// A Sid accepted again after its window is a new call: its dedup mark and
+// call are replaced. A job of the same ID that still exists is kept as it
+// is when it is pending or dead, or when it is a done mark younger than
+// the window; only an expired done mark is replaced by a new pending job.
+//
+// Every delivery must belong to call: Delivery.CallSid equal to call.Sid
+// and Delivery.ID under call.Sid (see forwarder.DeliveryID).
+func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redis: accept: %w", err)
+	}
+	if call == nil || call.Sid == "" {
+		return errors.New("redis: accept: call has no Sid")
+	}
+	now := s.opts.Now()
+	nowKey := encodeTime(now)
+	callJSON, err := json.Marshal(call)
+	if err != nil {
+		return fmt.Errorf("redis: accept %s: encode call: %w", call.Sid, err)
+	}
+	args := make([]any, 0, 5+2*len(deliveries))
+	args = append(args, call.Sid, nowKey, encodeTime(now.Add(-s.opts.DedupWindow)), callJSON, ms(s.ttl))
+	for _, d := range deliveries {
+		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
+			return fmt.Errorf("redis: accept %s: delivery %q belongs to call %q", call.Sid, d.ID, d.CallSid)
+		}
+		rec, err := newRecord(d, nowKey)
+		if err != nil {
+			return fmt.Errorf("redis: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
+		}
+		args = append(args, d.ID, rec)
+	}
+	k := s.keys
+	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done}, args...)
+	if err != nil {
+		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
+	}
+	switch res {
+	case int64(1):
+		return nil
+	case int64(0):
+		return fmt.Errorf("redis: accept %s: %w", call.Sid, store.ErrDuplicate)
+	}
+	return fmt.Errorf("redis: accept %s: script returned %v", call.Sid, res)
+}

@@ -1,0 +1,76 @@
+package redis
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// keys are the names of every key of one store. They all carry the hash
+// tag {prefix}, so on Redis Cluster they live in one slot and every
+// script may touch all of them.
+type keys struct {
+	dedup      string // hash: Call.Sid → accepted-at
+	calls      string // hash: Call.Sid → forwarder.Call JSON
+	accepted   string // lex index: accepted-at + Call.Sid
+	jobs       string // hash: Delivery.ID → job record
+	ids        string // lex index: Delivery.ID (every job, for Jobs)
+	due        string // lex index: DueAt + Delivery.ID (pending jobs)
+	done       string // lex index: done-at + Delivery.ID
+	dead       string // lex index: buried-at + Delivery.ID
+	rejected   string // hash: At + Rejected.ID → store.Rejected JSON
+	rejectedAt string // lex index: At + Rejected.ID
+	heartbeat  string // string: written by Ping
+}
+
+// newKeys returns the key names under prefix.
+func newKeys(prefix string) keys {
+	tag := "{" + prefix + "}"
+	k := func(name string) string { return tag + ":" + name }
+	return keys{
+		dedup:      k("dedup"),
+		calls:      k("calls"),
+		accepted:   k("accepted"),
+		jobs:       k("jobs"),
+		ids:        k("ids"),
+		due:        k("due"),
+		done:       k("done"),
+		dead:       k("dead"),
+		rejected:   k("rejected"),
+		rejectedAt: k("rejected:at"),
+		heartbeat:  k("heartbeat"),
+	}
+}
+
+// timeLen is the length of an encoded time.
+const timeLen = 16
+
+// signBit flips the sign of unix nanoseconds so that times before 1970
+// sort before the ones after.
+const signBit = 1 << 63
+
+// encodeTime returns t as 16 lower-case hex digits that sort, as bytes,
+// like t: the index members start with it, so that ZRANGEBYLEX walks them
+// in time order with nanosecond precision (a sorted set score, a double,
+// holds unix nanoseconds only to about a quarter microsecond).
+func encodeTime(t time.Time) string {
+	return fmt.Sprintf("%016x", uint64(t.UnixNano())^signBit)
+}
+
+// decodeTime reads a time written by encodeTime, in UTC.
+func decodeTime(s string) (time.Time, error) {
+	if len(s) != timeLen {
+		return time.Time{}, fmt.Errorf("bad time %q", s)
+	}
+	n, err := strconv.ParseUint(s, 16, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad time %q", s)
+	}
+	return time.Unix(0, int64(n^signBit)).UTC(), nil
+}
+
+// upTo returns the ZRANGEBYLEX upper bound that takes every index member
+// whose time is at or before t.
+func upTo(t time.Time) string {
+	return "(" + encodeTime(t.Add(time.Nanosecond))
+}

@@ -1,0 +1,146 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// claimScript hands out the due jobs under new leases.
+//
+//	KEYS: jobs due
+//	ARGV: upper bound of due, max, lease end, lease token base
+//	returns the claimed records
+var claimScript = goredis.NewScript(`
+local ms = redis.call('ZRANGEBYLEX', KEYS[2], '-', ARGV[1], 'LIMIT', 0, ARGV[2])
+local recs = {}
+for i, m in ipairs(ms) do
+  local v = redis.call('HGET', KEYS[1], string.sub(m, 17))
+  if not v then return redis.error_reply('due job ' .. string.sub(m, 17) .. ' has no record') end
+  recs[i] = cjson.decode(v)
+end
+local out = {}
+for i, m in ipairs(ms) do
+  local id, r = string.sub(m, 17), recs[i]
+  r.lease = ARGV[4] .. '-' .. i
+  r.due = ARGV[3]
+  local v = cjson.encode(r)
+  redis.call('ZREM', KEYS[2], m)
+  redis.call('ZADD', KEYS[2], 0, r.due .. id)
+  redis.call('HSET', KEYS[1], id, v)
+  out[i] = v
+end
+return out
+`)
+
+// Claim hands out up to max jobs due now, oldest due first, each under a
+// fresh lease: the job's Lease is a new random token and its DueAt the end
+// of the lease, so a job that is never settled becomes due again by
+// itself, to any Store on the same Redis. Attempts is unchanged. max <= 0
+// claims nothing.
+func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("redis: claim: %w", err)
+	}
+	if max <= 0 {
+		return nil, nil
+	}
+	now := s.opts.Now()
+	res, err := s.run(ctx, claimScript, []string{s.keys.jobs, s.keys.due},
+		upTo(now), max, encodeTime(now.Add(s.opts.Lease)), rand.Text())
+	if err != nil {
+		return nil, fmt.Errorf("redis: claim: %w", err)
+	}
+	vs, err := stringsOf(res)
+	if err != nil {
+		return nil, fmt.Errorf("redis: claim: %w", err)
+	}
+	jobs := make([]store.Job, 0, len(vs))
+	for _, v := range vs {
+		_, j, err := decodeRecord(v)
+		if err != nil {
+			return nil, fmt.Errorf("redis: claim: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// settleScript ends a claim after checking its lease, and moves the job
+// on: done (ack), due again (retry) or dead (bury).
+//
+//	KEYS: jobs due done dead
+//	ARGV: id lease op now [retry: at reason | bury: reason code]
+//	returns 1, or 0 when the lease is lost
+var settleScript = goredis.NewScript(`
+local id, op, now = ARGV[1], ARGV[3], ARGV[4]
+if op ~= 'ack' and op ~= 'retry' and op ~= 'bury' then
+  return redis.error_reply('unknown settlement ' .. op)
+end
+local v = redis.call('HGET', KEYS[1], id)
+if not v then return 0 end
+local r = cjson.decode(v)
+if r.state ~= 'pending' or not r.lease or r.lease == '' or r.lease ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[2], r.due .. id)
+r.lease = nil
+r.attempts = (r.attempts or 0) + 1
+if op == 'ack' then
+  r.state, r.settled = 'done', now
+  redis.call('ZADD', KEYS[3], 0, now .. id)
+elseif op == 'retry' then
+  r.due, r.last_error = ARGV[5], ARGV[6]
+  redis.call('ZADD', KEYS[2], 0, r.due .. id)
+else
+  r.state, r.settled, r.reason, r.code, r.last_error = 'dead', now, ARGV[5], ARGV[6], ARGV[5]
+  redis.call('ZADD', KEYS[4], 0, now .. id)
+end
+redis.call('HSET', KEYS[1], id, cjson.encode(r))
+return 1
+`)
+
+// Ack records that j was delivered: the job becomes a done mark, kept for
+// the dedup window so that re-planning its call cannot send it again.
+// Attempts counts the successful send too. It returns store.ErrLeaseLost
+// when j.Lease is not the job's current lease.
+func (s *Store) Ack(ctx context.Context, j store.Job) error {
+	return s.settle(ctx, "ack", j)
+}
+
+// Retry schedules j again at at, keeping reason as its LastError. It
+// returns store.ErrLeaseLost when j.Lease is not the job's current lease.
+func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason string) error {
+	return s.settle(ctx, "retry", j, encodeTime(at), reason)
+}
+
+// Bury dead-letters j with reason (also kept as its LastError) and code.
+// It returns store.ErrLeaseLost when j.Lease is not the job's current
+// lease.
+func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) error {
+	return s.settle(ctx, "bury", j, reason, code)
+}
+
+// settle runs settleScript for op on j with the op's extra arguments.
+func (s *Store) settle(ctx context.Context, op string, j store.Job, extra ...any) error {
+	id := j.Delivery.ID
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redis: %s %s: %w", op, id, err)
+	}
+	k := s.keys
+	args := append([]any{id, j.Lease, op, encodeTime(s.opts.Now())}, extra...)
+	res, err := s.run(ctx, settleScript, []string{k.jobs, k.due, k.done, k.dead}, args...)
+	if err != nil {
+		return fmt.Errorf("redis: %s %s: %w", op, id, err)
+	}
+	switch res {
+	case int64(1):
+		return nil
+	case int64(0):
+		return fmt.Errorf("redis: %s %s: %w", op, id, store.ErrLeaseLost)
+	}
+	return fmt.Errorf("redis: %s %s: script returned %v", op, id, res)
+}

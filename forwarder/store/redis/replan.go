@@ -1,0 +1,128 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// replanScript adds to a stored call the jobs it does not have yet. It
+// reads and decides everything before its first write, and never touches
+// a job that exists, in whatever state.
+//
+//	KEYS: calls jobs ids due
+//	ARGV: sid now, then id record for each delivery
+//	returns the number of jobs added, or -1 when the call is not stored
+var replanScript = goredis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
+local now = ARGV[2]
+local write, seen = {}, {}
+for i = 3, #ARGV, 2 do
+  local id = ARGV[i]
+  if not seen[id] then
+    seen[id] = true
+    if redis.call('HEXISTS', KEYS[2], id) == 0 then write[#write + 1] = i end
+  end
+end
+for _, i in ipairs(write) do
+  local id = ARGV[i]
+  redis.call('HSET', KEYS[2], id, ARGV[i + 1])
+  redis.call('ZADD', KEYS[3], 0, id)
+  redis.call('ZADD', KEYS[4], 0, now .. id)
+end
+return #write
+`)
+
+// Replan adds to the stored call sid the deliveries it does not have yet
+// (by delivery ID), as pending jobs due now, and returns how many it
+// added, all in one script, so atomically. Deliveries that exist in any
+// state (pending, claimed, done, dead) are left alone, so re-planning a
+// call under fixed rules never re-sends what was delivered; a delivery
+// listed twice is added once. It returns store.ErrNotFound when the call
+// is not stored (never accepted, swept, or its key expired).
+//
+// Every delivery must belong to the call: Delivery.CallSid equal to sid
+// and Delivery.ID under sid (see forwarder.DeliveryID).
+func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
+	}
+	nowKey := encodeTime(s.opts.Now())
+	args := make([]any, 0, 2+2*len(deliveries))
+	args = append(args, sid, nowKey)
+	for _, d := range deliveries {
+		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid+"/") {
+			return 0, fmt.Errorf("redis: replan %s: delivery %q belongs to call %q", sid, d.ID, d.CallSid)
+		}
+		rec, err := newRecord(d, nowKey)
+		if err != nil {
+			return 0, fmt.Errorf("redis: replan %s: encode delivery %s: %w", sid, d.ID, err)
+		}
+		args = append(args, d.ID, rec)
+	}
+	k := s.keys
+	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due}, args...)
+	if err != nil {
+		return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
+	}
+	n, ok := res.(int64)
+	switch {
+	case !ok:
+		return 0, fmt.Errorf("redis: replan %s: script returned %T, want an integer", sid, res)
+	case n == -1:
+		return 0, fmt.Errorf("redis: replan %s: %w", sid, store.ErrNotFound)
+	case n < 0:
+		return 0, fmt.Errorf("redis: replan %s: script returned %d", sid, n)
+	}
+	return int(n), nil
+}
+
+// The range of times encodeTime can represent: unix nanoseconds in an
+// int64, from 1677 to 2262.
+var (
+	firstTime = time.Unix(0, math.MinInt64)
+	lastTime  = time.Unix(0, math.MaxInt64)
+)
+
+// CallSids returns the Sids of the calls accepted at or after since, oldest
+// first, at most limit (all when limit <= 0). A Sid accepted again after
+// its window is listed once, at its latest acceptance; swept calls are
+// not listed. It reads the accepted index with one command, so the list
+// is a consistent view.
+func (s *Store) CallSids(ctx context.Context, since time.Time, limit int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("redis: call sids: %w", err)
+	}
+	// Times outside the encodable range (the zero time among them) would
+	// wrap around in encodeTime.
+	lo := "-"
+	switch {
+	case since.After(lastTime):
+		return nil, nil
+	case !since.Before(firstTime):
+		lo = "[" + encodeTime(since)
+	}
+	by := &goredis.ZRangeBy{Min: lo, Max: "+"}
+	if limit > 0 {
+		by.Count = int64(limit)
+	}
+	ms, err := s.rdb.ZRangeByLex(ctx, s.keys.accepted, by).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: call sids: %w", err)
+	}
+	var out []string
+	for _, m := range ms {
+		if len(m) <= timeLen {
+			return nil, fmt.Errorf("redis: call sids: bad index entry %q", m)
+		}
+		out = append(out, m[timeLen:])
+	}
+	return out, nil
+}

@@ -1,0 +1,105 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// sweepChunk bounds the index entries one sweep script handles, so that a
+// large backlog does not block the server for long.
+const sweepChunk = 1000
+
+// sweepScript removes up to a budget of expired index entries with what
+// they point to: calls with their dedup marks, done marks, rejected
+// requests. An index entry whose value has moved on (a Sid accepted
+// again, a done mark replaced) is dropped without touching the value.
+//
+//	KEYS: dedup calls accepted jobs ids done rejected rejected:at
+//	ARGV: upper bound of the expired entries, budget
+//	returns {removed, seen}
+var sweepScript = goredis.NewScript(`
+local bound, budget = ARGV[1], tonumber(ARGV[2])
+local removed, seen = 0, 0
+local function expired(index)
+  if seen >= budget then return {} end
+  local ms = redis.call('ZRANGEBYLEX', index, '-', bound, 'LIMIT', 0, budget - seen)
+  seen = seen + #ms
+  return ms
+end
+
+for _, m in ipairs(expired(KEYS[3])) do
+  local at, sid = string.sub(m, 1, 16), string.sub(m, 17)
+  if redis.call('HGET', KEYS[1], sid) == at then
+    redis.call('HDEL', KEYS[1], sid)
+    redis.call('HDEL', KEYS[2], sid)
+    removed = removed + 1
+  end
+  redis.call('ZREM', KEYS[3], m)
+end
+
+for _, m in ipairs(expired(KEYS[6])) do
+  local at, id = string.sub(m, 1, 16), string.sub(m, 17)
+  local v = redis.call('HGET', KEYS[4], id)
+  if v then
+    local r = cjson.decode(v)
+    if r.state == 'done' and r.settled == at then
+      redis.call('HDEL', KEYS[4], id)
+      redis.call('ZREM', KEYS[5], id)
+      removed = removed + 1
+    end
+  end
+  redis.call('ZREM', KEYS[6], m)
+end
+
+for _, m in ipairs(expired(KEYS[8])) do
+  redis.call('HDEL', KEYS[7], m)
+  redis.call('ZREM', KEYS[8], m)
+  removed = removed + 1
+end
+return {removed, seen}
+`)
+
+// Sweep deletes what has outlived the dedup window: calls with their
+// dedup marks, done marks and rejected requests. Pending jobs and dead
+// letters are never swept. It returns how many calls, done marks and
+// rejected requests went. It works in chunks of one script each, so it
+// may stop half-way on an error; the next Sweep carries on.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	bound := upTo(s.opts.Now().Add(-s.opts.DedupWindow))
+	k := s.keys
+	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt}
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("redis: sweep: %w", err)
+		}
+		removed, seen, err := s.sweepOnce(ctx, keys, bound, sweepChunk)
+		total += removed
+		if err != nil {
+			return total, fmt.Errorf("redis: sweep: %w", err)
+		}
+		if seen < sweepChunk {
+			return total, nil
+		}
+	}
+}
+
+// sweepOnce runs sweepScript once.
+func (s *Store) sweepOnce(ctx context.Context, keys []string, bound string, budget int) (removed, seen int, err error) {
+	res, err := s.run(ctx, sweepScript, keys, bound, budget)
+	if err != nil {
+		return 0, 0, err
+	}
+	arr, ok := res.([]any)
+	if !ok || len(arr) != 2 {
+		return 0, 0, fmt.Errorf("script returned %v", res)
+	}
+	r, ok1 := arr[0].(int64)
+	n, ok2 := arr[1].(int64)
+	if !ok1 || !ok2 {
+		return 0, 0, fmt.Errorf("script returned %v", res)
+	}
+	return int(r), int(n), nil
+}
