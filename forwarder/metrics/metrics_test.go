@@ -23,7 +23,9 @@ func scrape(t *testing.T, m *Metrics) string {
 }
 
 func TestInstruments(t *testing.T) {
-	m := New(func(context.Context) (store.Stats, error) { return store.Stats{Pending: 3, Dead: 2, Calls: 7, Rejected: 1}, nil })
+	m := New(func(context.Context) (store.Stats, error) {
+		return store.Stats{Pending: 3, Dead: 2, Calls: 7, Rejected: 1}, nil
+	})
 	m.Webhook("accepted")
 	m.Webhook("accepted")
 	m.Reload(true)
