@@ -60,10 +60,15 @@ type Config struct {
 	Workers      int           // concurrent sends (default 4)
 	PollInterval time.Duration // wait when nothing is due (default 250ms)
 	SendTimeout  time.Duration // per send (default 30s); must be below the store lease
-	Policy       Policy
-	Now          func() time.Time
-	Logger       *slog.Logger
-	Recorder     Recorder // default: records nothing
+	// SettleRetry bounds how long a worker keeps trying to record a send's
+	// outcome while the store is unreachable (default 1m). Recording it
+	// late is far better than giving up: an unrecorded send is sent again
+	// once its lease ends.
+	SettleRetry time.Duration
+	Policy      Policy
+	Now         func() time.Time
+	Logger      *slog.Logger
+	Recorder    Recorder // default: records nothing
 }
 
 // Deliverer is the worker pool.
@@ -85,6 +90,9 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 30 * time.Second
+	}
+	if cfg.SettleRetry <= 0 {
+		cfg.SettleRetry = time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -146,7 +154,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			free--
 			wg.Go(func() {
 				defer func() { idle <- struct{}{} }()
-				d.process(context.WithoutCancel(ctx), j)
+				d.process(context.WithoutCancel(ctx), ctx.Done(), j)
 			})
 		}
 		for range free {
@@ -165,8 +173,10 @@ func (d *Deliverer) Run(ctx context.Context) error {
 }
 
 // process sends one job and settles it. ctx is not cancelled by shutdown:
-// a send that started is finished (within SendTimeout) and settled.
-func (d *Deliverer) process(ctx context.Context, j store.Job) {
+// a send that started is finished (within SendTimeout) and settled. When
+// the store cannot record the outcome, process tries again with backoff
+// for up to SettleRetry, or until stop closes (shutdown).
+func (d *Deliverer) process(ctx context.Context, stop <-chan struct{}, j store.Job) {
 	dl := j.Delivery
 	log := d.log.With("call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1)
 	s, ok := d.senders[dl.Type]
@@ -197,17 +207,43 @@ func (d *Deliverer) process(ctx context.Context, j store.Job) {
 		log.InfoContext(ctx, "will retry", "reason", dec.Reason, "code", dec.Code, "at", dec.At)
 		return d.q.Retry(ctx, j, dec.At, dec.Reason)
 	}
-	serr := settle()
+	serr := d.settleWithRetry(ctx, stop, settle, log)
 	if errors.Is(serr, store.ErrLeaseLost) {
 		outcome = "lease_lost"
 	}
 	d.cfg.Recorder.Delivery(dl, outcome, err, took)
-	if serr != nil {
-		if errors.Is(serr, store.ErrLeaseLost) {
-			log.WarnContext(ctx, "lease lost before settling; the job's current holder decides", "err", serr)
-			return
+	if errors.Is(serr, store.ErrLeaseLost) {
+		log.WarnContext(ctx, "lease lost before settling; the job's current holder decides", "err", serr)
+	}
+}
+
+// settleWithRetry runs settle until it succeeds, the lease is lost, or
+// SettleRetry passes (or stop closes). A job that could not be settled
+// stays claimed and comes back when its lease ends.
+func (d *Deliverer) settleWithRetry(ctx context.Context, stop <-chan struct{}, settle func() error, log *slog.Logger) error {
+	deadline := time.Now().Add(d.cfg.SettleRetry)
+	wait := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := settle()
+		if err == nil || errors.Is(err, store.ErrLeaseLost) {
+			if err == nil && attempt > 1 {
+				log.InfoContext(ctx, "settled after the store came back", "attempts", attempt)
+			}
+			return err
 		}
-		// The job stays claimed and comes back when its lease ends.
-		log.ErrorContext(ctx, "settle failed; the job will come back after its lease", "err", serr)
+		if attempt == 1 {
+			log.ErrorContext(ctx, "settle failed; retrying while the store is unreachable", "err", err)
+		}
+		if time.Now().Add(wait).After(deadline) {
+			log.ErrorContext(ctx, "settle failed; the job will come back after its lease", "err", err, "attempts", attempt)
+			return err
+		}
+		select {
+		case <-stop:
+			log.ErrorContext(ctx, "settle failed at shutdown; the job will come back after its lease", "err", err)
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
