@@ -9,8 +9,9 @@
 // duplicate window is that gap. Senders pass stable ids (transaction ids,
 // order ids) where Google dedups on them, to close the window.
 //
-// The claimer claims only as many jobs as there are idle workers, so no
-// job waits under a lease in a local queue.
+// The claimer claims about as many single jobs as there are idle
+// workers, so few jobs wait under a lease in memory; jobs for batch
+// senders wait at most BatchWindow, far below any sane lease.
 package deliver
 
 import (
@@ -36,6 +37,15 @@ type Queue interface {
 // Sender sends one delivery and classifies its failure.
 type Sender interface {
 	Send(ctx context.Context, d forwarder.Delivery) error
+}
+
+// BatchSender is a Sender that can also send many deliveries in one
+// request. Deliveries with equal BatchKey may share a request; SendBatch
+// returns one classified error (or nil) per delivery, index-aligned.
+type BatchSender interface {
+	Sender
+	BatchKey(d forwarder.Delivery) string
+	SendBatch(ctx context.Context, ds []forwarder.Delivery) []error
 }
 
 // SenderFunc adapts a function to Sender.
@@ -65,19 +75,27 @@ type Config struct {
 	// late is far better than giving up: an unrecorded send is sent again
 	// once its lease ends.
 	SettleRetry time.Duration
-	Policy      Policy
-	Now         func() time.Time
-	Logger      *slog.Logger
-	Recorder    Recorder // default: records nothing
+	// MaxBatch bounds the deliveries of one batch (default 2000, Google's
+	// limit); BatchWindow is how long the first delivery of a batch waits
+	// for companions (default 1s).
+	MaxBatch    int
+	BatchWindow time.Duration
+	// MaxClaim bounds the jobs claimed in one round (default 500).
+	MaxClaim int
+	Policy   Policy
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Recorder Recorder // default: records nothing
 }
 
 // Deliverer is the worker pool.
 type Deliverer struct {
-	q       Queue
-	senders map[string]Sender
-	cfg     Config
-	wake    chan struct{}
-	log     *slog.Logger
+	q        Queue
+	senders  map[string]Sender
+	cfg      Config
+	wake     chan struct{}
+	log      *slog.Logger
+	batching bool // some sender is a BatchSender
 }
 
 // New returns a Deliverer sending each delivery through senders[d.Type].
@@ -94,6 +112,15 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	if cfg.SettleRetry <= 0 {
 		cfg.SettleRetry = time.Minute
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 2000
+	}
+	if cfg.BatchWindow <= 0 {
+		cfg.BatchWindow = time.Second
+	}
+	if cfg.MaxClaim <= 0 {
+		cfg.MaxClaim = 500
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -104,7 +131,13 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 		cfg.Recorder = nopRecorder{}
 	}
 	cfg.Policy = cfg.Policy.withDefaults()
-	return &Deliverer{q: q, senders: senders, cfg: cfg, wake: make(chan struct{}, 1), log: cfg.Logger}
+	d := &Deliverer{q: q, senders: senders, cfg: cfg, wake: make(chan struct{}, 1), log: cfg.Logger}
+	for _, s := range senders {
+		if _, ok := s.(BatchSender); ok {
+			d.batching = true
+		}
+	}
+	return d
 }
 
 // Notify wakes an idle claimer: new work was stored. It never blocks.
@@ -117,60 +150,132 @@ func (d *Deliverer) Notify() {
 
 // Run claims and sends until ctx is done, then lets the sends in flight
 // finish and settle (each bounded by SendTimeout) before returning.
+//
+// Jobs for a BatchSender are gathered per batch key and sent together
+// when MaxBatch of them are gathered or the oldest has waited BatchWindow;
+// other jobs are sent one by one. At most Workers sends run at once.
 func (d *Deliverer) Run(ctx context.Context) error {
-	idle := make(chan struct{}, d.cfg.Workers)
-	for range d.cfg.Workers {
-		idle <- struct{}{}
-	}
+	sem := make(chan struct{}, d.cfg.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	acc := newAccumulator()
+	// dispatch runs a unit on a worker, waiting for one to be free.
+	dispatch := func(u unit) {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() {
+				<-sem
+				d.Notify()
+			}()
+			d.processUnit(context.WithoutCancel(ctx), ctx.Done(), u)
+		})
+	}
 	backoff := d.cfg.PollInterval
 	for {
-		// Wait for at least one idle worker, then take every idle one.
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-idle:
+		for _, u := range acc.ready(time.Now(), d.cfg.MaxBatch, d.cfg.BatchWindow) {
+			dispatch(u)
 		}
-		free := 1
-	take:
-		for {
-			select {
-			case <-idle:
-				free++
-			default:
-				break take
+		if ctx.Err() != nil {
+			// Claimed jobs are sent rather than left to their lease.
+			for _, u := range acc.drain() {
+				dispatch(u)
 			}
+			return nil
 		}
-		jobs, err := d.q.Claim(ctx, free)
-		if err != nil && ctx.Err() == nil {
-			d.log.ErrorContext(ctx, "claim failed", "err", err)
-			// Back off up to 30x the poll interval while the store is down.
-			backoff = min(backoff*2, 30*d.cfg.PollInterval)
-		} else {
-			backoff = d.cfg.PollInterval
+		claimed := 0
+		var err error
+		free := cap(sem) - len(sem)
+		room := 0
+		if d.batching {
+			room = max(0, d.cfg.MaxBatch*d.cfg.Workers-acc.size())
 		}
-		for _, j := range jobs {
-			free--
-			wg.Go(func() {
-				defer func() { idle <- struct{}{} }()
-				d.process(context.WithoutCancel(ctx), ctx.Done(), j)
-			})
+		if limit := min(free+room, d.cfg.MaxClaim); limit > 0 {
+			var jobs []store.Job
+			jobs, err = d.q.Claim(ctx, limit)
+			if err != nil && ctx.Err() == nil {
+				d.log.ErrorContext(ctx, "claim failed", "err", err)
+				// Back off up to 30x the poll interval while the store is down.
+				backoff = min(backoff*2, 30*d.cfg.PollInterval)
+			} else {
+				backoff = d.cfg.PollInterval
+			}
+			now := time.Now() // batch windows are real waiting, whatever the store's clock
+			for _, j := range jobs {
+				if key, ok := d.batchKey(j.Delivery); ok {
+					acc.add(key, j, now)
+					continue
+				}
+				dispatch(unit{jobs: []store.Job{j}})
+			}
+			claimed = len(jobs)
 		}
-		for range free {
-			idle <- struct{}{}
+		if claimed > 0 && err == nil && claimed == min(free+room, d.cfg.MaxClaim) {
+			continue // there may be more due right now
 		}
-		if len(jobs) > 0 && err == nil {
-			continue
+		wait := backoff
+		if next, ok := acc.nextFlush(d.cfg.BatchWindow); ok {
+			wait = min(wait, max(time.Millisecond, time.Until(next)))
 		}
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-d.wake:
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// batchKey returns the batch a delivery belongs to, when its sender sends
+// batches.
+func (d *Deliverer) batchKey(dl forwarder.Delivery) (string, bool) {
+	bs, ok := d.senders[dl.Type].(BatchSender)
+	if !ok {
+		return "", false
+	}
+	return dl.Type + "\x00" + bs.BatchKey(dl), true
+}
+
+// processUnit sends a unit (one job, or a batch for a BatchSender) and
+// settles each of its jobs.
+func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u unit) {
+	if len(u.jobs) == 1 {
+		if _, batch := d.batchKey(u.jobs[0].Delivery); !batch {
+			d.process(ctx, stop, u.jobs[0])
+			return
+		}
+	}
+	bs := d.senders[u.jobs[0].Delivery.Type].(BatchSender)
+	ds := make([]forwarder.Delivery, len(u.jobs))
+	for i, j := range u.jobs {
+		ds[i] = j.Delivery
+	}
+	start := time.Now()
+	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+	errs := bs.SendBatch(sendCtx, ds)
+	cancel()
+	took := time.Since(start)
+	d.log.DebugContext(ctx, "batch sent", "type", ds[0].Type, "size", len(ds), "took", took)
+	// Settle concurrently: the store groups concurrent writes (one fsync
+	// for many in bbolt, pipelined scripts in Redis).
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, settleConcurrency)
+	for i, j := range u.jobs {
+		var err error
+		if i < len(errs) {
+			err = errs[i]
+		} else {
+			err = forwarder.Transient("no_result", errors.New("the batch sender returned no result for this delivery"))
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			d.settleJob(ctx, stop, j, err, took)
+		})
+	}
+	wg.Wait()
+}
+
+// settleConcurrency bounds the concurrent settles of one batch.
+const settleConcurrency = 64
 
 // process sends one job and settles it. ctx is not cancelled by shutdown:
 // a send that started is finished (within SendTimeout) and settled. When
@@ -178,7 +283,6 @@ func (d *Deliverer) Run(ctx context.Context) error {
 // for up to SettleRetry, or until stop closes (shutdown).
 func (d *Deliverer) process(ctx context.Context, stop <-chan struct{}, j store.Job) {
 	dl := j.Delivery
-	log := d.log.With("call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1)
 	s, ok := d.senders[dl.Type]
 	var err error
 	var took time.Duration
@@ -191,6 +295,13 @@ func (d *Deliverer) process(ctx context.Context, stop <-chan struct{}, j store.J
 		cancel()
 		took = time.Since(start)
 	}
+	d.settleJob(ctx, stop, j, err, took)
+}
+
+// settleJob records the outcome of one send of j: Ack, Retry or Bury.
+func (d *Deliverer) settleJob(ctx context.Context, stop <-chan struct{}, j store.Job, err error, took time.Duration) {
+	dl := j.Delivery
+	log := d.log.With("call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1)
 	outcome := "delivered"
 	settle := func() error {
 		if err == nil {
