@@ -80,6 +80,33 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateAds measures Google Ads actions on top of the 50-rule
+// file: a click conversion by GCLID only, and one that also normalises and
+// hashes the caller's number.
+func BenchmarkEvaluateAds(b *testing.B) {
+	_, calls := loadCalls(b)
+	call := calls["answered-with-gclid"]
+	for _, bc := range []struct{ name, action string }{
+		{"gclid", `{to: ads, conversion_action: "1", value: 50, currency: AUD}`},
+		{"hashed-phone", `{to: ads, conversion_action: "1", value: 50, currency: AUD, caller_phone: hashed}`},
+	} {
+		src := strings.Replace(benchRules(50, false), "destinations:\n", "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\n", 1) +
+			"  - name: ads\n    when: {has_gclid: true}\n    send: [" + bc.action + "]\n"
+		r, err := Parse("bench.yaml", []byte(src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			deliveries := 0
+			for b.Loop() {
+				deliveries = len(r.Evaluate(call))
+			}
+			b.ReportMetric(float64(deliveries), "deliveries/op")
+		})
+	}
+}
+
 func BenchmarkParse(b *testing.B) {
 	data := []byte(benchRules(50, false))
 	b.ReportAllocs()

@@ -3,6 +3,9 @@ package mapping
 // head is a valid start of a rules file that broken cases build on.
 const head = "destinations:\n  web: {type: ga4, measurement_id: G-TEST1234}\nrules:\n"
 
+// adsHead is a valid start of a rules file with a Google Ads destination.
+const adsHead = "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\nrules:\n"
+
 // brokenCases are rules files with problems, and the exact problems
 // Parse must report, in order.
 var brokenCases = []struct {
@@ -34,7 +37,7 @@ var brokenCases = []struct {
 		name: "unknown top-level key with hint",
 		yaml: "destination:\n  web: {type: ga4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
 		want: []string{
-			"rules.yaml:1:1: unknown key \"destination\" in the rules file (did you mean destinations?); known keys: destinations, rules",
+			"rules.yaml:1:1: unknown key \"destination\" in the rules file (did you mean destinations?); known keys: destinations, rules, settings",
 			"rules.yaml:1:1: destinations: define at least one destination, e.g.\n  destinations:\n    web: {type: ga4, measurement_id: G-XXXXXXX}",
 			"rules.yaml:5:17: rule \"a\": destination \"web\" is not defined under destinations:",
 		},
@@ -66,10 +69,10 @@ var brokenCases = []struct {
 	},
 	{
 		name: "unknown destination type",
-		yaml: "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\n  web: {type: GA4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1'}, {to: web, event: x}]\n",
+		yaml: "destinations:\n  ads: {type: googleads, customer_id: 123-456-7890}\n  web: {type: GA4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1'}, {to: web, event: x}]\n",
 		want: []string{
-			"rules.yaml:2:15: destination \"ads\": unknown destination type \"google_ads\" (not supported by this version yet); known types: ga4",
-			"rules.yaml:3:15: destination \"web\": unknown destination type \"GA4\"; known types: ga4 (did you mean ga4?)",
+			"rules.yaml:2:15: destination \"ads\": unknown destination type \"googleads\"; known types: ga4, google_ads (did you mean google_ads?)",
+			"rules.yaml:3:15: destination \"web\": unknown destination type \"GA4\"; known types: ga4, google_ads (did you mean ga4?)",
 		},
 	},
 	{
@@ -203,7 +206,7 @@ var brokenCases = []struct {
 		name: "merge keys",
 		yaml: "base: &base {to: web}\n" + head + "  - name: a\n    send: [{<<: *base, event: x}]\n",
 		want: []string{
-			"rules.yaml:1:1: unknown key \"base\" in the rules file; known keys: destinations, rules",
+			"rules.yaml:1:1: unknown key \"base\" in the rules file; known keys: destinations, rules, settings",
 			"rules.yaml:6:12: rule \"a\": to is missing: name the destination to send to",
 			"rules.yaml:6:13: rule \"a\": merge keys (<<) are not supported; repeat the keys or use an alias for the whole value",
 		},
@@ -212,8 +215,8 @@ var brokenCases = []struct {
 		name: "destination without type, or not a mapping",
 		yaml: "destinations:\n  web: {measurement_id: G-TEST1234}\n  other: ga4\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
 		want: []string{
-			"rules.yaml:2:8: destination \"web\": type is missing; known types: ga4",
-			"rules.yaml:3:10: destination \"other\": a destination must be a mapping with a type (one of ga4), got \"ga4\"",
+			"rules.yaml:2:8: destination \"web\": type is missing; known types: ga4, google_ads",
+			"rules.yaml:3:10: destination \"other\": a destination must be a mapping with a type (one of ga4, google_ads), got \"ga4\"",
 		},
 	},
 	{
@@ -222,6 +225,116 @@ var brokenCases = []struct {
 		want: []string{
 			"rules.yaml:5:12: rule \"a\", send to \"web\": event is missing: give the GA4 event name to send, e.g. event: phone_call",
 			"rules.yaml:5:22: rule \"a\", send to \"web\": conversion_action is for google_ads destinations; this destination is ga4 (send an event: with params: instead)",
+		},
+	},
+	{
+		name: "google_ads destination problems",
+		yaml: "destinations:\n  ads:\n    type: google_ads\n    customer_id: 123-456-789\n    login_customer_id: abc\n    backend: datamanager\n  other: {type: google_ads}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1'}, {to: other, conversion_action: '2'}]\n",
+		want: []string{
+			"rules.yaml:4:18: destination \"ads\": customer_id \"123-456-789\" is not a Google Ads customer id: 10 digits, with or without dashes, such as 123-456-7890",
+			"rules.yaml:5:24: destination \"ads\": login_customer_id \"abc\" is not a Google Ads customer id: 10 digits, with or without dashes, such as 123-456-7890",
+			"rules.yaml:6:14: destination \"ads\": backend \"datamanager\" is not one of data_manager, google_ads_api (did you mean data_manager?)",
+			"rules.yaml:7:10: destination \"other\": customer_id is missing: give the Google Ads account that owns the conversion actions, e.g. customer_id: 123-456-7890 (shown at the top of Google Ads)",
+		},
+	},
+	{
+		name: "conversion action missing or malformed",
+		yaml: adsHead + "  - name: a\n    send: [{to: ads, value: 5, currency: AUD}]\n  - name: b\n    send: [{to: ads, conversion_action: customers/1234567890/conversionActions/987}]\n  - name: c\n    send: [{to: ads, conversion_action: AW-123456/abc}]\n",
+		want: []string{
+			"rules.yaml:5:12: rule \"a\", send to \"ads\": conversion_action is missing: give the id of the Google Ads conversion action to record, e.g. conversion_action: \"987654321\" (in Google Ads, Goals > Conversions: open the action, its id is the ctId in the address)",
+			"rules.yaml:7:41: rule \"b\", send to \"ads\": conversion_action \"customers/1234567890/conversionActions/987\" is not a conversion action id, which is digits only (give only the id at the end: \"987\")",
+			"rules.yaml:9:41: rule \"c\", send to \"ads\": conversion_action \"AW-123456/abc\" is not a conversion action id, which is digits only",
+		},
+	},
+	{
+		name: "call conversions need the Google Ads API",
+		yaml: adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1', kind: call}]\n  - name: b\n    send: [{to: ads, conversion_action: '1', kind: calls}]\n",
+		want: []string{
+			"rules.yaml:5:52: rule \"a\", send to \"ads\": kind: call uploads call conversions with the Google Ads API, which destination \"ads\" does not use: set backend: google_ads_api on it (line 2), or use kind: click",
+			"rules.yaml:7:52: rule \"b\", send to \"ads\": kind \"calls\" is not one of click, call (did you mean call?)",
+		},
+	},
+	{
+		name: "bad values",
+		yaml: adsHead + "  - name: a\n    send:\n      - to: ads\n        conversion_action: '1'\n        value: fifty\n        currency: AUD\n  - name: b\n    send: [{to: ads, conversion_action: '1', value: \"{{Call.Disposition}}\", currency: AUD}]\n  - name: c\n    send: [{to: ads, conversion_action: '1', value: -5, currency: AUD}]\n  - name: d\n    send: [{to: ads, conversion_action: '1', value: \"{{Call.Duration}} AUD\", currency: AUD}]\n  - name: e\n    send: [{to: ads, conversion_action: '1', value: true, currency: AUD}]\n  - name: f\n    send: [{to: ads, conversion_action: '1', value: \"{{Crm.Value}}\", currency: AUD}]\n",
+		want: []string{
+			"rules.yaml:8:16: rule \"a\", send to \"ads\": value must be a number, or one reference to a numeric field such as {{Call.Survey.Value}}; got the text \"fifty\" (write numbers without quotes or currency signs)",
+			"rules.yaml:11:53: rule \"b\", send to \"ads\": value reads {{Call.Disposition}}, which is not a number; Google Ads needs a number: use a numeric field ({{Call.Duration}}, {{Call.Survey.Value}}) or a constant",
+			"rules.yaml:13:53: rule \"c\", send to \"ads\": value must not be negative (Google Ads refuses it), got -5",
+			"rules.yaml:15:53: rule \"d\", send to \"ads\": value mixes text and references, so it is text; Google Ads needs a number: give one reference such as {{Call.Survey.Value}} or a constant",
+			"rules.yaml:17:53: rule \"e\", send to \"ads\": value must be a number, or one reference to a numeric field such as {{Call.Survey.Value}}; got \"true\"",
+			"rules.yaml:19:53: rule \"f\", send to \"ads\": value reads {{Crm.Value}}, which is not a number; Google Ads needs a number: use a numeric field ({{Call.Duration}}, {{Call.Survey.Value}}) or a constant",
+		},
+	},
+	{
+		name: "value without currency, bad currency",
+		yaml: adsHead + "  - name: a\n    send:\n      - to: ads\n        conversion_action: '1'\n        value: 50\n  - name: b\n    send: [{to: ads, conversion_action: '1', value: 50, currency: aud}]\n",
+		want: []string{
+			"rules.yaml:8:9: rule \"a\", send to \"ads\": value needs a currency: add e.g. currency: AUD (a three-letter ISO 4217 code)",
+			"rules.yaml:10:67: rule \"b\", send to \"ads\": currency must be a three-letter ISO 4217 code in capitals such as AUD, got \"aud\"",
+		},
+	},
+	{
+		name: "default_value problems",
+		yaml: adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1', default_value: 5}]\n  - name: b\n    send: [{to: ads, conversion_action: '1', value: 50, default_value: 5, currency: AUD}]\n  - name: c\n    send: [{to: ads, conversion_action: '1', value: \"{{Call.Survey.Value}}\", default_value: -1, currency: AUD}]\n  - name: d\n    send: [{to: ads, conversion_action: '1', value: \"{{Call.Survey.Value}}\", default_value: \"10\", currency: AUD}]\n",
+		want: []string{
+			"rules.yaml:5:61: rule \"a\", send to \"ads\": default_value without value: default_value is what value is when the field it reads is missing; give value: too, or use value: alone for a fixed value",
+			"rules.yaml:7:72: rule \"b\", send to \"ads\": default_value only applies when value reads a field such as {{Call.Survey.Value}}; value here is a constant, so remove default_value",
+			"rules.yaml:9:93: rule \"c\", send to \"ads\": default_value must be a number, 0 or more, got \"-1\"",
+			"rules.yaml:11:93: rule \"d\", send to \"ads\": default_value must be a number, 0 or more, got \"10\"",
+		},
+	},
+	{
+		name: "caller_phone and time",
+		yaml: "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890, backend: google_ads_api}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1', caller_phone: sha256, time: finish}]\n  - name: b\n    send: [{to: ads, conversion_action: '1', kind: call, caller_phone: hashed, time: start}]\n",
+		want: []string{
+			"rules.yaml:5:60: rule \"a\", send to \"ads\": caller_phone \"sha256\" is not one of none, hashed",
+			"rules.yaml:5:74: rule \"a\", send to \"ads\": time \"finish\" is not one of start, end",
+			"rules.yaml:7:72: rule \"b\", send to \"ads\": caller_phone: hashed does not apply to kind: call: a call conversion carries the caller's number in clear, as Google requires; remove caller_phone",
+			"rules.yaml:7:86: rule \"b\", send to \"ads\": time: start cannot be used with kind: call: Google Ads wants a call conversion's time after the call's start; use time: end (the default for calls)",
+		},
+	},
+	{
+		name: "consent problems",
+		yaml: adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1', consent: granted}]\n  - name: b\n    send: [{to: ads, conversion_action: '1', consent: {ad_user_data: maybe}}]\n  - name: c\n    send: [{to: ads, conversion_action: '1', consent: {ad_personalization: granted}}]\n",
+		want: []string{
+			"rules.yaml:5:55: rule \"a\", send to \"ads\": consent must be a mapping (key: value pairs), got \"granted\"",
+			"rules.yaml:7:70: rule \"b\", send to \"ads\": ad_user_data \"maybe\" is not one of granted, denied",
+			"rules.yaml:9:55: rule \"c\", send to \"ads\": consent needs ad_user_data: granted or denied (whether the caller agreed to their data being used for advertising)",
+			"rules.yaml:9:56: rule \"c\", send to \"ads\": ad_personalization cannot be sent with conversions: Google only takes ad_user_data there",
+		},
+	},
+	{
+		name: "settings problems",
+		yaml: "settings:\n  default_region: au\n  region: AU\n" + adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1'}]\n",
+		want: []string{
+			"rules.yaml:2:19: settings: default_region \"au\" is not a country code: give the ISO 3166-1 alpha-2 code, in capitals, of the country whose national numbers callers use, such as AU (did you mean AU?)",
+			"rules.yaml:3:3: unknown key \"region\" in settings; known keys: default_region",
+		},
+	},
+	{
+		name: "United Kingdom is GB",
+		yaml: "settings: {default_region: UK}\n" + adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1'}]\n",
+		want: []string{
+			"rules.yaml:1:28: settings: default_region \"UK\" is not a country code: give the ISO 3166-1 alpha-2 code, in capitals, of the country whose national numbers callers use, such as AU (the United Kingdom is GB)",
+		},
+	},
+	{
+		name: "settings not a mapping",
+		yaml: "settings: [AU]\n" + adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1'}]\n",
+		want: []string{
+			"rules.yaml:1:11: settings must be a mapping (key: value pairs), got a list",
+		},
+	},
+	{
+		name: "ga4 keys on a google_ads action",
+		yaml: adsHead + "  - name: a\n    send:\n      - to: ads\n        conversion_action: '1'\n        event: qualified_call\n        params: {value: 5}\n        gclid: \"{{Google.AdWords.ClickId}}\"\n        order_id: \"{{Call.Sid}}\"\n        customer_id: 123-456-7890\n",
+		want: []string{
+			"rules.yaml:8:9: rule \"a\", send to \"ads\": event is for ga4 destinations; this destination is google_ads (give the conversion_action: id instead)",
+			"rules.yaml:9:9: rule \"a\", send to \"ads\": params is for ga4 destinations; a google_ads action takes value:, currency: and its other keys directly",
+			"rules.yaml:10:9: rule \"a\", send to \"ads\": the click id is read from the call (Google.AdWords.ClickId); there is nothing to set",
+			"rules.yaml:11:9: rule \"a\", send to \"ads\": the transaction (order) id is derived from the call and the rule, so that Google counts each conversion once; there is nothing to set",
+			"rules.yaml:12:9: rule \"a\", send to \"ads\": customer_id belongs to the destination (under destinations:), not to the action",
 		},
 	},
 }

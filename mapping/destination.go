@@ -13,7 +13,8 @@ import (
 
 // Destination is a place deliveries go, as the rules file defines it. The
 // application checks that its credentials cover every destination (for GA4:
-// an API secret for MeasurementID).
+// an API secret for MeasurementID; for Google Ads: OAuth access to
+// CustomerID through Backend's API).
 type Destination struct {
 	// Name is the name the file gives it; rules send to it by this name.
 	Name string `json:"name"`
@@ -21,6 +22,16 @@ type Destination struct {
 	Type string `json:"type"`
 	// MeasurementID is the GA4 web stream ("G-..."), for type ga4.
 	MeasurementID string `json:"measurement_id,omitempty"`
+	// CustomerID is the Google Ads conversion customer, 10 digits without
+	// dashes, for type google_ads.
+	CustomerID string `json:"customer_id,omitempty"`
+	// LoginCustomerID is the manager account the access goes through, 10
+	// digits, for type google_ads; empty when there is none.
+	LoginCustomerID string `json:"login_customer_id,omitempty"`
+	// Backend is the API conversions are sent with, for type google_ads:
+	// forwarder.AdsBackendDataManager (the default) or
+	// forwarder.AdsBackendGoogleAdsAPI.
+	Backend string `json:"backend,omitempty"`
 	// Pos is where the destination is defined.
 	Pos Pos `json:"pos"`
 }
@@ -35,8 +46,8 @@ type action interface {
 }
 
 // destType describes one destination type: the keys its definition and
-// its actions take, and how to compile them. Adding a type (google_ads) is
-// adding an entry to destTypes.
+// its actions take, and how to compile them. Adding a type is adding an
+// entry to destTypes.
 type destType struct {
 	// keys are the definition's keys besides "type".
 	keys []string
@@ -51,12 +62,9 @@ type destType struct {
 
 // destTypes are the supported destination types by name.
 var destTypes = map[string]*destType{
-	forwarder.DestinationGA4: ga4Type,
+	forwarder.DestinationGA4:       ga4Type,
+	forwarder.DestinationGoogleAds: adsType,
 }
-
-// plannedTypes are destination types that are recognised but not
-// supported by this version.
-var plannedTypes = map[string]bool{"google_ads": true}
 
 // destTypeNames lists the supported types, sorted, for messages.
 var destTypeNames = slices.Sorted(maps.Keys(destTypes))
@@ -112,7 +120,7 @@ func (l *loader) compileDestinations(n *yaml.Node) []Destination {
 		if !ok {
 			l.broken[name] = true
 			if typ != "" {
-				l.errorf(typNode, ctx, "unknown destination type %q%s; known types: %s%s", typ, plannedNote(typ), strings.Join(destTypeNames, ", "), didYouMean(typ, destTypeNames))
+				l.errorf(typNode, ctx, "unknown destination type %q; known types: %s%s", typ, strings.Join(destTypeNames, ", "), didYouMean(typ, destTypeNames))
 			}
 			continue
 		}
@@ -122,11 +130,4 @@ func (l *loader) compileDestinations(n *yaml.Node) []Destination {
 		dests = append(dests, d)
 	}
 	return dests
-}
-
-func plannedNote(typ string) string {
-	if plannedTypes[typ] {
-		return " (not supported by this version yet)"
-	}
-	return ""
 }

@@ -4,10 +4,18 @@
 //
 // # The rules file
 //
+//	settings:                       # optional
+//	  default_region: AU            # ISO 3166-1 alpha-2: the country of caller numbers written
+//	                                # without a country code; none: they must be +E.164
 //	destinations:
 //	  web:                          # a name you choose
 //	    type: ga4
 //	    measurement_id: G-ABC123XYZ # the web stream's id; the API secret is in credentials.json
+//	  ads:
+//	    type: google_ads
+//	    customer_id: 123-456-7890   # the conversion customer; dashes optional, kept as 10 digits
+//	    login_customer_id: 111-222-3333 # optional: the manager account access goes through
+//	    backend: data_manager       # the default (Data Manager API); or google_ads_api
 //	rules:
 //	  - name: qualified-call        # required, unique, 1-64 of [A-Za-z0-9_-]
 //	    when:                       # every matcher given must hold; a list means any of
@@ -33,6 +41,17 @@
 //	          label: "call from {{Call.From.City}}"  # text with references in it
 //	          value: 50                              # constants: numbers or texts
 //	          currency: AUD
+//	      - to: ads                 # a Google Ads offline conversion
+//	        conversion_action: "987654321" # required: the conversion action's id (digits)
+//	        kind: click             # the default; call: a call conversion (backend google_ads_api only)
+//	        value: "{{Call.Survey.Value}}" # optional: a number or one numeric field
+//	        default_value: 50       # optional: the value when that field is missing
+//	        currency: AUD           # required with value
+//	        time: start             # the conversion time: start, or end (start + duration);
+//	                                # calls default to end, as Google wants it after the start
+//	        caller_phone: hashed    # none (the default), or hashed: add the caller's number,
+//	                                # E.164 and SHA-256, for enhanced conversions (click only)
+//	        consent: {ad_user_data: granted} # optional: granted or denied
 //
 // Matching of text (events, dispositions, names, types, sids) ignores case.
 // A rule without `when` matches every Call.Complete. Rules are tried in file
@@ -54,6 +73,25 @@
 // GA4 parameters: Google's policy forbids it. Texts longer than GA4's 100
 // characters are cut at evaluation; a constant that long is refused.
 //
+// # Google Ads conversions
+//
+// A click conversion is matched to the ad click by the call's
+// Google.AdWords.ClickId (GCLID) and, with caller_phone: hashed, by the
+// caller's number as well (enhanced conversions for leads): the number is
+// normalised to E.164, reading national numbers in settings.default_region,
+// and only its SHA-256 leaves the planner. A call with neither a GCLID nor a
+// usable number (withheld, missing, invalid) is skipped, and Explain says
+// why. A call conversion (kind: call, Google Ads API only) is identified by
+// the caller's number, which Google requires in clear, and the call's start;
+// calls without a usable number are skipped. A value that reads a field the
+// call does not have (or a negative one) sends no value, unless
+// default_value is given: "no value" lets Google Ads use the conversion
+// action's own default, which 0 would not.
+//
+// Each conversion carries a transaction id derived from Call.Sid and the
+// rule name (see transactionID): stable, so Google counts a re-sent
+// conversion once, and free of personal data, which Google forbids there.
+//
 // # Design
 //
 // Loading walks yaml.Node trees rather than decoding into structs, so that
@@ -70,9 +108,13 @@
 // [Rules] is immutable after loading and safe for concurrent use.
 //
 // Destination types are a table (destTypes): each type names the keys of
-// its definition and of its actions and compiles both. GA4 is the only type
-// today; Google Ads conversions (type google_ads, with conversion_action,
-// value and currency) are another entry of that table, and CEL `expr:`
-// conditions another implementation of the condition interface. Both keys
-// are recognised now and refused with a clear message.
+// its definition and of its actions and compiles both (ga4, google_ads).
+// CEL `expr:` conditions will be another implementation of the condition
+// interface; the key is recognised now and refused with a clear message.
+//
+// Phone numbers are normalised and hashed (package userdata) at
+// evaluation, and only for the actions that need them: parsing and
+// validating a number costs several times more than evaluating a file of
+// fifty GA4 rules, so rules that do not send the caller's number pay
+// nothing for it.
 package mapping

@@ -5,8 +5,10 @@ import "github.com/callforward/callforward/forwarder"
 // Evaluate plans the deliveries for call: rules are tried in file order,
 // every matching rule contributes one delivery per action, and a matching
 // rule with stop: true ends the evaluation. Actions that cannot apply to the
-// call (a GA4 event for a call without a GA client id) are left out; Explain
-// says why. Evaluate does no I/O and is safe for concurrent use.
+// call (a GA4 event for a call without a GA client id, a Google Ads click
+// conversion for a call with neither a click id nor a usable caller number)
+// are left out; Explain says why. Evaluate does no I/O and is safe for
+// concurrent use.
 func (r *Rules) Evaluate(call *forwarder.Call) []forwarder.Delivery {
 	if call == nil {
 		return nil

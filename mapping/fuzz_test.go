@@ -52,12 +52,23 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// fuzzRules uses every matcher and every kind of value.
+// fuzzRules uses every matcher, every kind of value and every kind of
+// Google Ads action.
 const fuzzRules = `
+settings: {default_region: AU}
 destinations:
   web: {type: ga4, measurement_id: G-TEST1234}
   two: {type: ga4, measurement_id: G-TEST5678}
+  ads: {type: google_ads, customer_id: 123-456-7890, login_customer_id: 111-222-3333}
+  api: {type: google_ads, customer_id: "9876543210", backend: google_ads_api}
 rules:
+  - name: ads-click
+    send:
+      - {to: ads, conversion_action: "1", caller_phone: hashed, value: "{{Call.Survey.Value}}", default_value: 5, currency: AUD, consent: {ad_user_data: granted}}
+      - {to: api, conversion_action: "2", kind: call, value: "{{Call.Duration}}", currency: AUD}
+  - name: ads-gclid
+    when: {has_gclid: true}
+    send: [{to: ads, conversion_action: "3", time: end, value: 12.5, currency: USD}]
   - name: initiate
     when: {event: Call.Initiate, number_type: Dynamic}
     send: [{to: web, event: call_started, params: {name: "{{Call.To.Name}}"}}]
@@ -89,17 +100,20 @@ func FuzzEvaluate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add("Call.Complete", "ANSWERED", 120, true, "Website", "Dynamic", "Campaign", "1.2", "", 50, true, "Sydney", "plumber", "Custom.Field", "v", "PR1", int64(1764110422))
-	f.Add("Call.Initiate", "", 0, false, "", "", "", "", "gclid", 0, false, "", "", "", "", "", int64(0))
-	f.Add("call.complete", "no answer", -5, true, "ä\xff", "dynamic", "organic", "x", "y", -1, true, "\x00", "{{Call.Duration}}", "custom.field", "\xff", "pr2", int64(-1))
+	f.Add("Call.Complete", "ANSWERED", 120, true, "Website", "Dynamic", "Campaign", "1.2", "", 50, true, "Sydney", "plumber", "Custom.Field", "v", "PR1", int64(1764110422), "+61412345678")
+	f.Add("Call.Initiate", "", 0, false, "", "", "", "", "gclid", 0, false, "", "", "", "", "", int64(0), "anonymous")
+	f.Add("call.complete", "no answer", -5, true, "ä\xff", "dynamic", "organic", "x", "y", -1, true, "\x00", "{{Call.Duration}}", "custom.field", "\xff", "pr2", int64(-1), "0412 345 678")
+	f.Add("Call.Complete", "ANSWERED", 61, true, "", "Static", "", "", "", 0, true, "", "", "", "", "", int64(1764110422), "12345")
+	f.Add("Call.Complete", "BUSY", 3, true, "", "", "", "", "Cj0", 0, false, "", "", "", "", "", int64(1764110422), "+1 (800) 555-0100 ext. 7")
 	f.Fuzz(func(t *testing.T, event, disposition string, duration int, hasDuration bool, toName, toType, traffic, clientID, gclid string,
-		survey int, hasSurvey bool, city, keywords, extraKey, extraVal, property string, start int64) {
+		survey int, hasSurvey bool, city, keywords, extraKey, extraVal, property string, start int64, from string) {
 		c := &forwarder.Call{
 			Event:       forwarder.Event(event),
 			Sid:         "CA" + property,
 			StartDate:   time.Unix(start%(1<<40), 0),
 			PropertySid: property,
 			AccountSid:  "AC1",
+			From:        from,
 			FromCity:    city,
 			ToName:      toName,
 			ToType:      toType,

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,20 +128,101 @@ func checkConsistent(t *testing.T, name string, c *forwarder.Call, ev []forwarde
 		if want := forwarder.DeliveryID(c.Sid, d.Rule, d.Destination); d.ID != want {
 			t.Errorf("%s: delivery ID %q, want %q", name, d.ID, want)
 		}
-		if d.CallSid != c.Sid || !d.CallTime.Equal(c.StartDate) || d.GA4 == nil || d.GA4.ClientID != c.GAClientID || !d.GA4.Time.Equal(c.StartDate) {
+		if d.CallSid != c.Sid || !d.CallTime.Equal(c.StartDate) {
 			t.Errorf("%s: delivery %+v does not follow the call", name, d)
 		}
-		for k, v := range d.GA4.Params {
-			switch v := v.(type) {
-			case string:
-				if n := len([]rune(v)); n > 100 || n == 0 {
-					t.Errorf("%s: param %s has %d characters, want 1..100", name, k, n)
-				}
-			case int, float64:
-			default:
-				t.Errorf("%s: param %s has type %T, want string or number", name, k, v)
-			}
+		switch d.Type {
+		case forwarder.DestinationGA4:
+			checkGA4Delivery(t, name, c, d)
+		case forwarder.DestinationGoogleAds:
+			checkAdsDelivery(t, name, c, d)
+		default:
+			t.Errorf("%s: delivery %s has type %q", name, d.ID, d.Type)
 		}
+	}
+}
+
+// checkGA4Delivery asserts that a GA4 delivery follows the call and GA4's
+// constraints.
+func checkGA4Delivery(t *testing.T, name string, c *forwarder.Call, d forwarder.Delivery) {
+	t.Helper()
+	if d.GA4 == nil || d.Ads != nil || d.GA4.ClientID != c.GAClientID || !d.GA4.Time.Equal(c.StartDate) {
+		t.Errorf("%s: GA4 delivery %+v does not follow the call", name, d)
+		return
+	}
+	for k, v := range d.GA4.Params {
+		switch v := v.(type) {
+		case string:
+			if n := len([]rune(v)); n > 100 || n == 0 {
+				t.Errorf("%s: param %s has %d characters, want 1..100", name, k, n)
+			}
+		case int, float64:
+		default:
+			t.Errorf("%s: param %s has type %T, want string or number", name, k, v)
+		}
+	}
+}
+
+var (
+	tenDigits   = regexp.MustCompile(`^[0-9]{10}$`)
+	digitsOnly  = regexp.MustCompile(`^[0-9]+$`)
+	lowerSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	e164        = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	noDigits32  = regexp.MustCompile(`^[a-p]{32}$`)
+)
+
+// checkAdsDelivery asserts that a Google Ads delivery follows the call and
+// Google's constraints: something to match it by, personal data only in
+// the form the kind needs, a non-negative value with its currency.
+func checkAdsDelivery(t *testing.T, name string, c *forwarder.Call, d forwarder.Delivery) {
+	t.Helper()
+	a := d.Ads
+	if a == nil || d.GA4 != nil {
+		t.Errorf("%s: Google Ads delivery %s has Ads %v and GA4 %v", name, d.ID, a, d.GA4)
+		return
+	}
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Errorf("%s: delivery %s: %s", name, d.ID, fmt.Sprintf(format, args...))
+	}
+	if !tenDigits.MatchString(a.CustomerID) || (a.LoginCustomerID != "" && !tenDigits.MatchString(a.LoginCustomerID)) {
+		fail("customer ids %q / %q, want 10 digits", a.CustomerID, a.LoginCustomerID)
+	}
+	if !digitsOnly.MatchString(a.ConversionAction) {
+		fail("conversion action %q, want digits", a.ConversionAction)
+	}
+	if a.Backend != forwarder.AdsBackendDataManager && a.Backend != forwarder.AdsBackendGoogleAdsAPI {
+		fail("backend %q", a.Backend)
+	}
+	if a.HashedPhone != "" && (!lowerSHA256.MatchString(a.HashedPhone) || c.CallerPhone() == "") {
+		fail("hashed phone %q for caller %q, want 64 lowercase hex characters of a known caller", a.HashedPhone, c.From)
+	}
+	switch a.Kind {
+	case forwarder.AdsClick:
+		if a.GCLID != c.GCLID || (a.GCLID == "" && a.HashedPhone == "") || a.CallerID != "" {
+			fail("click conversion with GCLID %q (call %q), hashed phone %q, caller id %q: want the call's GCLID or a hashed phone, and no caller id", a.GCLID, c.GCLID, a.HashedPhone, a.CallerID)
+		}
+	case forwarder.AdsCall:
+		if !e164.MatchString(a.CallerID) || c.Anonymous() || a.GCLID != "" || a.HashedPhone != "" || a.Backend != forwarder.AdsBackendGoogleAdsAPI {
+			fail("call conversion with caller id %q, GCLID %q, hashed phone %q, backend %s: want an E.164 caller id only, through the Google Ads API", a.CallerID, a.GCLID, a.HashedPhone, a.Backend)
+		}
+		if !a.Time.After(c.StartDate) && c.EndTime().After(c.StartDate) {
+			fail("call conversion time %v is not after the call's start %v", a.Time, c.StartDate)
+		}
+	default:
+		fail("kind %q", a.Kind)
+	}
+	if !a.CallStart.Equal(c.StartDate) || (!a.Time.Equal(c.StartDate) && !a.Time.Equal(c.EndTime())) {
+		fail("times %v / %v, want the call's start %v or end %v", a.CallStart, a.Time, c.StartDate, c.EndTime())
+	}
+	if (a.Value == nil) != (a.Currency == "") || (a.Value != nil && (*a.Value < 0 || !currencyCode.MatchString(a.Currency))) {
+		fail("value %v with currency %q, want a value of 0 or more with a currency, or neither", a.Value, a.Currency)
+	}
+	if want := transactionID(c.Sid, d.Rule); a.TransactionID != want || !noDigits32.MatchString(a.TransactionID) {
+		fail("transaction id %q, want %q (32 letters a-p)", a.TransactionID, want)
+	}
+	if a.AdUserData != "" && a.AdUserData != "GRANTED" && a.AdUserData != "DENIED" {
+		fail("ad user data %q", a.AdUserData)
 	}
 }
 

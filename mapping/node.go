@@ -21,6 +21,9 @@ type loader struct {
 	broken map[string]bool
 	// usedDests are the destinations some rule sends to.
 	usedDests map[string]bool
+	// region is settings.default_region: the country national caller
+	// numbers are read in ("" when numbers must carry their country code).
+	region string
 }
 
 func newLoader(file string) *loader {

@@ -33,7 +33,7 @@ type rule struct {
 	stop    bool
 }
 
-var topKeys = []string{"destinations", "rules"}
+var topKeys = []string{"destinations", "rules", "settings"}
 var ruleKeys = []string{"name", "when", "stop", "send"}
 
 // allActionKeys are the keys an action may have for some destination type.
@@ -79,6 +79,7 @@ func Parse(name string, data []byte) (*Rules, error) {
 	r := &Rules{name: name}
 	top, ok := l.object(root, "", "the rules file", topKeys, nil)
 	if ok {
+		l.compileSettings(top.get("settings"))
 		r.dests = l.compileDestinations(top.get("destinations"))
 		r.rules = l.compileRules(top, r.dests)
 		l.warnUnused(r)

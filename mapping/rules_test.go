@@ -97,6 +97,14 @@ func TestWarnings(t *testing.T) {
 				`rules.yaml:10:16: rule "a", send to "web": parameter "tag": {{Crm.Tag}} is not a documented webhook parameter; it will be read from the call's extra parameters and be empty when the platform does not send it`,
 			},
 		},
+		{
+			name: "google_ads currency without value, unused destination",
+			yaml: "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\n  spare: {type: google_ads, customer_id: '1234567890'}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1', currency: AUD}]\n",
+			want: []string{
+				`rules.yaml:3:3: destination "spare": no rule sends to it`,
+				`rules.yaml:6:56: rule "a", send to "ads": currency without value: Google Ads uses the conversion action's own value and currency, so this currency is not sent`,
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

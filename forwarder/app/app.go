@@ -15,12 +15,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
 	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/ga4"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/ingest"
 	"github.com/callforward/callforward/forwarder/metrics"
+	"github.com/callforward/callforward/forwarder/spool"
 	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/mapping"
 )
@@ -34,6 +36,7 @@ type App struct {
 	creds     *credentials.File
 	deliverer *deliver.Deliverer
 	metrics   *metrics.Metrics
+	spool     *spool.Store // nil without --spool-dir
 	server    *http.Server
 	ln        net.Listener
 }
@@ -76,7 +79,43 @@ func New(cfg Config) (*App, error) {
 	if missing := creds.MissingGA4Secrets(measurementIDs(rules)); len(missing) > 0 {
 		return nil, &missingSecretsError{missing}
 	}
+	if err := checkAdsCredentials(rules, creds); err != nil {
+		return nil, err
+	}
 	a.creds = creds
+	hcfg := httpapi.Config{
+		Tokens:          creds.Tokens(),
+		NoAuth:          cfg.NoAuth,
+		MaxBody:         cfg.MaxBody,
+		SignatureSecret: []byte(creds.WebhookSignatureSecret.Reveal()),
+		AllowCIDRs:      cfg.AllowCIDRs,
+		TrustedProxies:  cfg.TrustedProxies,
+		RateLimit:       cfg.RateLimit,
+		RateBurst:       cfg.RateBurst,
+		Logger:          log,
+	}
+	if len(hcfg.SignatureSecret) > 0 {
+		hcfg.SignatureHeader = cfg.SignatureHeader
+	}
+	if err := hcfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	// The Google clients live as long as the app (token refreshes use ctx).
+	senders := map[string]deliver.Sender{
+		forwarder.DestinationGA4: ga4.NewSender(ga4.Config{
+			Endpoint:   cfg.GA4Endpoint,
+			Secrets:    creds.GA4Secrets(),
+			HTTPClient: &http.Client{Timeout: cfg.SendTimeout},
+		}),
+	}
+	ads, adsCheck, err := a.adsSender(context.Background(), creds)
+	if err != nil {
+		return nil, err
+	}
+	if ads != nil {
+		senders[forwarder.DestinationGoogleAds] = ads
+		hcfg.Checks = append(hcfg.Checks, httpapi.Check{Name: "google_ads", Check: adsCheck})
+	}
 
 	st, err := OpenStore(context.Background(), cfg.StoreConfig())
 	if err != nil {
@@ -85,12 +124,7 @@ func New(cfg Config) (*App, error) {
 	a.store = st
 	a.metrics = metrics.New(st.Stats)
 
-	sender := ga4.NewSender(ga4.Config{
-		Endpoint:   cfg.GA4Endpoint,
-		Secrets:    creds.GA4Secrets(),
-		HTTPClient: &http.Client{Timeout: cfg.SendTimeout},
-	})
-	a.deliverer = deliver.New(st, map[string]deliver.Sender{"ga4": sender}, deliver.Config{
+	a.deliverer = deliver.New(st, senders, deliver.Config{
 		Workers:      cfg.Workers,
 		PollInterval: cfg.PollInterval,
 		SendTimeout:  cfg.SendTimeout,
@@ -98,23 +132,38 @@ func New(cfg Config) (*App, error) {
 		Logger:       log,
 		Recorder:     a.metrics,
 	})
-	in := ingest.New(st, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics})
-	handler := httpapi.New(httpapi.Config{Tokens: creds.Tokens(), NoAuth: cfg.NoAuth, Logger: log}, in, st, st)
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", a.metrics.Handler())
-	mux.Handle(httpapi.WebhookPath, a.metrics.CountReplies(handler))
-	mux.Handle("/", handler)
-	a.server = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
+	// Intake stores through the spool when one is configured: calls that
+	// cannot reach Redis wait on local disk instead of being refused.
+	var intake interface {
+		ingest.Store
+		httpapi.Pinger
+	} = st
+	if cfg.SpoolDir != "" {
+		sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: log, Notify: a.deliverer.Notify})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a.spool, intake = sp, sp
 	}
+	in := ingest.New(intake, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics})
+	handler := httpapi.New(hcfg, in, st, intake)
+	metricsHandler, counted := a.metrics.Handler(), a.metrics.CountReplies(handler)
+	// No ServeMux: it would "clean" odd paths with redirects before the
+	// webhook handler could refuse them.
+	a.server = httpapi.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			metricsHandler.ServeHTTP(w, r)
+		case httpapi.WebhookPath:
+			counted.ServeHTTP(w, r)
+		default:
+			handler.ServeHTTP(w, r)
+		}
+	}), httpapi.Timeouts{})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		st.Close()
+		a.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
@@ -167,6 +216,9 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	go a.sweep(dctx)
 	go a.reloadOnHUP(dctx)
+	if a.spool != nil {
+		go a.spool.Drain(dctx)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.ln) }()
 
@@ -212,10 +264,14 @@ func (a *App) sweep(ctx context.Context) {
 	}
 }
 
-// Close releases the store. Call it after Run returned.
+// Close releases the spool and the store. Call it after Run returned.
 func (a *App) Close() error {
 	if a.ln != nil {
 		a.ln.Close()
 	}
-	return a.store.Close()
+	var err error
+	if a.spool != nil {
+		err = a.spool.Close()
+	}
+	return errors.Join(err, a.store.Close())
 }

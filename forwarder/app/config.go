@@ -4,9 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
+	"golang.org/x/oauth2/google"
+
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/googleads"
+	"github.com/callforward/callforward/forwarder/httpapi"
 )
 
 // Config is everything serve needs. The CLI fills it from flags and
@@ -14,10 +19,25 @@ import (
 type Config struct {
 	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
 	Store           StoreConfig
-	RulesPath       string        // rules file
-	CredentialsPath string        // credentials.json
-	NoAuth          bool          // accept webhooks without a token (local testing only)
-	GA4Endpoint     string        // GA4 Measurement Protocol base URL
+	RulesPath       string // rules file
+	CredentialsPath string // credentials.json
+	NoAuth          bool   // accept webhooks without a token (local testing only)
+	GA4Endpoint     string // GA4 Measurement Protocol base URL
+	// Google Ads: endpoints (overridable so the emulator or a proxy can
+	// stand in), API version and OAuth token URL.
+	DataManagerEndpoint string
+	GoogleAdsEndpoint   string
+	GoogleAdsAPIVersion string
+	OAuthTokenURL       string
+	AdsValidateOnly     bool   // Google validates but records nothing (dry run)
+	SpoolDir            string // with Redis: spool calls here while Redis is unreachable
+	// Webhook hardening (see httpapi.Config).
+	MaxBody         int64
+	SignatureHeader string
+	AllowCIDRs      []netip.Prefix
+	TrustedProxies  []netip.Prefix
+	RateLimit       float64
+	RateBurst       int
 	Workers         int           // concurrent sends
 	SendTimeout     time.Duration // bound on one send
 	RetrySchedule   []time.Duration
@@ -36,14 +56,20 @@ func Defaults() Config {
 			Lease:       2 * time.Minute,
 			DedupWindow: 30 * 24 * time.Hour,
 		},
-		RulesPath:     "rules.yaml",
-		GA4Endpoint:   "https://www.google-analytics.com",
-		Workers:       8,
-		SendTimeout:   30 * time.Second,
-		RetrySchedule: deliver.DefaultSchedule,
-		PollInterval:  250 * time.Millisecond,
-		ShutdownGrace: 20 * time.Second,
-		SweepInterval: time.Hour,
+		RulesPath:           "rules.yaml",
+		GA4Endpoint:         "https://www.google-analytics.com",
+		DataManagerEndpoint: googleads.DefaultDataManagerEndpoint,
+		GoogleAdsEndpoint:   googleads.DefaultGoogleAdsEndpoint,
+		GoogleAdsAPIVersion: googleads.DefaultAPIVersion,
+		OAuthTokenURL:       google.Endpoint.TokenURL,
+		MaxBody:             httpapi.DefaultMaxBody,
+		SignatureHeader:     httpapi.DefaultSignatureHeader,
+		Workers:             8,
+		SendTimeout:         30 * time.Second,
+		RetrySchedule:       deliver.DefaultSchedule,
+		PollInterval:        250 * time.Millisecond,
+		ShutdownGrace:       20 * time.Second,
+		SweepInterval:       time.Hour,
 	}
 }
 
@@ -73,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.Store.DedupWindow < time.Hour {
 		errs = append(errs, fmt.Errorf("dedup-window: %v is too short; the platform may re-send a call hours later", c.Store.DedupWindow))
+	}
+	if c.SpoolDir != "" && c.Store.RedisURL == "" {
+		errs = append(errs, errors.New("spool-dir: only with --redis-url (the embedded store needs no spool)"))
 	}
 	if len(c.RetrySchedule) == 0 {
 		errs = append(errs, errors.New("retry-schedule: empty"))

@@ -27,6 +27,11 @@ func (a *App) Reload() error {
 		a.metrics.Reload(false)
 		return err
 	}
+	if err := checkAdsCredentials(rules, a.creds); err != nil {
+		a.log.Error("rules reload refused; the previous rules stay in force", "err", err)
+		a.metrics.Reload(false)
+		return err
+	}
 	for _, w := range rules.Warnings() {
 		a.log.Warn("rules", "warning", w)
 	}

@@ -58,6 +58,9 @@ func demo(ctx context.Context, args []string, io IO) error {
 	cfg.RulesPath = rulesPath
 	cfg.CredentialsPath = credsPath
 	cfg.GA4Endpoint = google.URL
+	cfg.DataManagerEndpoint = google.URL
+	cfg.GoogleAdsEndpoint = google.URL
+	cfg.OAuthTokenURL = google.URL + "/token"
 	cfg.PollInterval = 20 * time.Millisecond
 	a, err := app.New(cfg)
 	if err != nil {
@@ -102,6 +105,23 @@ func demo(ctx context.Context, args []string, io IO) error {
 	for _, e := range events {
 		params, _ := json.Marshal(e.Params)
 		fmt.Fprintf(io.Stdout, "  %s  client %s  %s %s\n", e.MeasurementID, e.ClientID, e.Name, params)
+	}
+	conversions := emu.DataManagerEvents()
+	fmt.Fprintf(io.Stdout, "\nGoogle Ads (Data Manager API) received %d conversion(s):\n", len(conversions))
+	for _, c := range conversions {
+		value := "no value"
+		if c.Value != nil {
+			value = fmt.Sprintf("%g %s", *c.Value, c.Currency)
+		}
+		ids := "gclid"
+		if c.GCLID == "" {
+			ids = "no gclid"
+		}
+		if len(c.HashedPhones) > 0 {
+			ids += " + hashed caller phone"
+		}
+		fmt.Fprintf(io.Stdout, "  customer %s  action %s  %s  %s  at %s  transaction %s\n",
+			c.CustomerID, c.ConversionAction, value, ids, c.EventTimestamp, c.TransactionID)
 	}
 	st, err := a.Stats(ctx)
 	if err != nil {
@@ -148,7 +168,14 @@ func writeDemoFiles(dir string) (rulesPath, credsPath, token string, err error) 
 			secrets[d.MeasurementID] = "demo-api-secret"
 		}
 	}
-	creds, err := json.Marshal(map[string]any{"webhook_tokens": []string{token}, "ga4_api_secrets": secrets})
+	creds, err := json.Marshal(map[string]any{
+		"webhook_tokens":  []string{token},
+		"ga4_api_secrets": secrets,
+		// The emulator's token endpoint accepts any client and refresh token.
+		"google": map[string]any{"oauth_client": map[string]string{
+			"client_id": "demo.apps.googleusercontent.com", "client_secret": "demo-client-secret", "refresh_token": "demo-refresh-token",
+		}},
+	})
 	if err != nil {
 		return "", "", "", err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -63,5 +64,39 @@ func (d durationList) Set(s string) error {
 		out = append(out, x)
 	}
 	*d.v = out
+	return nil
+}
+
+// prefixList is a comma-separated list of networks (CIDR) or addresses.
+type prefixList struct{ v *[]netip.Prefix }
+
+func (p prefixList) String() string {
+	if p.v == nil {
+		return ""
+	}
+	parts := make([]string, len(*p.v))
+	for i, x := range *p.v {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p prefixList) Set(s string) error {
+	*p.v = nil
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(part)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				return fmt.Errorf("%q is neither a network (CIDR) nor an address", part)
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		*p.v = append(*p.v, pfx.Masked())
+	}
 	return nil
 }

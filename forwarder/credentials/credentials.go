@@ -52,6 +52,9 @@ type File struct {
 	// WebhookTokens are accepted on the webhook endpoint; list several to
 	// rotate without downtime.
 	WebhookTokens []Secret `json:"webhook_tokens"`
+	// WebhookSignatureSecret, when set, makes the webhook require an
+	// HMAC-SHA256 signature of each request under this key.
+	WebhookSignatureSecret Secret `json:"webhook_signature_secret,omitempty"`
 	// GA4APISecrets maps a GA4 measurement id (G-...) to the Measurement
 	// Protocol API secret of its data stream.
 	GA4APISecrets map[string]Secret `json:"ga4_api_secrets"`

@@ -21,6 +21,9 @@ type Options struct {
 	// Logger receives one debug line per API request (nothing when nil).
 	// It never receives client ids nor secrets.
 	Logger *slog.Logger
+	// Ads configures the OAuth, Data Manager and Google Ads endpoints
+	// from the start (see AdsConfig).
+	Ads AdsConfig
 }
 
 // Server emulates Google's endpoints. It is safe for concurrent use.
@@ -37,6 +40,8 @@ type Server struct {
 	mu         sync.Mutex
 	ga4Events  []GA4Event
 	ga4Dropped []GA4Drop
+
+	google *googleState
 }
 
 // New returns a Server configured by opts.
@@ -47,6 +52,7 @@ func New(opts Options) *Server {
 		log:    opts.Logger,
 		faults: opts.Faults,
 		rng:    rand.New(rand.NewSource(opts.Seed)),
+		google: newGoogleState(opts.Ads),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -56,7 +62,11 @@ func New(opts Options) *Server {
 	}
 	mux := http.NewServeMux()
 	s.routeGA4(mux)
+	s.routeOAuth(mux)
+	s.routeDataManager(mux)
+	s.routeAds(mux)
 	s.routeControl(mux)
+	s.routeAdsControl(mux)
 	s.handler = mux
 	return s
 }
@@ -78,6 +88,8 @@ func (s *Server) Reset() {
 	s.ga4Events = nil
 	s.ga4Dropped = nil
 	s.mu.Unlock()
+
+	s.resetGoogle()
 }
 
 // writeJSON answers status with v as JSON.

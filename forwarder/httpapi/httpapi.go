@@ -6,12 +6,50 @@
 //
 // A 200 is sent only after the call is durable in the store; anything that
 // prevents that is a 503 so the sender tries again.
+//
+// # Checks on a webhook
+//
+// They run cheapest and least trusting first, and each refuses with a
+// JSON {"error": ...} body:
+//
+//  1. the client address against Config.AllowCIDRs (403), the address
+//     being the TCP peer unless that peer is a trusted proxy (clientip.go);
+//  2. the token (401), compared in constant time (auth.go);
+//  3. the token's rate limit (429 with Retry-After), before reading the
+//     body (ratelimit.go);
+//  4. the body size (413), from Content-Length first, then while reading;
+//  5. the body signature, when a secret is configured (401, naming the
+//     header; signature.go);
+//  6. decoding (400, or 415 for the Content-Type; the request is kept).
+//
+// Requests refused before step 6 are not kept: they come from someone who
+// is not the configured sender, and keeping them would let anyone fill the
+// store.
+//
+// # Routing
+//
+// The webhook has one spelling. A trailing slash, a doubled slash, a dot
+// segment or a percent-encoded path is a 404 rather than a redirect or a
+// silent match: a misconfigured sender sees it at once, and no path
+// normalisation in a proxy in front can disagree with this one about which
+// endpoint was asked for. Methods other than GET and POST are a 405 with an
+// Allow header.
+//
+// # Slow clients
+//
+// Slow or stalled connections are the http.Server's to cut off; NewServer
+// builds one with the timeouts this handler is meant to run behind.
+//
+// # Logs
+//
+// One line per refusal, with the client address and, for a decoding
+// failure, the parameter at fault; never a token, a phone number, a client
+// id or a GCLID. A parameter name that could be one of those (it is sent by
+// the client) is replaced by "(other)" in logs.
 package httpapi
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -20,7 +58,6 @@ import (
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/ingest"
 	"github.com/callforward/callforward/forwarder/store"
-	"github.com/callforward/callforward/forwarder/webhook"
 )
 
 // WebhookPath is where Fone Dynamics sends its webhooks.
@@ -45,29 +82,24 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Config configures the handler.
-type Config struct {
-	// Tokens are the webhook tokens accepted (several during rotation).
-	Tokens []string
-	// NoAuth accepts requests without a token. Only for local testing.
-	NoAuth bool
-	// MaxBody bounds a request body (default DefaultMaxBody).
-	MaxBody int64
-	Logger  *slog.Logger
-}
-
 // Handler serves the forwarder's HTTP endpoints.
 type Handler struct {
-	cfg    Config
-	tokens tokenSet
-	in     Ingester
-	rej    Rejecter
-	ready  Pinger
-	log    *slog.Logger
-	engine *gin.Engine
+	cfg     Config
+	tokens  tokenSet
+	secrets [][]byte // the tokens, to redact them from kept requests
+	allow   prefixes
+	proxies prefixes
+	limits  tokenLimits
+	sig     *signature
+	in      Ingester
+	rej     Rejecter
+	ready   Pinger
+	log     *slog.Logger
+	engine  *gin.Engine
 }
 
-// New builds the handler.
+// New builds the handler. Settings that Config.Validate reports are
+// treated as off or default here.
 func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -75,16 +107,44 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, tokens: newTokenSet(cfg.Tokens), in: in, rej: rej, ready: ready, log: cfg.Logger}
+	h := &Handler{
+		cfg:     cfg,
+		tokens:  newTokenSet(cfg.Tokens),
+		allow:   newPrefixes(cfg.AllowCIDRs),
+		proxies: newPrefixes(cfg.TrustedProxies),
+		in:      in,
+		rej:     rej,
+		ready:   ready,
+		log:     cfg.Logger,
+	}
+	for _, t := range cfg.Tokens {
+		if t != "" {
+			h.secrets = append(h.secrets, []byte(t))
+		}
+	}
+	h.limits = newTokenLimits(cfg.RateLimit, cfg.RateBurst, len(h.tokens))
+	if len(cfg.SignatureSecret) > 0 {
+		header := cfg.SignatureHeader
+		if !isHeaderName(header) {
+			header = DefaultSignatureHeader
+		}
+		h.sig = &signature{secret: append([]byte(nil), cfg.SignatureSecret...), header: header}
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	// Client addresses are worked out by clientIP, from trusted proxies
+	// only; this keeps gin's own ClientIP from believing any header.
+	_ = e.SetTrustedProxies(nil)
+	e.ForwardedByClientIP = false
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
-	e.Use(h.recoverPanic)
+	e.Use(h.recoverPanic, h.canonicalPath)
 	e.GET(WebhookPath, h.webhook)
 	e.POST(WebhookPath, h.webhook)
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
-	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, errorReply{Error: "no such endpoint"}) })
+	e.NoRoute(noRoute)
 	e.NoMethod(func(c *gin.Context) {
 		c.JSON(http.StatusMethodNotAllowed, errorReply{Error: "method not allowed: use GET or POST"})
 	})
@@ -105,66 +165,19 @@ func (h *Handler) recoverPanic(c *gin.Context) {
 	c.Next()
 }
 
-func (h *Handler) webhook(c *gin.Context) {
-	r := c.Request
-	if !h.cfg.NoAuth && !h.tokens.valid(requestToken(r)) {
-		h.log.WarnContext(c, "webhook unauthorized", "remote", c.ClientIP())
-		c.Header("WWW-Authenticate", `Bearer realm="callforward"`)
-		c.JSON(http.StatusUnauthorized, errorReply{Error: "missing or invalid token"})
+// canonicalPath refuses a path that matched a route only after
+// percent-decoding ("/webhooks/%66onedynamics", "/webhooks%2Ffonedynamics").
+func (h *Handler) canonicalPath(c *gin.Context) {
+	if c.Request.URL.RawPath != "" {
+		noRoute(c)
+		c.Abort()
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, h.cfg.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.log.WarnContext(c, "webhook rejected", "status", http.StatusRequestEntityTooLarge, "limit", h.cfg.MaxBody)
-			c.JSON(http.StatusRequestEntityTooLarge, errorReply{Error: "request body is larger than the limit", Field: "body"})
-			return
-		}
-		h.log.WarnContext(c, "webhook body unreadable", "err", err)
-		c.JSON(http.StatusBadRequest, errorReply{Error: "request body could not be read", Field: "body"})
-		return
-	}
-	ct := r.Header.Get("Content-Type")
-	params, err := webhook.Params(r.Method, ct, r.URL.RawQuery, body)
-	if err == nil {
-		var call *forwarder.Call
-		if call, err = webhook.Decode(params); err == nil {
-			h.ingest(c, call)
-			return
-		}
-	}
-	h.reject(c, err, body)
+	c.Next()
 }
 
-func (h *Handler) ingest(c *gin.Context, call *forwarder.Call) {
-	res, err := h.in.Ingest(c, call)
-	if err != nil {
-		h.log.ErrorContext(c, "webhook not stored", "call_sid", call.Sid, "err", err)
-		c.JSON(http.StatusServiceUnavailable, errorReply{Error: "the call could not be stored; try again"})
-		return
-	}
-	c.JSON(http.StatusOK, res)
-}
-
-// reject answers a request that could not be decoded and keeps it.
-func (h *Handler) reject(c *gin.Context, err error, body []byte) {
-	status, rep := rejectReply(err)
-	r := c.Request
-	rec := store.Rejected{
-		Status:      status,
-		Reason:      rep.Error,
-		Field:       rep.Field,
-		Method:      r.Method,
-		Query:       stripToken(r.URL.RawQuery),
-		ContentType: r.Header.Get("Content-Type"),
-		Body:        body,
-	}
-	if serr := h.rej.Reject(c, rec); serr != nil {
-		h.log.ErrorContext(c, "rejected request not kept", "err", serr)
-	}
-	h.log.WarnContext(c, "webhook rejected", "status", status, "field", rep.Field)
-	c.JSON(status, rep)
+func noRoute(c *gin.Context) {
+	c.JSON(http.StatusNotFound, errorReply{Error: "no such endpoint"})
 }
 
 func (h *Handler) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
@@ -173,6 +186,17 @@ func (h *Handler) readyz(c *gin.Context) {
 	if err := h.ready.Ping(c); err != nil {
 		h.log.WarnContext(c, "not ready", "err", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	problems := gin.H{}
+	for _, ch := range h.cfg.Checks {
+		if err := ch.Check(c); err != nil {
+			problems[ch.Name] = err.Error()
+		}
+	}
+	if len(problems) > 0 {
+		h.log.WarnContext(c, "degraded", "checks", len(problems))
+		c.JSON(http.StatusOK, gin.H{"status": "degraded", "problems": problems})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,10 +33,19 @@ const (
 type fixture struct {
 	srv   *httptest.Server
 	store *bolt.Store
-	logs  *bytes.Buffer
+	logs  *syncBuffer
 }
 
+// newFixture serves the real handler, with tokenA and tokenB, over the
+// real bbolt store.
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureWith(t, httpapi.Config{Tokens: []string{tokenA, tokenB}})
+}
+
+// newFixtureWith is newFixture with cfg (its Logger is replaced by one
+// writing to fixture.logs).
+func newFixtureWith(t *testing.T, cfg httpapi.Config) *fixture {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
 	if err != nil {
@@ -46,13 +56,33 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	in := ingest.New(st, func() ingest.Planner { return rules }, ingest.Options{Logger: log})
-	h := httpapi.New(httpapi.Config{Tokens: []string{tokenA, tokenB}, Logger: log}, in, st, st)
+	cfg.Logger = log
+	h := httpapi.New(cfg, in, st, st)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, store: st, logs: logs}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines and the
+// test's.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func validForm(sid string) url.Values {
@@ -299,5 +329,29 @@ func TestPanicIsA500(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", rec.Code)
+	}
+}
+
+func TestReadyzDegraded(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h := httpapi.New(httpapi.Config{NoAuth: true, Checks: []httpapi.Check{
+		{Name: "google_oauth", Check: func(context.Context) error { return errors.New("refresh token revoked") }},
+		{Name: "fine", Check: func(context.Context) error { return nil }},
+	}}, panicIngester{}, st, st)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	var body struct {
+		Status   string            `json:"status"`
+		Problems map[string]string `json:"problems"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != 200 || body.Status != "degraded" || body.Problems["google_oauth"] != "refresh token revoked" || len(body.Problems) != 1 {
+		t.Errorf("readyz = %d %+v, want 200 degraded naming google_oauth only", rec.Code, body)
 	}
 }

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/callforward/callforward/examples"
+)
+
+func TestDemo(t *testing.T) {
+	clearEnv(t)
+	r := run(t, nil, "demo")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%v", r.code, r)
+	}
+	names, err := fsGlob(examples.FS, "webhooks/*")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("samples: %v, %v", names, err)
+	}
+	for _, name := range names {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(path.Base(name)) + ` +→ 200 `).MatchString(r.stdout) {
+			t.Errorf("stdout has no 200 reply for sample %s\n%v", path.Base(name), r)
+		}
+	}
+	for _, want := range []string{
+		`answered-with-gclid (again)  → 200 {"status":"duplicate"}`,
+		" 0 pending, 0 dead-lettered, 0 rejected",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout does not contain %q\n%v", want, r)
+		}
+	}
+	// "Google Analytics 4 received N event(s):", then one line per event:
+	// "  G-HARBOUR01  client X.Y  name {params}".
+	m := regexp.MustCompile(`Google Analytics 4 received (\d+) event\(s\):`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("stdout does not report the GA4 events received\n%v", r)
+	}
+	lines := regexp.MustCompile(`(?m)^  G-HARBOUR01  client \S+  (\S+) \{`).FindAllStringSubmatch(r.stdout, -1)
+	if strconv.Itoa(len(lines)) != m[1] {
+		t.Errorf("demo says GA4 received %s event(s) and lists %d\n%v", m[1], len(lines), r)
+	}
+	counts := map[string]int{}
+	for _, l := range lines {
+		counts[l[1]]++
+	}
+	// The samples hold three completed calls with a client id, two of them
+	// answered for over a minute, one with a survey value.
+	for name, n := range map[string]int{"phone_call": 3, "qualified_call": 2, "booking": 1} {
+		if counts[name] != n {
+			t.Errorf("GA4 received %d %q event(s), want %d (all: %v)\n%v", counts[name], name, n, counts, r)
+		}
+	}
+}
+
+func TestDemoRejectsArguments(t *testing.T) {
+	clearEnv(t)
+	r := run(t, nil, "demo", "--fast")
+	if r.code != 2 || !strings.Contains(r.stderr, "flag provided but not defined: -fast") {
+		t.Errorf("got %v\nwant exit 2 naming the unknown flag", r)
+	}
+}
+
+func TestEmulate(t *testing.T) {
+	clearEnv(t)
+	r := runUntil(t, func(stdout, _ string) bool {
+		return strings.Contains(stdout, "emulator listening on http://127.0.0.1:")
+	}, "emulate", "--listen", "127.0.0.1:0")
+	if r.code != 0 {
+		t.Errorf("exit %d after the context was cancelled, want 0\n%v", r.code, r)
+	}
+
+	t.Setenv("FORWARDER_LISTEN", "bad-address")
+	r = run(t, nil, "emulate")
+	if r.code != 1 || !strings.Contains(r.stderr, "listen:") {
+		t.Errorf("with FORWARDER_LISTEN=bad-address: %v\nwant exit 1 and a listen error", r)
+	}
+}

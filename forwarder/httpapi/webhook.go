@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/webhook"
+)
+
+// webhook runs the checks listed in the package comment, in that order,
+// then decodes and ingests the call.
+func (h *Handler) webhook(c *gin.Context) {
+	r := c.Request
+	ip := clientIP(r, h.proxies)
+	if !h.admit(c, ip) {
+		return
+	}
+	body, ok := h.readBody(c)
+	if !ok {
+		return
+	}
+	if h.sig != nil {
+		if problem := h.sig.verify(r, body); problem != "" {
+			h.log.WarnContext(c, "webhook signature refused", "remote", remote(ip))
+			c.JSON(http.StatusUnauthorized, errorReply{Error: problem, Field: h.sig.header})
+			return
+		}
+	}
+	params, err := webhook.Params(r.Method, r.Header.Get("Content-Type"), r.URL.RawQuery, body)
+	if err == nil {
+		var call *forwarder.Call
+		if call, err = webhook.Decode(params); err == nil {
+			h.ingest(c, call)
+			return
+		}
+	}
+	h.reject(c, err, body)
+}
+
+// admit runs the checks that need no body: client address, token, rate
+// limit. It answers and returns false when one fails.
+func (h *Handler) admit(c *gin.Context, ip netip.Addr) bool {
+	if len(h.allow) > 0 && !h.allow.contains(ip) {
+		h.log.WarnContext(c, "webhook forbidden", "remote", remote(ip))
+		c.JSON(http.StatusForbidden, errorReply{Error: "client address not allowed"})
+		return false
+	}
+	key := 0
+	if !h.cfg.NoAuth {
+		if key = h.tokens.match(requestToken(c.Request)); key < 0 {
+			h.log.WarnContext(c, "webhook unauthorized", "remote", remote(ip))
+			c.Header("WWW-Authenticate", `Bearer realm="callforward"`)
+			c.JSON(http.StatusUnauthorized, errorReply{Error: "missing or invalid token"})
+			return false
+		}
+	}
+	if wait, ok := h.limits.allow(key, time.Now()); !ok {
+		secs := strconv.FormatInt(retryAfter(wait), 10)
+		h.log.WarnContext(c, "webhook rate limited", "remote", remote(ip), "token_index", key, "retry_after_s", secs)
+		c.Header("Retry-After", secs)
+		c.JSON(http.StatusTooManyRequests, errorReply{Error: "too many requests for this token; retry after " + secs + "s"})
+		return false
+	}
+	return true
+}
+
+// readBody reads the body up to the limit, answering 413 past it (from
+// Content-Length when the client declares it, without reading).
+func (h *Handler) readBody(c *gin.Context) ([]byte, bool) {
+	r := c.Request
+	if r.ContentLength > h.cfg.MaxBody {
+		h.tooLarge(c)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, h.cfg.MaxBody))
+	if err != nil {
+		if _, big := errors.AsType[*http.MaxBytesError](err); big {
+			h.tooLarge(c)
+			return nil, false
+		}
+		h.log.WarnContext(c, "webhook body unreadable", "err", err)
+		c.JSON(http.StatusBadRequest, errorReply{Error: "request body could not be read", Field: "body"})
+		return nil, false
+	}
+	return body, true
+}
+
+func (h *Handler) tooLarge(c *gin.Context) {
+	h.log.WarnContext(c, "webhook rejected", "status", http.StatusRequestEntityTooLarge, "limit", h.cfg.MaxBody)
+	// The rest of the body is not wanted: do not keep the connection for it.
+	c.Header("Connection", "close")
+	c.JSON(http.StatusRequestEntityTooLarge, errorReply{Error: "request body is larger than the limit of " + strconv.FormatInt(h.cfg.MaxBody, 10) + " bytes", Field: "body"})
+}
+
+func (h *Handler) ingest(c *gin.Context, call *forwarder.Call) {
+	res, err := h.in.Ingest(c, call)
+	if err != nil {
+		h.log.ErrorContext(c, "webhook not stored", "call_sid", call.Sid, "err", err)
+		c.JSON(http.StatusServiceUnavailable, errorReply{Error: "the call could not be stored; try again"})
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// reject answers a request that could not be decoded and keeps it, with
+// every configured token redacted wherever the sender put one.
+func (h *Handler) reject(c *gin.Context, err error, body []byte) {
+	status, rep := rejectReply(err)
+	r := c.Request
+	rec := store.Rejected{
+		Status:      status,
+		Reason:      rep.Error,
+		Field:       rep.Field,
+		Method:      r.Method,
+		Query:       string(h.redact([]byte(stripToken(r.URL.RawQuery)))),
+		ContentType: r.Header.Get("Content-Type"),
+		Body:        h.redact(body),
+	}
+	if serr := h.rej.Reject(c, rec); serr != nil {
+		h.log.ErrorContext(c, "rejected request not kept", "err", serr)
+	}
+	h.log.WarnContext(c, "webhook rejected", "status", status, "field", logField(rep.Field))
+	c.JSON(status, rep)
+}
+
+// redactedToken replaces a token in a kept request.
+var redactedToken = []byte("REDACTED")
+
+func (h *Handler) redact(b []byte) []byte {
+	for _, s := range h.secrets {
+		if bytes.Contains(b, s) {
+			b = bytes.ReplaceAll(b, s, redactedToken)
+		}
+	}
+	return b
+}
+
+// remote renders a client address for a log line.
+func remote(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return "unknown"
+	}
+	return ip.String()
+}
+
+// logField returns a FieldError's field for a log line when it has the
+// shape of a parameter name (letters, digits, '.', '-', '_', at most 64
+// bytes, no run of five digits), and "(other)" otherwise: the name is
+// chosen by the client and could be a phone number, a client id or a
+// click id.
+func logField(f string) string {
+	if len(f) > 64 {
+		return "(other)"
+	}
+	digits := 0
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits++; digits >= 5 {
+				return "(other)"
+			}
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-', c == '_':
+		default:
+			return "(other)"
+		}
+		digits = 0
+	}
+	return f
+}
