@@ -34,9 +34,18 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			return fmt.Errorf("spool: accept %s: %w", call.Sid, store.ErrDuplicate)
 		}
 	}
-	perr := s.primary.Accept(ctx, call, deliveries)
-	if perr == nil || !s.opts.IsUnavailable(perr) {
-		return perr
+	// While the primary is known to be down, skip it for a short while:
+	// asking it costs each webhook the client's connection retries.
+	var perr error
+	if down := s.downSince.Load(); down != 0 && time.Since(time.Unix(0, down)) < primaryRetryAfter {
+		perr = errPrimarySkipped
+	} else {
+		perr = s.primary.Accept(ctx, call, deliveries)
+		if perr == nil || !s.opts.IsUnavailable(perr) {
+			s.downSince.Store(0)
+			return perr
+		}
+		s.downSince.Store(time.Now().UnixNano())
 	}
 	serr := s.write(call, deliveries)
 	switch {
@@ -48,6 +57,13 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	}
 	return fmt.Errorf("spool: accept %s: primary: %w; spool: %w", call.Sid, perr, serr)
 }
+
+// primaryRetryAfter is how long Accept sends calls straight to the spool
+// after the primary was found unavailable, before asking it again.
+const primaryRetryAfter = 2 * time.Second
+
+// errPrimarySkipped stands for the primary's error while it is skipped.
+var errPrimarySkipped = errors.New("primary unavailable (skipped for a moment after a failure)")
 
 // has reports whether the file name is spooled. It waits for a write in
 // progress, so that a Sid is never reported spooled before its file is

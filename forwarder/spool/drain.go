@@ -68,11 +68,15 @@ func (s *Store) DrainOnce(ctx context.Context) (moved int, err error) {
 	}
 	s.forgetStuck(files)
 	if len(files) == 0 {
+		if s.downSince.Load() != 0 && s.primary.Ping(ctx) == nil {
+			s.downSince.Store(0)
+		}
 		return 0, nil
 	}
 	if err := s.primary.Ping(ctx); err != nil {
 		return 0, fmt.Errorf("spool: drain: primary unavailable: %w", err)
 	}
+	s.downSince.Store(0) // the primary answers: intake may use it again
 	notify := false
 	defer func() {
 		if moved > 0 {

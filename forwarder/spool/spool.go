@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
@@ -56,6 +57,10 @@ type Store struct {
 	// mu serialises the publication of spool files (duplicate check,
 	// rename, directory sync) and the duplicate checks of Accept.
 	mu sync.Mutex
+
+	// downSince is when the primary was last found unavailable (unix
+	// nanoseconds; 0: not known to be down).
+	downSince atomic.Int64
 
 	// drainMu serialises drain rounds; stuck is theirs.
 	drainMu sync.Mutex
