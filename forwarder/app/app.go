@@ -29,16 +29,17 @@ import (
 
 // App is a running forwarder.
 type App struct {
-	cfg       Config
-	log       *slog.Logger
-	store     Store
-	rules     atomic.Pointer[mapping.Rules]
-	creds     *credentials.File
-	deliverer *deliver.Deliverer
-	metrics   *metrics.Metrics
-	spool     *spool.Store // nil without --spool-dir
-	server    *http.Server
-	ln        net.Listener
+	cfg        Config
+	log        *slog.Logger
+	store      Store
+	rules      atomic.Pointer[mapping.Rules]
+	creds      *credentials.File
+	deliverer  *deliver.Deliverer
+	metrics    *metrics.Metrics
+	spool      *spool.Store // nil without --spool-dir
+	httpClient *http.Client // to Google
+	server     *http.Server
+	ln         net.Listener
 }
 
 // New validates cfg, loads rules and credentials, opens the store and binds
@@ -100,12 +101,15 @@ func New(cfg Config) (*App, error) {
 	if err := hcfg.Validate(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
+	// One connection pool to Google, sized so every worker can keep its
+	// connection (the default keeps 2 per host: the rest would dial anew).
+	a.httpClient = googleClient(cfg)
 	// The Google clients live as long as the app (token refreshes use ctx).
 	senders := map[string]deliver.Sender{
 		forwarder.DestinationGA4: ga4.NewSender(ga4.Config{
 			Endpoint:   cfg.GA4Endpoint,
 			Secrets:    creds.GA4Secrets(),
-			HTTPClient: &http.Client{Timeout: cfg.SendTimeout},
+			HTTPClient: a.httpClient,
 		}),
 	}
 	ads, adsCheck, err := a.adsSender(context.Background(), creds)
@@ -187,6 +191,14 @@ type missingSecretsError struct{ ids []string }
 
 func (e *missingSecretsError) Error() string {
 	return fmt.Sprintf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", e.ids)
+}
+
+// googleClient is the HTTP client of every sender.
+func googleClient(cfg Config) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = max(100, 4*cfg.Workers)
+	t.MaxIdleConnsPerHost = max(16, 2*cfg.Workers)
+	return &http.Client{Transport: t, Timeout: cfg.SendTimeout}
 }
 
 // storeName says which store is in use, without credentials.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"golang.org/x/oauth2"
 
@@ -49,7 +48,7 @@ func (a *App) adsSender(ctx context.Context, creds *credentials.File) (*googlead
 		AdsTokenSource:      ads,
 		DeveloperToken:      creds.Google.DeveloperToken.Reveal(),
 		ValidateOnly:        a.cfg.AdsValidateOnly,
-		HTTPClient:          &http.Client{Timeout: a.cfg.SendTimeout},
+		HTTPClient:          a.httpClient,
 	})
 	if err != nil {
 		return nil, nil, err

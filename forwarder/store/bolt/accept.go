@@ -63,7 +63,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	acceptedKey := timeKey(now, call.Sid)
 
 	var duplicate bool
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.write(func(tx *bbolt.Tx) error {
 		duplicate = false
 		b := bucketsOf(tx)
 		if v := b.dedup.Get(sid); v != nil {
@@ -126,4 +126,17 @@ func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) 
 		return false, fmt.Errorf("delete done mark %s: %w", id, err)
 	}
 	return false, nil
+}
+
+// write runs fn in a write transaction. A lone writer commits at once (no
+// batch delay: a quiet forwarder answers in one fsync); writers that
+// arrive together share a batch and its fsync. fn may run more than once
+// (see bbolt's DB.Batch), so it must be idempotent.
+func (s *Store) write(fn func(tx *bbolt.Tx) error) error {
+	if s.writers.Add(1) == 1 {
+		defer s.writers.Add(-1)
+		return s.db.Update(fn)
+	}
+	defer s.writers.Add(-1)
+	return s.db.Batch(fn)
 }

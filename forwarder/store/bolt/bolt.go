@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -27,6 +28,8 @@ const lockTimeout = time.Second
 type Store struct {
 	db   *bbolt.DB
 	opts store.Options
+	// writers counts the Accepts in progress (see write).
+	writers atomic.Int64
 }
 
 // Open opens the database file at path, creating it (mode 0600) and its
