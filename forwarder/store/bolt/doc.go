@@ -31,14 +31,15 @@
 // returns (NoSync is never set), so when Accept returns nil the call and
 // its jobs survive a crash or power cut. The hot paths (Accept, Reject,
 // Claim, Ack, Retry, Bury) go through bbolt's DB.Batch: writes arriving
-// together share one transaction and one fsync. Accept commits at once when it is
-// the only writer (no batch delay for a quiet forwarder) and joins a batch
-// when others are writing; the other writes always batch, waiting up to
-// DB.MaxBatchDelay (set to 1ms) for company. Batch may run a function more than once, so
-// each function recomputes its outcome from the transaction it is given
-// and reports domain results (duplicate, lease lost) through a variable,
-// never as the transaction's error, which would send it to be re-run alone
-// and cost the rest of the batch a second commit.
+// together share one transaction and one fsync. Accept commits at once
+// when it is the only writer (no batch delay for a quiet forwarder) and
+// joins a batch when others are writing; the other writes always batch,
+// waiting up to DB.MaxBatchDelay (set to 1ms) for company. Batch may run a
+// function more than once, so each function recomputes its outcome from
+// the transaction it is given and reports domain results (duplicate, lease
+// lost) through a variable, never as the transaction's error, which would
+// send it to be re-run alone and cost the rest of the batch a second
+// commit.
 //
 // # One process
 //
