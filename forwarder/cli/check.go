@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/app"
 	"github.com/callforward/callforward/forwarder/credentials"
 	"github.com/callforward/callforward/mapping"
 )
 
-func check(_ context.Context, args []string, io IO) error {
+func check(ctx context.Context, args []string, io IO) error {
 	fs := newFlagSet("check", io)
 	rulesPath := fs.String("rules", "rules.yaml", "rules file (YAML)")
 	credsPath := fs.String("credentials", "", "credentials file (JSON); checked against the rules when given")
+	tokenURL := fs.String("oauth-token-url", app.Defaults().OAuthTokenURL, "Google OAuth2 token endpoint (to verify a token can be obtained)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,6 +56,7 @@ func check(_ context.Context, args []string, io IO) error {
 			fmt.Fprintf(io.Stdout, "destination %q: GA4 %s has an API secret\n", d.Name, d.MeasurementID)
 		}
 	}
+	problems = append(problems, checkGoogleAccess(ctx, rules, creds, *tokenURL, io)...)
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(io.Stdout, p)
@@ -58,4 +65,41 @@ func check(_ context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Stdout, "%s: ok\n", *credsPath)
 	return nil
+}
+
+// checkGoogleAccess obtains an access token for each Google Ads
+// destination's API (Data Manager or Google Ads API scope), so that a
+// wrong client secret or a revoked refresh token shows up before serve.
+func checkGoogleAccess(ctx context.Context, rules *mapping.Rules, creds *credentials.File, tokenURL string, io IO) []error {
+	var problems []error
+	tokens := map[string]error{} // by scope: one token request each
+	for _, d := range rules.Destinations() {
+		if d.Type != forwarder.DestinationGoogleAds {
+			continue
+		}
+		if creds.Google == nil {
+			problems = append(problems, fmt.Errorf("destination %q: Google Ads needs a google section (oauth_client or a service account key) in the credentials", d.Name))
+			continue
+		}
+		scope, api := credentials.ScopeDataManager, "Data Manager API"
+		if d.Backend == forwarder.AdsBackendGoogleAdsAPI {
+			scope, api = credentials.ScopeAdWords, "Google Ads API"
+		}
+		err, done := tokens[scope]
+		if !done {
+			tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			var ts oauth2.TokenSource
+			if ts, err = creds.Google.TokenSource(tctx, tokenURL, scope); err == nil {
+				_, err = ts.Token()
+			}
+			cancel()
+			tokens[scope] = err
+		}
+		if err != nil {
+			problems = append(problems, fmt.Errorf("destination %q (%s, customer %s): no access token: %w", d.Name, api, d.CustomerID, err))
+			continue
+		}
+		fmt.Fprintf(io.Stdout, "destination %q: Google Ads customer %s through the %s: access token obtained\n", d.Name, d.CustomerID, api)
+	}
+	return problems
 }
