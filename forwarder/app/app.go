@@ -38,6 +38,7 @@ type App struct {
 	metrics    *metrics.Metrics
 	spool      *spool.Store // nil without --spool-dir
 	httpClient *http.Client // to Google
+	draining   atomic.Bool  // set on shutdown: readiness fails first
 	server     *http.Server
 	ln         net.Listener
 }
@@ -151,7 +152,7 @@ func New(cfg Config) (*App, error) {
 		a.spool, intake = sp, sp
 	}
 	in := ingest.New(intake, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics})
-	handler := httpapi.New(hcfg, in, st, intake)
+	handler := httpapi.New(hcfg, in, st, readiness{intake, &a.draining})
 	metricsHandler, counted := a.metrics.Handler(), a.metrics.CountReplies(handler)
 	// No ServeMux: it would "clean" odd paths with redirects before the
 	// webhook handler could refuse them.
@@ -191,6 +192,20 @@ type missingSecretsError struct{ ids []string }
 
 func (e *missingSecretsError) Error() string {
 	return fmt.Sprintf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", e.ids)
+}
+
+// readiness reports the store's readiness, and not ready once the app is
+// shutting down.
+type readiness struct {
+	httpapi.Pinger
+	draining *atomic.Bool
+}
+
+func (r readiness) Ping(ctx context.Context) error {
+	if r.draining.Load() {
+		return errors.New("shutting down")
+	}
+	return r.Pinger.Ping(ctx)
 }
 
 // googleClient is the HTTP client of every sender.
@@ -241,6 +256,12 @@ func (a *App) Run(ctx context.Context) error {
 		err = fmt.Errorf("http server: %w", err)
 	}
 	a.log.Info("forwarder stopping")
+	// Readiness fails first, so load balancers stop sending; the listener
+	// keeps answering for ShutdownDelay while they notice.
+	a.draining.Store(true)
+	if a.cfg.ShutdownDelay > 0 && err == nil {
+		time.Sleep(a.cfg.ShutdownDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
 	defer cancel()
 	if serr := a.server.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {

@@ -43,6 +43,7 @@ type Config struct {
 	RetrySchedule   []time.Duration
 	PollInterval    time.Duration // idle workers look for due work this often
 	ShutdownGrace   time.Duration // bound on a graceful stop
+	ShutdownDelay   time.Duration // on SIGTERM, fail readiness for this long before closing the listener
 	SweepInterval   time.Duration // how often expired records are removed
 	Logger          *slog.Logger
 }

@@ -116,15 +116,22 @@ func (c call) expected() []string {
 
 func (e *env) post(t testing.TB, f *Forwarder, c call) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.URL()+"/webhooks/fonedynamics", strings.NewReader(c.form().Encode()))
-	must(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	status, body, err := Post(context.Background(), req)
+	status, body, err := postForm(f, e.token, c)
 	if err != nil {
 		t.Fatalf("post %s: %v", c.sid, err)
 	}
 	return status, body
+}
+
+// postForm sends c as a form POST with the token.
+func postForm(f *Forwarder, token string, c call) (int, map[string]any, error) {
+	req, err := http.NewRequest(http.MethodPost, f.URL()+"/webhooks/fonedynamics", strings.NewReader(c.form().Encode()))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	return Post(context.Background(), req)
 }
 
 // received counts the events the emulator recorded, by "clientID/name".
