@@ -19,7 +19,9 @@ func envName(flagName string) string {
 }
 
 // parse parses args, then fills every flag not given on the command line
-// from its environment twin. A flag beats its environment variable.
+// from its environment twin, then, when the flag set has a --config flag
+// naming a file, from that YAML file. Precedence: flag > environment >
+// file > default.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -35,9 +37,16 @@ func parse(fs *flag.FlagSet, args []string) error {
 			if serr := fs.Set(f.Name, v); serr != nil {
 				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, serr)
 			}
+			given[f.Name] = true
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if cf := fs.Lookup("config"); cf != nil && cf.Value.String() != "" {
+		return applyConfigFile(fs, cf.Value.String(), given)
+	}
+	return nil
 }
 
 // durationList is a comma-separated list of durations ("5s,30s,2m").

@@ -10,6 +10,7 @@ import (
 // serveFlags declares the flags of serve on fs, filling cfg.
 func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) {
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on")
+	fs.String("config", "", "optional YAML file of settings, keyed by flag name (flag > environment > file > default)")
 	declareStoreFlags(fs, &cfg.Store)
 	fs.StringVar(&cfg.RulesPath, "rules", cfg.RulesPath, "rules file (YAML)")
 	fs.StringVar(&cfg.CredentialsPath, "credentials", cfg.CredentialsPath, "credentials file (JSON): webhook tokens, GA4 API secrets, Google OAuth")
