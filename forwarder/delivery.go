@@ -9,6 +9,9 @@ import (
 const (
 	DestinationGA4       = "ga4"
 	DestinationGoogleAds = "google_ads"
+	// DestinationUA is a legacy Universal Analytics (Measurement Protocol
+	// v1) collector; Google stopped processing UA hits in 2023-2024.
+	DestinationUA = "ua"
 )
 
 // Delivery is one event or conversion planned for one call, rule and
@@ -29,6 +32,7 @@ type Delivery struct {
 
 	GA4 *GA4Event      `json:"ga4,omitempty"`
 	Ads *AdsConversion `json:"ads,omitempty"`
+	UA  *UAHit         `json:"ua,omitempty"`
 }
 
 // DeliveryID builds the deterministic ID of the delivery of call sid under
@@ -100,4 +104,26 @@ type AdsConversion struct {
 	TransactionID string `json:"transaction_id"`
 	// AdUserData is the consent for ad user data: GRANTED, DENIED or "".
 	AdUserData string `json:"ad_user_data,omitempty"`
+}
+
+// UAHit is a legacy Universal Analytics Measurement Protocol v1 event hit.
+// Google stopped processing UA hits (standard properties in July 2023, 360
+// properties in July 2024); it is kept for UA-style collectors only.
+type UAHit struct {
+	// TrackingID is the property, UA-XXXX-Y.
+	TrackingID string `json:"tracking_id"`
+	// ClientID is the anonymous client id (cid); personal data.
+	ClientID string `json:"client_id"`
+	// Category, Action and Label are ec, ea and el.
+	Category string `json:"category"`
+	Action   string `json:"action"`
+	Label    string `json:"label,omitempty"`
+	// Value is ev, a non-negative integer (nil: none).
+	Value *int `json:"value,omitempty"`
+	// Campaign holds cn, cs, cm, ck, cc and ci when known.
+	Campaign map[string]string `json:"campaign,omitempty"`
+	// NonInteraction sends ni=1.
+	NonInteraction bool `json:"non_interaction,omitempty"`
+	// Time is the hit's time; qt = now - Time (ms), refused when > 4 h.
+	Time time.Time `json:"time"`
 }

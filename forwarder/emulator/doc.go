@@ -5,11 +5,13 @@
 //
 // One [Server] serves every emulated API from one mux, whatever the Host
 // header says, so a sender only needs its base URL pointed at it. Each API
-// lives in its own files (ga4*.go for the GA4 Measurement Protocol); the
+// lives in its own files (ga4*.go for the GA4 Measurement Protocol, ua*.go
+// for the legacy Universal Analytics Measurement Protocol v1); the
 // control endpoints under /emulator/ let another process inspect and steer
 // the server:
 //
 //	GET  /emulator/ga4/events   {"events":[...],"dropped":[...]}: what /mp/collect kept and dropped
+//	GET  /emulator/ua/hits      {"hits":[...],"dropped":[...]}: what /collect (UA, legacy) kept and dropped
 //	POST /emulator/reset        forget everything; restore the faults and random stream given to New
 //	GET  /emulator/faults       the current Faults as JSON
 //	PUT  /emulator/faults       replace them (400 on rates outside [0,1] or summing past 1)

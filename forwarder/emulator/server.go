@@ -42,6 +42,7 @@ type Server struct {
 	ga4Dropped []GA4Drop
 
 	google *googleState
+	ua     uaState
 }
 
 // New returns a Server configured by opts.
@@ -67,6 +68,7 @@ func New(opts Options) *Server {
 	s.routeAds(mux)
 	s.routeControl(mux)
 	s.routeAdsControl(mux)
+	s.routeUA(mux)
 	s.handler = mux
 	return s
 }
@@ -90,6 +92,7 @@ func (s *Server) Reset() {
 	s.mu.Unlock()
 
 	s.resetGoogle()
+	s.resetUA()
 }
 
 // writeJSON answers status with v as JSON.

@@ -1,0 +1,85 @@
+package ua
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/callforward/callforward/forwarder"
+)
+
+const (
+	// drainLimit bounds what is read of a reply nobody needs, so that a
+	// connection can be reused without reading an endless body.
+	drainLimit = 64 << 10
+	// excerptBytes and excerptRunes bound the reply text kept in an error.
+	excerptBytes = 1 << 10
+	excerptRunes = 200
+)
+
+// classify maps a non-2xx reply to a classified error. The policy: 429 is
+// worth waiting for (as long as Google says, when it says); 408 and 5xx are
+// Google's trouble and retried on the schedule; any other 4xx means the
+// request itself is wrong and will stay wrong; anything else (1xx, an
+// unfollowed 3xx) is unknown and retried rather than dropped.
+func classify(op string, resp *http.Response, red redactor, now time.Time) error {
+	code := fmt.Sprintf("http_%d", resp.StatusCode)
+	status := resp.StatusCode
+	switch {
+	case status == http.StatusTooManyRequests:
+		if after, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
+			return forwarder.RetryAfter(code, after, fmt.Errorf("%s: rate limited, retry after %s", op, after))
+		}
+		return forwarder.Transient(code, fmt.Errorf("%s: rate limited", op))
+	case status == http.StatusRequestTimeout || status >= 500:
+		return forwarder.Transient(code, fmt.Errorf("%s: %s", op, resp.Status))
+	case status >= 400:
+		return forwarder.Permanent(code, fmt.Errorf("%s: %s: %s", op, resp.Status, red.string(excerpt(resp.Body))))
+	}
+	return forwarder.Transient(code, fmt.Errorf("%s: unexpected %s", op, resp.Status))
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+// A date in the past gives 0. ok is false when the header is absent or
+// unreadable.
+func retryAfter(h string, now time.Time) (time.Duration, bool) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	at, err := http.ParseTime(h)
+	if err != nil {
+		return 0, false
+	}
+	return max(at.Sub(now), 0), true
+}
+
+// excerpt returns the start of a reply body on one line, for an error text.
+func excerpt(body io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(body, excerptBytes))
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
+	if utf8.RuneCountInString(s) > excerptRunes {
+		s = string([]rune(s)[:excerptRunes]) + "…"
+	}
+	if s == "" {
+		return "(empty body)"
+	}
+	return s
+}
+
+// drainClose reads what is left of a reply, within drainLimit, and closes
+// it so the connection goes back to the pool.
+func drainClose(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
+	_ = body.Close()
+}
