@@ -50,6 +50,9 @@ type GA4Event struct {
 	Name     string `json:"name"`
 	// Params are the event parameters: strings and numbers only.
 	Params map[string]any `json:"params,omitempty"`
+	// UserProperties are GA4 user properties by name: strings and numbers
+	// only.
+	UserProperties map[string]any `json:"user_properties,omitempty"`
 	// Time is the event time (normally the call's start).
 	Time time.Time `json:"time"`
 }

@@ -107,6 +107,26 @@ func BenchmarkEvaluateAds(b *testing.B) {
 	}
 }
 
+// BenchmarkEvaluateExpr measures the 50-rule file with a CEL condition
+// added to every rule, so that the five candidate rules of the call's site
+// each evaluate one expression.
+func BenchmarkEvaluateExpr(b *testing.B) {
+	_, calls := loadCalls(b)
+	call := calls["answered-with-gclid"]
+	src := strings.ReplaceAll(benchRules(50, false), "    when:\n",
+		"    when:\n      expr: 'call.duration >= 30 && attribution.medium in [\"cpc\", \"ppc\"] && !call.has_gclid == false'\n")
+	r, err := Parse("bench.yaml", []byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	deliveries := 0
+	for b.Loop() {
+		deliveries = len(r.Evaluate(call))
+	}
+	b.ReportMetric(float64(deliveries), "deliveries/op")
+}
+
 func BenchmarkParse(b *testing.B) {
 	data := []byte(benchRules(50, false))
 	b.ReportAllocs()

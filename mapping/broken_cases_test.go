@@ -60,12 +60,86 @@ var brokenCases = []struct {
 	{
 		name: "unknown matcher with hint",
 		yaml: head + "  - name: a\n    when:\n      dispositon: ANSWERED\n    send: [{to: web, event: x}]\n",
-		want: []string{"rules.yaml:6:7: rule \"a\": unknown key \"dispositon\" in when (did you mean disposition?); known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value"},
+		want: []string{"rules.yaml:6:7: rule \"a\": unknown key \"dispositon\" in when (did you mean disposition?); known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, expr"},
 	},
 	{
-		name: "expr is not supported yet",
-		yaml: head + "  - name: a\n    when: {expr: 'attribution.medium == \"cpc\"'}\n    send: [{to: web, event: x}]\n",
-		want: []string{"rules.yaml:5:12: rule \"a\": expr conditions are not supported yet; use the matchers (event, disposition, min_duration, ...)"},
+		name: "expr that does not compile",
+		yaml: head + "  - name: a\n    when: {expr: 'call.duration >= '}\n    send: [{to: web, event: x}]\n" +
+			"  - name: b\n    when:\n      expr: |\n        call.duration > 60 &&\n          call.disposition == 1\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:5:36: rule \"a\": expr: CEL: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}",
+			"rules.yaml:11:28: rule \"b\": expr: CEL: found no matching overload for '_==_' applied to '(string, int)'",
+		},
+	},
+	{
+		name: "expr that is not a condition",
+		yaml: head + "  - name: a\n    when: {expr: call.duration * 2}\n    send: [{to: web, event: x}]\n  - name: b\n    when: {expr: [a]}\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:5:18: rule \"a\": expr: the expression gives a whole number; it must give true or false (a condition such as call.duration >= 60)",
+			"rules.yaml:8:18: rule \"b\": expr must be a text value, got a list",
+		},
+	},
+	{
+		name: "expr reading personal data or unknown fields",
+		yaml: head + "  - name: a\n    when: {expr: 'call.from.startsWith(\"+61\") || call.gclid != \"\"'}\n    send: [{to: web, event: x}]\n" +
+			"  - name: b\n    when: {expr: 'attribution.sorce == \"google\"'}\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:5:19: rule \"a\": expr: call.from cannot be used: the caller's phone number is personal data; use call.has_caller_phone (or has_caller_phone:) to test whether it is known",
+			"rules.yaml:5:50: rule \"a\": expr: call.gclid cannot be used: the click id is an identifier; use call.has_gclid to test whether the call has one",
+			"rules.yaml:8:19: rule \"b\": expr: attribution has no field \"sorce\" (did you mean source?); its fields are source, medium, campaign, content",
+		},
+	},
+	{
+		name: "bad patterns and survey range",
+		yaml: head + "  - name: a\n    when:\n      campaign: ['/brand(/', '[a-']\n      source: ''\n      min_survey_value: 10\n      max_survey_value: 5\n      has_caller_phone: yes please\n    send: [{to: web, event: x}]\n",
+		want: []string{
+			"rules.yaml:6:18: rule \"a\": campaign: /brand(/ is not a valid regular expression (RE2 syntax): missing closing ): `(?i)brand(`",
+			"rules.yaml:6:30: rule \"a\": campaign: \"[a-\" is not a valid pattern: syntax error in pattern (use * for any text, ? for one character, [abc] for one of a set; escape with \\)",
+			"rules.yaml:7:15: rule \"a\": source must not be empty",
+			"rules.yaml:8:25: rule \"a\": min_survey_value (10) is greater than max_survey_value (5, line 9): no call can match",
+			"rules.yaml:10:25: rule \"a\": has_caller_phone must be true or false, got \"yes please\"",
+		},
+	},
+	{
+		name: "value expressions",
+		yaml: "destinations:\n  web: {type: ga4, measurement_id: G-TEST1234}\n  ads: {type: google_ads, customer_id: 123-456-7890}\nrules:\n" +
+			"  - name: a\n    send:\n      - to: web\n        event: x\n        params:\n" +
+			"          tier: {expr: 'call.duration > 60'}\n" +
+			"          value: {expr: 'call.to_name'}\n" +
+			"          scaled: {expr: 'call.survey_value * 1.5'}\n" +
+			"          who: {exp: call.from}\n" +
+			"          currency: AUD\n" +
+			"      - {to: ads, conversion_action: '1', currency: AUD, value: {expr: '\"fifty\"'}}\n" +
+			"  - name: b\n    send: [{to: ads, conversion_action: '1', currency: AUD, value: {expr: 'call.client_id.size() * 1.0'}}]\n",
+		want: []string{
+			"rules.yaml:10:25: rule \"a\", send to \"web\": parameter \"tier\" expr: the expression gives a true/false value; it must give a number or a text",
+			"rules.yaml:11:18: rule \"a\", send to \"web\": parameter \"value\" must be a number (GA4 sums it as revenue), but its expression gives text",
+			"rules.yaml:12:45: rule \"a\", send to \"web\": parameter \"scaled\" expr: CEL: found no matching overload for '_*_' applied to '(wrapper(int), double)' (CEL does not mix whole and decimal numbers in arithmetic: write double(call.survey_value) * 1.5, or 2.0 instead of 2)",
+			"rules.yaml:13:16: rule \"a\", send to \"web\": parameter \"who\": a computed value is written {expr: '...'}, e.g. {expr: 'call.duration >= 300 ? 100.0 : 50.0'}",
+			"rules.yaml:13:17: rule \"a\", send to \"web\": unknown key \"exp\" in parameter \"who\" (did you mean expr?); known keys: expr",
+			"rules.yaml:15:73: rule \"a\", send to \"ads\": value expr: the expression gives a text; it must give a number (such as call.duration >= 300 ? 100.0 : 50.0)",
+			"rules.yaml:17:76: rule \"b\", send to \"ads\": value expr: call.client_id cannot be used: the GA client id identifies the visitor; use call.has_client_id to test whether the call has one",
+		},
+	},
+	{
+		name: "user property problems",
+		yaml: head + "  - name: a\n    send:\n      - to: web\n        event: x\n        user_properties:\n" +
+			"          a_very_long_user_property_name: 1\n" +
+			"          user_id: \"{{Call.Sid}}\"\n" +
+			"          ga_session: 1\n" +
+			"          label: " + longText(37) + "\n" +
+			"          caller: \"{{Call.From}}\"\n" +
+			"          tier: {expr: 'call.duration > 1'}\n" +
+			"  - name: b\n    send: [{to: web, event: y, user_properties: {" + manyParams(26) + "}}]\n",
+		want: []string{
+			"rules.yaml:9:11: rule \"a\", send to \"web\": user property name \"a_very_long_user_property_name\" is 30 characters long; GA4 allows at most 24",
+			"rules.yaml:10:11: rule \"a\", send to \"web\": user property name \"user_id\" is reserved by GA4",
+			"rules.yaml:11:11: rule \"a\", send to \"web\": user property name \"ga_session\" starts with \"ga_\", which GA4 reserves",
+			"rules.yaml:12:18: rule \"a\", send to \"web\": user property \"label\" is 37 characters long; a GA4 user property accepts at most 36",
+			"rules.yaml:13:19: rule \"a\", send to \"web\": user property \"caller\": {{Call.From}} cannot be sent to a GA4 user property: it is the caller's phone number, and Google's policy forbids personal data in GA4 event parameters",
+			"rules.yaml:14:25: rule \"a\", send to \"web\": user property \"tier\" expr: the expression gives a true/false value; it must give a number or a text",
+			"rules.yaml:16:49: rule \"b\", send to \"web\": user_properties has 26 properties; GA4 allows at most 25 user properties per request",
+		},
 	},
 	{
 		name: "unknown destination type",
@@ -177,7 +251,7 @@ var brokenCases = []struct {
 			"rules.yaml:6:20: rule \"a\": number_type \"Mobile\" is not a number type; use Static or Dynamic",
 			"rules.yaml:7:18: rule \"a\": has_gclid must be true or false, got \"yes\"",
 			"rules.yaml:8:20: rule \"a\": disposition needs at least one value",
-			"rules.yaml:9:7: rule \"a\": unknown key \"stop\" in when; known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value",
+			"rules.yaml:9:7: rule \"a\": unknown key \"stop\" in when; known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, expr",
 		},
 	},
 	{

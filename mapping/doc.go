@@ -32,6 +32,14 @@
 //	      has_client_id: true       # the call carries a GA client id (or not)
 //	      has_gclid: true           # the call carries a Google Ads click id (or not)
 //	      has_survey_value: true    # the agent entered a Call.Survey.Value (or not)
+//	      min_survey_value: 1       # Call.Survey.Value, inclusive; calls without one never match
+//	      max_survey_value: 500
+//	      source: [google, bing]    # Attribution.Source: exact values,
+//	      medium: ["*cpc*"]         #   globs (* ? [a-z], path.Match; * does not cross '/'),
+//	      campaign: ["/^brand-/"]   #   or /regular expressions/ (RE2); all ignore case
+//	      has_caller_phone: true    # the caller's number is known (not withheld or missing)
+//	      country: [Australia]      # Call.From.Country
+//	      expr: call.duration >= 60 && attribution.medium == "cpc" # a CEL condition, see below
 //	    stop: false                 # true: later rules are skipped for calls this rule matched
 //	    send:
 //	      - to: web                 # a destination; a rule sends to each destination at most once
@@ -41,10 +49,14 @@
 //	          label: "call from {{Call.From.City}}"  # text with references in it
 //	          value: 50                              # constants: numbers or texts
 //	          currency: AUD
+//	          tier: {expr: 'call.duration >= 300 ? "long" : "short"'} # a CEL expression
+//	        user_properties:        # optional, at most 25; names <= 24 characters,
+//	          caller_country: "{{Call.From.Country}}" # values <= 36 (cut), same forms as params
 //	      - to: ads                 # a Google Ads offline conversion
 //	        conversion_action: "987654321" # required: the conversion action's id (digits)
 //	        kind: click             # the default; call: a call conversion (backend google_ads_api only)
 //	        value: "{{Call.Survey.Value}}" # optional: a number or one numeric field
+//	                                # or {expr: 'call.duration >= 300 ? 100.0 : 50.0'}
 //	        default_value: 50       # optional: the value when that field is missing
 //	        currency: AUD           # required with value
 //	        time: start             # the conversion time: start, or end (start + duration);
@@ -57,6 +69,32 @@
 // A rule without `when` matches every Call.Complete. Rules are tried in file
 // order; every matching rule sends all its actions unless an earlier
 // matching rule had stop: true.
+//
+// # Expressions
+//
+// expr: is a condition in CEL (https://cel.dev), compiled and type-checked
+// when the file is loaded: a syntax or type error, or an expression that
+// does not give true/false, is a load error at its file:line:col. The
+// variables are typed fields of the call, and never personal data:
+//
+//	call.event, call.disposition, call.from_country, call.from_region,
+//	call.from_city, call.to_name, call.to_type, call.property_sid,
+//	call.property_name, call.account_sid, call.survey_type   string
+//	call.duration        int (0 when absent, as in Call.Initiate)
+//	call.survey_value    int or null (when the agent entered none)
+//	call.start_time      timestamp (call.start_time.getHours("Australia/Sydney"))
+//	call.has_gclid, call.has_client_id, call.has_caller_phone   bool
+//	attribution.source, .medium, .campaign, .content            string
+//	session.traffic_type, .keywords, .landing_uri, .conversion_uri string
+//	extra                map(string, string): undocumented parameters
+//
+// The standard CEL functions (contains, startsWith, matches, size, in,
+// timestamps) and the string extensions (lowerAscii, split, ...) are
+// available. CEL does not mix int and double in arithmetic: write
+// double(call.survey_value) * 1.5. An expression that fails on a call (a
+// missing extra key, arithmetic on a null survey value) does not match it,
+// and Explain gives the error: a rule never fails a request. Each
+// evaluation is bounded in cost.
 //
 // # Values
 //
@@ -72,6 +110,17 @@
 // Google.Analytics.ClientId, Google.AdWords.ClickId) cannot be referenced in
 // GA4 parameters: Google's policy forbids it. Texts longer than GA4's 100
 // characters are cut at evaluation; a constant that long is refused.
+//
+// A value may also be computed: {expr: '...'} is a CEL expression over the
+// variables of conditions (see Expressions), type-checked at load to give
+// a number or a text (a number for Google Ads values and the GA4 value
+// parameter). An expression that fails on a call, or gives null, leaves
+// the value out (a Google Ads value then takes default_value).
+//
+// GA4 user_properties take the same value forms as params, within GA4's
+// limits: at most 25, names of at most 24 characters that GA4 does not
+// reserve (user_id, first_open_time, ..., and the google_, ga_, firebase_
+// prefixes), texts cut to 36 characters.
 //
 // # Google Ads conversions
 //
@@ -109,8 +158,12 @@
 //
 // Destination types are a table (destTypes): each type names the keys of
 // its definition and of its actions and compiles both (ga4, google_ads).
-// CEL `expr:` conditions will be another implementation of the condition
-// interface; the key is recognised now and refused with a clear message.
+// CEL `expr:` conditions are another implementation of the condition
+// interface, checked last since they cost the most. Their variables are
+// declared with dotted names (call.duration) and resolved from the call by
+// a table lookup at evaluation, so no map is built per call; the fields
+// people reach for that are personal data (call.from, call.gclid) are
+// refused with a message naming the has_* alternative.
 //
 // Phone numbers are normalised and hashed (package userdata) at
 // evaluation, and only for the actions that need them: parsing and

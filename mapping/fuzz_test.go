@@ -86,6 +86,11 @@ rules:
           extra: "{{Custom.Field}}"
           value: 1.5
           currency: AUD
+          computed: {expr: 'call.duration >= 300 ? "long" : attribution.source + "/" + extra["Custom.Field"]'}
+          scaled: {expr: 'double(call.survey_value) * 1.5'}
+        user_properties:
+          tier: {expr: 'call.survey_value == null ? 0 : call.survey_value'}
+          city: "{{Call.From.City}}"
   - name: qualified
     when: {disposition: [ANSWERED, "NO ANSWER"], min_duration: 30, max_duration: 3600, traffic_type: [Campaign, Organic]}
     stop: true
@@ -93,6 +98,17 @@ rules:
   - name: others
     when: {property: [PR1, PR2], account: AC1, number_name: [a, b], has_client_id: true, has_gclid: false, has_survey_value: true, survey_type: x}
     send: [{to: two, event: other_call}]
+  - name: expressions
+    when:
+      source: [google, "*bing*", "/^(fb|meta)$/"]
+      medium: cpc
+      campaign: "/plumb/"
+      min_survey_value: 1
+      max_survey_value: 500
+      has_caller_phone: true
+      country: Australia
+      expr: 'call.duration >= 60 && extra["Custom.Field"] != "" && call.start_time.getHours("Australia/Sydney") < 23 && (call.survey_value == null || call.survey_value > 2)'
+    send: [{to: two, event: expression_call}, {to: ads, conversion_action: "4", value: {expr: 'call.duration > 60 ? 10.0 * double(call.survey_value) : -1.0'}, default_value: 1, currency: AUD}]
 `
 
 func FuzzEvaluate(f *testing.F) {

@@ -12,7 +12,7 @@ import (
 var ga4Type = &destType{
 	keys:       []string{"measurement_id"},
 	compile:    compileGA4Destination,
-	actionKeys: []string{"event", "params"},
+	actionKeys: []string{"event", "params", "user_properties"},
 	actionHints: map[string]string{
 		"value":             "value belongs under params: (a GA4 event carries value and currency as parameters)",
 		"currency":          "currency belongs under params: (a GA4 event carries value and currency as parameters)",
@@ -54,6 +54,7 @@ type ga4Action struct {
 	measurementID string
 	event         string
 	params        []ga4Param
+	userProps     []ga4Param
 	idSuffix      string // "/rule/destination", the tail of the delivery ID
 }
 
@@ -73,6 +74,7 @@ func compileGA4Action(l *loader, o object, ctx string, d *Destination, rule stri
 		a.event = name
 	}
 	a.params = l.compileGA4Params(o.get("params"), ctx)
+	a.userProps = l.compileGA4UserProps(o.get("user_properties"), ctx)
 	return a
 }
 
@@ -138,6 +140,8 @@ func (l *loader) checkGA4Value(n *yaml.Node, v *value, ctx string) {
 		if _, text := v.constant.(string); text {
 			l.errorf(n, ctx, "parameter \"value\" must be a number (GA4 sums it as revenue), got the text %q", v.constant)
 		}
+	case v.isText():
+		l.errorf(n, ctx, "parameter \"value\" must be a number (GA4 sums it as revenue), but its expression gives text")
 	case v.ref != nil && v.ref.num == nil:
 		l.warnf(n, ctx, "parameter \"value\" reads {{%s}}, which is text; GA4 only sums numeric values", v.ref.name)
 	case v.parts != nil:
@@ -151,16 +155,8 @@ func (a *ga4Action) plan(c *forwarder.Call, rule string) (forwarder.Delivery, st
 	if c.GAClientID == "" {
 		return forwarder.Delivery{}, skipNoClientID
 	}
-	var params map[string]any
-	if len(a.params) > 0 {
-		params = make(map[string]any, len(a.params))
-		for i := range a.params {
-			p := &a.params[i]
-			if v, ok := p.val.render(c); ok {
-				params[p.name] = v
-			}
-		}
-	}
+	params := renderParams(a.params, c)
+	userProps := renderParams(a.userProps, c)
 	return forwarder.Delivery{
 		ID:          c.Sid + a.idSuffix,
 		CallSid:     c.Sid,
@@ -169,11 +165,27 @@ func (a *ga4Action) plan(c *forwarder.Call, rule string) (forwarder.Delivery, st
 		Type:        forwarder.DestinationGA4,
 		CallTime:    c.StartDate,
 		GA4: &forwarder.GA4Event{
-			MeasurementID: a.measurementID,
-			ClientID:      c.GAClientID,
-			Name:          a.event,
-			Params:        params,
-			Time:          c.StartDate,
+			MeasurementID:  a.measurementID,
+			ClientID:       c.GAClientID,
+			Name:           a.event,
+			Params:         params,
+			UserProperties: userProps,
+			Time:           c.StartDate,
 		},
 	}, ""
+}
+
+// renderParams renders params for c, leaving out absent values; nil when
+// there are none to render.
+func renderParams(ps []ga4Param, c *forwarder.Call) map[string]any {
+	if len(ps) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(ps))
+	for i := range ps {
+		if v, ok := ps[i].val.render(c); ok {
+			m[ps[i].name] = v
+		}
+	}
+	return m
 }

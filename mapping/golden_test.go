@@ -161,6 +161,17 @@ func checkGA4Delivery(t *testing.T, name string, c *forwarder.Call, d forwarder.
 			t.Errorf("%s: param %s has type %T, want string or number", name, k, v)
 		}
 	}
+	for k, v := range d.GA4.UserProperties {
+		switch v := v.(type) {
+		case string:
+			if n := len([]rune(v)); n > 36 || n == 0 {
+				t.Errorf("%s: user property %s has %d characters, want 1..36", name, k, n)
+			}
+		case int, float64:
+		default:
+			t.Errorf("%s: user property %s has type %T, want string or number", name, k, v)
+		}
+	}
 }
 
 var (

@@ -175,7 +175,7 @@ func (l *loader) compileAdsValue(o object, ctx string, a *adsAction) {
 		switch {
 		case !o.has("value"):
 			l.errorf(n, ctx, "default_value without value: default_value is what value is when the field it reads is missing; give value: too, or use value: alone for a fixed value")
-		case a.value != nil && a.value.ref == nil:
+		case a.value != nil && a.value.ref == nil && a.value.prog == nil:
 			l.errorf(n, ctx, "default_value only applies when value reads a field such as {{Call.Survey.Value}}; value here is a constant, so remove default_value")
 		default:
 			if v, ok := l.nonNegative(n, ctx, "default_value"); ok {
@@ -204,6 +204,13 @@ func (l *loader) compileAdsValue(o object, ctx string, a *adsAction) {
 // numeric field. It returns nil after recording a problem.
 func (l *loader) adsValue(n *yaml.Node, ctx string) *value {
 	want := "value must be a number, or one reference to a numeric field such as {{Call.Survey.Value}}"
+	if n != nil && n.Kind == yaml.MappingNode {
+		v, ok := l.compileExprValue(n, ctx, "value", adsValueLimits, true)
+		if !ok {
+			return nil
+		}
+		return v
+	}
 	if n == nil || n.Kind != yaml.ScalarNode || n.ShortTag() == "!!bool" || n.ShortTag() == "!!null" {
 		l.errorf(n, ctx, "%s; got %s", want, describe(n))
 		return nil

@@ -24,6 +24,8 @@ type loader struct {
 	// region is settings.default_region: the country national caller
 	// numbers are read in ("" when numbers must carry their country code).
 	region string
+	// src is the file's text, for positions inside block scalars.
+	src string
 }
 
 func newLoader(file string) *loader {

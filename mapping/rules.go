@@ -72,6 +72,7 @@ func Load(path string) (*Rules, error) {
 // problem found, never both.
 func Parse(name string, data []byte) (*Rules, error) {
 	l := newLoader(name)
+	l.src = string(data)
 	root := l.parseYAML(data)
 	if root == nil {
 		return nil, l.errs

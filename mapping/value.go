@@ -15,13 +15,15 @@ import (
 var refName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$`)
 
 // A value is a compiled parameter value: a constant, a single field
-// reference (which keeps the field's type), or text with references in it.
+// reference (which keeps the field's type), text with references in it, or
+// a CEL expression.
 type value struct {
-	constant any    // set for constants (string, int or float64)
-	ref      *field // set when the value is exactly one reference
-	parts    []part // set for mixed text
-	size     int    // length of the literal text, to size the buffer
-	maxLen   int    // rendered strings are cut to this many characters
+	prog     *celProgram // set for {expr: ...}
+	constant any         // set for constants (string, int or float64)
+	ref      *field      // set when the value is exactly one reference
+	parts    []part      // set for mixed text
+	size     int         // length of the literal text, to size the buffer
+	maxLen   int         // rendered strings are cut to this many characters
 }
 
 // part is a piece of mixed text: literal text or a reference.
@@ -43,6 +45,9 @@ type valueLimits struct {
 // compileValue compiles a parameter value. what names it in messages.
 func (l *loader) compileValue(n *yaml.Node, ctx, what string, lim valueLimits) (*value, bool) {
 	n = resolve(n)
+	if n != nil && n.Kind == yaml.MappingNode {
+		return l.compileExprValue(n, ctx, what, lim, false)
+	}
 	if n == nil || n.Kind != yaml.ScalarNode {
 		l.errorf(n, ctx, "%s must be a number or a text, got %s", what, describe(n))
 		return nil, false
@@ -154,6 +159,8 @@ func (v *value) render(c *forwarder.Call) (any, bool) {
 	switch {
 	case v.constant != nil:
 		return v.constant, true
+	case v.prog != nil:
+		return v.renderExpr(c)
 	case v.ref != nil:
 		if v.ref.num != nil {
 			n, ok := v.ref.num(c)

@@ -24,6 +24,8 @@ var whenKeys = []string{
 	"event", "disposition", "min_duration", "max_duration", "property", "account",
 	"number_name", "number_type", "traffic_type", "survey_type",
 	"has_client_id", "has_gclid", "has_survey_value",
+	"source", "medium", "campaign", "min_survey_value", "max_survey_value",
+	"has_caller_phone", "country", "expr",
 }
 
 // matchOrder is the order conditions are checked in: the routing
@@ -31,11 +33,13 @@ var whenKeys = []string{
 var matchOrder = []string{
 	"property", "account", "event", "disposition", "min_duration", "number_name",
 	"number_type", "traffic_type", "survey_type", "has_client_id", "has_gclid", "has_survey_value",
+	"source", "medium", "campaign", "min_survey_value", "country", "has_caller_phone",
+	// expr is last: it costs the most.
+	"expr",
 }
 
 // whenHints explain keys that are recognised but not accepted.
 var whenHints = map[string]string{
-	"expr":     "expr conditions are not supported yet; use the matchers (event, disposition, min_duration, ...)",
 	"duration": "use min_duration and/or max_duration (whole seconds) to match on the call's length",
 }
 
@@ -62,6 +66,8 @@ func (l *loader) compileWhen(n *yaml.Node, ctx string) []condition {
 			c = &eventCond{events: []string{string(forwarder.EventComplete)}, implicit: true}
 		case key == "min_duration":
 			c = l.compileDuration(o, ctx)
+		case key == "min_survey_value":
+			c = l.compileSurveyRange(o, ctx)
 		case o.has(key):
 			c = l.compileMatcher(key, o.get(key), ctx)
 		}
@@ -117,6 +123,22 @@ func (l *loader) compileMatcher(key string, n *yaml.Node, ctx string) condition 
 		return l.anyOf(n, ctx, key, "Session.Traffic.Type", knownTrafficTypes, func(c *forwarder.Call) string { return c.Session.TrafficType })
 	case "survey_type":
 		return l.anyOf(n, ctx, key, "Call.Survey.Type", nil, func(c *forwarder.Call) string { return c.Survey.Type })
+	case "source":
+		return l.compilePatterns(n, ctx, key, "Attribution.Source", func(c *forwarder.Call) string { return c.Attribution.Source })
+	case "medium":
+		return l.compilePatterns(n, ctx, key, "Attribution.Medium", func(c *forwarder.Call) string { return c.Attribution.Medium })
+	case "campaign":
+		return l.compilePatterns(n, ctx, key, "Attribution.Campaign", func(c *forwarder.Call) string { return c.Attribution.Campaign })
+	case "country":
+		return l.anyOf(n, ctx, key, "Call.From.Country", nil, func(c *forwarder.Call) string { return c.FromCountry })
+	case "has_caller_phone":
+		want, ok := l.boolean(n, ctx, key)
+		if !ok {
+			return nil
+		}
+		return &presenceCond{what: "usable caller number (Call.From, not withheld)", want: want, has: func(c *forwarder.Call) bool { return c.CallerPhone() != "" }}
+	case "expr":
+		return l.compileExprCond(n, ctx)
 	case "has_survey_value":
 		want, ok := l.boolean(n, ctx, key)
 		if !ok {

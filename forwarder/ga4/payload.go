@@ -38,7 +38,9 @@ type event struct {
 // event: no GA4 event, no client id or event name, or an event time older
 // than GA4 accepts (code "event_too_old"). An event time in the future
 // (clock skew) is left out, so Google uses the time it receives the event.
-// The delivery's params are not modified.
+// User properties, when the event has any, are sent as
+// "user_properties": {"name": {"value": v}}. The delivery's params are not
+// modified.
 func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 	ev := d.GA4
 	switch {
@@ -58,10 +60,27 @@ func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 	if _, ok := params[engagementParam]; !ok {
 		params[engagementParam] = 1
 	}
-	body, err := json.Marshal(payload{
-		ClientID:        ev.ClientID,
-		TimestampMicros: ts,
-		Events:          []event{{Name: ev.Name, Params: params}},
+	// userProperty is GA4's wrapping of a user property value.
+	type userProperty struct {
+		Value any `json:"value"`
+	}
+	var props map[string]userProperty
+	if len(ev.UserProperties) > 0 {
+		props = make(map[string]userProperty, len(ev.UserProperties))
+		for name, v := range ev.UserProperties {
+			props[name] = userProperty{Value: v}
+		}
+	}
+	body, err := json.Marshal(struct {
+		payload
+		UserProperties map[string]userProperty `json:"user_properties,omitempty"`
+	}{
+		payload: payload{
+			ClientID:        ev.ClientID,
+			TimestampMicros: ts,
+			Events:          []event{{Name: ev.Name, Params: params}},
+		},
+		UserProperties: props,
 	})
 	if err != nil {
 		return nil, forwarder.Permanent("bad_params", fmt.Errorf("ga4: delivery %s: encode payload: %w", d.ID, err))

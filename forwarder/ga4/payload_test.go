@@ -62,6 +62,9 @@ func TestBuildPayloadGolden(t *testing.T) {
 				"call_duration_s": 312, "source": "google", "medium": "cpc", "campaign": "brand",
 			}
 		}},
+		{"user_properties", func(d *forwarder.Delivery) {
+			d.GA4.UserProperties = map[string]any{"caller_country": "Australia", "lifetime_calls": 3}
+		}},
 		{"engagement_set", func(d *forwarder.Delivery) {
 			d.GA4.Params = map[string]any{"engagement_time_msec": 2500}
 		}},
