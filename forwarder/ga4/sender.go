@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/httpreply"
 )
 
 // Endpoints of the Measurement Protocol.
@@ -120,9 +121,9 @@ func (s *Sender) post(ctx context.Context, op, path string, d forwarder.Delivery
 		}
 		return forwarder.Transient("network", fmt.Errorf("%s: %w", op, red.error(err)))
 	}
-	defer drainClose(resp.Body)
+	defer httpreply.DrainClose(resp.Body)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return onOK(resp.Body)
 	}
-	return classify(op, resp, red, now)
+	return httpreply.Classify(op, resp, red.string, now)
 }

@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
+	"github.com/callforward/callforward/forwarder/httpreply"
 	"google.golang.org/api/googleapi"
 )
 
@@ -123,7 +123,7 @@ func (s *Sender) classifyFailure(op string, f failure, red redactor, now time.Ti
 	case f.status == http.StatusUnauthorized:
 		return forwarder.Transient(f.code, err)
 	case f.status == http.StatusRequestTimeout || f.status == http.StatusTooManyRequests || f.status >= 500:
-		if after, ok := retryAfter(f.header.Get("Retry-After"), now); ok {
+		if after, ok := httpreply.RetryAfter(f.header.Get("Retry-After"), now); ok {
 			return forwarder.RetryAfter(f.code, after, err)
 		}
 		return forwarder.Transient(f.code, err)
@@ -153,25 +153,6 @@ func invalidate(ts any) {
 	if inv, ok := ts.(interface{ Invalidate() }); ok {
 		inv.Invalidate()
 	}
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-func retryAfter(h string, now time.Time) (time.Duration, bool) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0, false
-	}
-	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	at, err := http.ParseTime(h)
-	if err != nil {
-		return 0, false
-	}
-	return max(at.Sub(now), 0), true
 }
 
 // redactor scrubs the personal values of a batch from Google's messages.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/httpreply"
 )
 
 // DefaultEndpoint is Google's Universal Analytics collection host, which no
@@ -99,9 +100,9 @@ func (s *Sender) post(ctx context.Context, op, path string, d forwarder.Delivery
 		}
 		return forwarder.Transient("network", fmt.Errorf("%s: %w", op, err))
 	}
-	defer drainClose(resp.Body)
+	defer httpreply.DrainClose(resp.Body)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return onOK(resp.Body)
 	}
-	return classify(op, resp, red, now)
+	return httpreply.Classify(op, resp, red.string, now)
 }

@@ -1,4 +1,9 @@
-package ga4
+// Package httpreply reads the replies of the HTTP APIs the senders call
+// (GA4, Universal Analytics, Google Ads): it classifies a non-2xx reply
+// into the forwarder's failure kinds, parses Retry-After, quotes a short
+// excerpt of a body for an error text, and drains bodies so connections
+// are reused. One policy for every sender.
+package httpreply
 
 import (
 	"fmt"
@@ -21,32 +26,37 @@ const (
 	excerptRunes = 200
 )
 
-// classify maps a non-2xx reply to a classified error. The policy: 429 is
+// Classify maps a non-2xx reply to a classified error. The policy: 429 is
 // worth waiting for (as long as Google says, when it says); 408 and 5xx are
 // Google's trouble and retried on the schedule; any other 4xx means the
 // request itself is wrong and will stay wrong; anything else (1xx, an
 // unfollowed 3xx) is unknown and retried rather than dropped.
-func classify(op string, resp *http.Response, red redactor, now time.Time) error {
+// scrub removes personal values from the body excerpt quoted in the
+// error (nil: quote as is).
+func Classify(op string, resp *http.Response, scrub func(string) string, now time.Time) error {
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	code := fmt.Sprintf("http_%d", resp.StatusCode)
 	status := resp.StatusCode
 	switch {
 	case status == http.StatusTooManyRequests:
-		if after, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok {
+		if after, ok := RetryAfter(resp.Header.Get("Retry-After"), now); ok {
 			return forwarder.RetryAfter(code, after, fmt.Errorf("%s: rate limited, retry after %s", op, after))
 		}
 		return forwarder.Transient(code, fmt.Errorf("%s: rate limited", op))
 	case status == http.StatusRequestTimeout || status >= 500:
 		return forwarder.Transient(code, fmt.Errorf("%s: %s", op, resp.Status))
 	case status >= 400:
-		return forwarder.Permanent(code, fmt.Errorf("%s: %s: %s", op, resp.Status, red.string(excerpt(resp.Body))))
+		return forwarder.Permanent(code, fmt.Errorf("%s: %s: %s", op, resp.Status, scrub(Excerpt(resp.Body))))
 	}
 	return forwarder.Transient(code, fmt.Errorf("%s: unexpected %s", op, resp.Status))
 }
 
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+// RetryAfter parses a Retry-After header: delay seconds or an HTTP date.
 // A date in the past gives 0. ok is false when the header is absent or
 // unreadable.
-func retryAfter(h string, now time.Time) (time.Duration, bool) {
+func RetryAfter(h string, now time.Time) (time.Duration, bool) {
 	h = strings.TrimSpace(h)
 	if h == "" {
 		return 0, false
@@ -64,8 +74,8 @@ func retryAfter(h string, now time.Time) (time.Duration, bool) {
 	return max(at.Sub(now), 0), true
 }
 
-// excerpt returns the start of a reply body on one line, for an error text.
-func excerpt(body io.Reader) string {
+// Excerpt returns the start of a reply body on one line, for an error text.
+func Excerpt(body io.Reader) string {
 	b, _ := io.ReadAll(io.LimitReader(body, excerptBytes))
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
 	if utf8.RuneCountInString(s) > excerptRunes {
@@ -77,9 +87,9 @@ func excerpt(body io.Reader) string {
 	return s
 }
 
-// drainClose reads what is left of a reply, within drainLimit, and closes
+// DrainClose reads what is left of a reply, within drainLimit, and closes
 // it so the connection goes back to the pool.
-func drainClose(body io.ReadCloser) {
+func DrainClose(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
 	_ = body.Close()
 }
