@@ -1,10 +1,16 @@
 package mapping
 
+import "strings"
+
 // head is a valid start of a rules file that broken cases build on.
 const head = "destinations:\n  web: {type: ga4, measurement_id: G-TEST1234}\nrules:\n"
 
 // adsHead is a valid start of a rules file with a Google Ads destination.
 const adsHead = "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\nrules:\n"
+
+// uaHead is a valid start of a rules file with a Universal Analytics
+// destination.
+const uaHead = "destinations:\n  legacy: {type: ua, tracking_id: UA-12345-1}\nrules:\n"
 
 // brokenCases are rules files with problems, and the exact problems
 // Parse must report, in order.
@@ -145,8 +151,8 @@ var brokenCases = []struct {
 		name: "unknown destination type",
 		yaml: "destinations:\n  ads: {type: googleads, customer_id: 123-456-7890}\n  web: {type: GA4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1'}, {to: web, event: x}]\n",
 		want: []string{
-			"rules.yaml:2:15: destination \"ads\": unknown destination type \"googleads\"; known types: ga4, google_ads (did you mean google_ads?)",
-			"rules.yaml:3:15: destination \"web\": unknown destination type \"GA4\"; known types: ga4, google_ads (did you mean ga4?)",
+			"rules.yaml:2:15: destination \"ads\": unknown destination type \"googleads\"; known types: ga4, google_ads, ua (did you mean google_ads?)",
+			"rules.yaml:3:15: destination \"web\": unknown destination type \"GA4\"; known types: ga4, google_ads, ua (did you mean ga4?)",
 		},
 	},
 	{
@@ -289,8 +295,8 @@ var brokenCases = []struct {
 		name: "destination without type, or not a mapping",
 		yaml: "destinations:\n  web: {measurement_id: G-TEST1234}\n  other: ga4\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n",
 		want: []string{
-			"rules.yaml:2:8: destination \"web\": type is missing; known types: ga4, google_ads",
-			"rules.yaml:3:10: destination \"other\": a destination must be a mapping with a type (one of ga4, google_ads), got \"ga4\"",
+			"rules.yaml:2:8: destination \"web\": type is missing; known types: ga4, google_ads, ua",
+			"rules.yaml:3:10: destination \"other\": a destination must be a mapping with a type (one of ga4, google_ads, ua), got \"ga4\"",
 		},
 	},
 	{
@@ -409,6 +415,43 @@ var brokenCases = []struct {
 			"rules.yaml:10:9: rule \"a\", send to \"ads\": the click id is read from the call (Google.AdWords.ClickId); there is nothing to set",
 			"rules.yaml:11:9: rule \"a\", send to \"ads\": the transaction (order) id is derived from the call and the rule, so that Google counts each conversion once; there is nothing to set",
 			"rules.yaml:12:9: rule \"a\", send to \"ads\": customer_id belongs to the destination (under destinations:), not to the action",
+		},
+	},
+	{
+		name: "ua destination problems",
+		yaml: "destinations:\n  a: {type: ua}\n  b: {type: ua, tracking_id: G-TEST1234}\n  c: {type: ua, tracking_id: UA-1234, measurement_id: G-TEST1234}\n  d: {type: ua, tracking_id: [UA-1-1]}\nrules:\n  - name: r\n    send: [{to: a, category: c, action: a}, {to: b, category: c, action: a}, {to: c, category: c, action: a}, {to: d, category: c, action: a}]\n",
+		want: []string{
+			"rules.yaml:2:6: destination \"a\": tracking_id is missing: give the Universal Analytics property id, e.g. tracking_id: UA-12345-1",
+			"rules.yaml:3:30: destination \"b\": tracking_id \"G-TEST1234\" is not a Universal Analytics property id (UA-, digits, -, digits, such as UA-12345-1) (that is a GA4 measurement id: use type: ga4 with measurement_id:)",
+			"rules.yaml:4:30: destination \"c\": tracking_id \"UA-1234\" is not a Universal Analytics property id (UA-, digits, -, digits, such as UA-12345-1)",
+			"rules.yaml:4:39: destination \"c\": unknown key \"measurement_id\" in the destination; known keys: type, tracking_id",
+			"rules.yaml:5:30: destination \"d\": tracking_id must be a text value, got a list",
+		},
+	},
+	{
+		name: "ua action problems",
+		yaml: uaHead + "  - name: a\n    send:\n      - to: legacy\n        label: \"{{Call.From}}\"\n        value: -1\n        non_interaction: yes please\n        campaign: 1\n        event: phone_call\n        currency: AUD\n  - name: b\n    send:\n      - to: legacy\n        category: \"" + longText(151) + "\"\n        action: \"{{Google.Analytics.ClientId}}\"\n        value: \"{{Call.Disposition}}\"\n  - name: c\n    send:\n      - to: legacy\n        category: {expr: call.event}\n        action: \"" + strings.Repeat("é", 251) + "\"\n        label: true\n        value: \"50\"\n  - name: d\n    send:\n      - to: legacy\n        category: \"{{Call.Endpoint}}\"\n        action: \"x {{Call.Recording.Uri}}\"\n        label: \"{{Google.AdWords.ClickId}}\"\n        value: 12.5\n  - name: e\n    send: [{to: legacy, category: c, action: a, value: \"{{Call.Duration}} s\"}]\n",
+		want: []string{
+			"rules.yaml:6:9: rule \"a\", send to \"legacy\": category is missing: give the event category, e.g. category: Phone call",
+			"rules.yaml:6:9: rule \"a\", send to \"legacy\": action is missing: give the event action, e.g. action: \"{{Call.Disposition}}\"",
+			"rules.yaml:7:16: rule \"a\", send to \"legacy\": label: {{Call.From}} cannot be sent to Universal Analytics: it is the caller's phone number, and Google's policy forbids personal data in Universal Analytics event parameters",
+			"rules.yaml:8:16: rule \"a\", send to \"legacy\": value must be a whole number, 0 or more, or one reference to a numeric field such as {{Call.Duration}}; got -1",
+			"rules.yaml:9:26: rule \"a\", send to \"legacy\": non_interaction must be true or false, got \"yes please\"",
+			"rules.yaml:10:19: rule \"a\", send to \"legacy\": campaign must be true or false, got \"1\"",
+			"rules.yaml:11:9: rule \"a\", send to \"legacy\": event is for ga4 destinations; this destination is ua (give category: and action:)",
+			"rules.yaml:12:9: rule \"a\", send to \"legacy\": a Universal Analytics event value has no currency; remove it",
+			"rules.yaml:16:19: rule \"b\", send to \"legacy\": category is 151 characters long; Universal Analytics accepts at most 150",
+			"rules.yaml:17:17: rule \"b\", send to \"legacy\": action: {{Google.Analytics.ClientId}} cannot be sent to Universal Analytics: it identifies the website visitor; Universal Analytics already receives it as the event's client id, and Google's policy forbids identifiers in event parameters",
+			"rules.yaml:18:16: rule \"b\", send to \"legacy\": value reads {{Call.Disposition}}, which is not a number; a Universal Analytics event value is a whole number: use a numeric field ({{Call.Duration}}, {{Call.Survey.Value}}) or a constant",
+			"rules.yaml:22:19: rule \"c\", send to \"legacy\": category must be a text with optional {{Field}} references, got a mapping (key: value pairs)",
+			"rules.yaml:23:17: rule \"c\", send to \"legacy\": action is 502 bytes long; Universal Analytics accepts at most 500",
+			"rules.yaml:24:16: rule \"c\", send to \"legacy\": label: true/false values cannot be sent to Universal Analytics, which accepts numbers and texts only; use 1/0 or quote the text (\"true\")",
+			"rules.yaml:25:16: rule \"c\", send to \"legacy\": value must be a whole number, 0 or more, or one reference to a numeric field such as {{Call.Duration}}; got the text \"50\" (write numbers without quotes)",
+			"rules.yaml:29:19: rule \"d\", send to \"legacy\": category: {{Call.Endpoint}} cannot be sent to Universal Analytics: it is the phone number the call was transferred to, and Google's policy forbids personal data in Universal Analytics event parameters",
+			"rules.yaml:30:17: rule \"d\", send to \"legacy\": action: {{Call.Recording.Uri}} cannot be sent to Universal Analytics: the recording holds the caller's voice and number, and Google's policy forbids personal data in Universal Analytics event parameters",
+			"rules.yaml:31:16: rule \"d\", send to \"legacy\": label: {{Google.AdWords.ClickId}} cannot be sent to Universal Analytics: it is the Google Ads click id; Universal Analytics reserves gclid and Google's policy forbids identifiers in event parameters (send it to Google Ads instead)",
+			"rules.yaml:32:16: rule \"d\", send to \"legacy\": value must be a whole number, 0 or more, or one reference to a numeric field such as {{Call.Duration}}; got \"12.5\"",
+			"rules.yaml:34:56: rule \"e\", send to \"legacy\": value mixes text and references, so it is text; a Universal Analytics event value is a whole number: give one reference such as {{Call.Duration}} or a constant",
 		},
 	},
 }

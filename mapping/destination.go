@@ -14,7 +14,7 @@ import (
 // Destination is a place deliveries go, as the rules file defines it. The
 // application checks that its credentials cover every destination (for GA4:
 // an API secret for MeasurementID; for Google Ads: OAuth access to
-// CustomerID through Backend's API).
+// CustomerID through Backend's API; legacy UA needs none).
 type Destination struct {
 	// Name is the name the file gives it; rules send to it by this name.
 	Name string `json:"name"`
@@ -32,6 +32,9 @@ type Destination struct {
 	// forwarder.AdsBackendDataManager (the default) or
 	// forwarder.AdsBackendGoogleAdsAPI.
 	Backend string `json:"backend,omitempty"`
+	// TrackingID is the Universal Analytics property ("UA-XXXX-Y"), for
+	// type ua (legacy).
+	TrackingID string `json:"tracking_id,omitempty"`
 	// Pos is where the destination is defined.
 	Pos Pos `json:"pos"`
 }
@@ -64,6 +67,7 @@ type destType struct {
 var destTypes = map[string]*destType{
 	forwarder.DestinationGA4:       ga4Type,
 	forwarder.DestinationGoogleAds: adsType,
+	forwarder.DestinationUA:        uaType,
 }
 
 // destTypeNames lists the supported types, sorted, for messages.

@@ -16,6 +16,9 @@
 //	    customer_id: 123-456-7890   # the conversion customer; dashes optional, kept as 10 digits
 //	    login_customer_id: 111-222-3333 # optional: the manager account access goes through
 //	    backend: data_manager       # the default (Data Manager API); or google_ads_api
+//	  legacy:                       # legacy: Google stopped processing UA hits in 2023/2024;
+//	    type: ua                    #   for UA-style collectors (serve --ua-endpoint)
+//	    tracking_id: UA-12345-1     # the Universal Analytics property id
 //	rules:
 //	  - name: qualified-call        # required, unique, 1-64 of [A-Za-z0-9_-]
 //	    when:                       # every matcher given must hold; a list means any of
@@ -64,6 +67,14 @@
 //	        caller_phone: hashed    # none (the default), or hashed: add the caller's number,
 //	                                # E.164 and SHA-256, for enhanced conversions (click only)
 //	        consent: {ad_user_data: granted} # optional: granted or denied
+//	      - to: legacy              # a Universal Analytics event hit (legacy)
+//	        category: Phone call    # required, <= 150 bytes; a constant or a {{Field}} text
+//	        action: "{{Call.Disposition}}" # required, <= 500 bytes
+//	        label: "{{Call.To.Name}}"      # optional, <= 500 bytes
+//	        value: "{{Call.Duration}}"     # optional: a whole number, 0 or more, or one numeric field
+//	        non_interaction: true   # optional: ni=1, the hit does not count as interaction
+//	        campaign: true          # optional: send Attribution.Campaign/Source/Medium/Content
+//	                                # as cn/cs/cm/cc
 //
 // Matching of text (events, dispositions, names, types, sids) ignores case.
 // A rule without `when` matches every Call.Complete. Rules are tried in file
@@ -141,6 +152,20 @@
 // rule name (see transactionID): stable, so Google counts a re-sent
 // conversion once, and free of personal data, which Google forbids there.
 //
+// # Universal Analytics (legacy)
+//
+// Google stopped processing Universal Analytics hits in July 2023
+// (standard properties) and July 2024 (360 properties); a ua destination
+// is for collectors that still speak Measurement Protocol v1. An action
+// sends one event hit with the call's GA client id as cid, so calls
+// without one are skipped, as for GA4; the same personal-data rule applies
+// to category, action and label. Texts longer than the protocol's byte
+// limits are cut at evaluation, never inside a character; a constant that
+// long is refused. A category or action that is empty for a call (the
+// fields it reads are missing) skips the action, and Explain says why. A
+// value that reads a field the call does not have, or a negative one, is
+// left out.
+//
 // # Design
 //
 // Loading walks yaml.Node trees rather than decoding into structs, so that
@@ -157,7 +182,7 @@
 // [Rules] is immutable after loading and safe for concurrent use.
 //
 // Destination types are a table (destTypes): each type names the keys of
-// its definition and of its actions and compiles both (ga4, google_ads).
+// its definition and of its actions and compiles both (ga4, google_ads, ua).
 // CEL `expr:` conditions are another implementation of the condition
 // interface, checked last since they cost the most. Their variables are
 // declared with dotted names (call.duration) and resolved from the call by

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,8 +53,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// fuzzRules uses every matcher, every kind of value and every kind of
-// Google Ads action.
+// fuzzRules uses every matcher, every kind of value, every kind of
+// Google Ads action and a UA hit.
 const fuzzRules = `
 settings: {default_region: AU}
 destinations:
@@ -61,7 +62,11 @@ destinations:
   two: {type: ga4, measurement_id: G-TEST5678}
   ads: {type: google_ads, customer_id: 123-456-7890, login_customer_id: 111-222-3333}
   api: {type: google_ads, customer_id: "9876543210", backend: google_ads_api}
+  legacy: {type: ua, tracking_id: UA-12345-1}
 rules:
+  - name: ua
+    send:
+      - {to: legacy, category: "{{Call.To.Name}}", action: "{{Call.Disposition}} {{Custom.Field}}", label: "{{Call.From.City}}", value: "{{Call.Survey.Value}}", non_interaction: true, campaign: true}
   - name: ads-click
     send:
       - {to: ads, conversion_action: "1", caller_phone: hashed, value: "{{Call.Survey.Value}}", default_value: 5, currency: AUD, consent: {ad_user_data: granted}}
@@ -120,6 +125,7 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add("Call.Initiate", "", 0, false, "", "", "", "", "gclid", 0, false, "", "", "", "", "", int64(0), "anonymous")
 	f.Add("call.complete", "no answer", -5, true, "ä\xff", "dynamic", "organic", "x", "y", -1, true, "\x00", "{{Call.Duration}}", "custom.field", "\xff", "pr2", int64(-1), "0412 345 678")
 	f.Add("Call.Complete", "ANSWERED", 61, true, "", "Static", "", "", "", 0, true, "", "", "", "", "", int64(1764110422), "12345")
+	f.Add("Call.Complete", "ANSWERED", 30, true, strings.Repeat("é", 120), "", "", "3.4", "", 7, true, strings.Repeat("x", 600), "", "Custom.Field", strings.Repeat("ü", 300), "", int64(1764110422), "")
 	f.Add("Call.Complete", "BUSY", 3, true, "", "", "", "", "Cj0", 0, false, "", "", "", "", "", int64(1764110422), "+1 (800) 555-0100 ext. 7")
 	f.Fuzz(func(t *testing.T, event, disposition string, duration int, hasDuration bool, toName, toType, traffic, clientID, gclid string,
 		survey int, hasSurvey bool, city, keywords, extraKey, extraVal, property string, start int64, from string) {

@@ -136,6 +136,8 @@ func checkConsistent(t *testing.T, name string, c *forwarder.Call, ev []forwarde
 			checkGA4Delivery(t, name, c, d)
 		case forwarder.DestinationGoogleAds:
 			checkAdsDelivery(t, name, c, d)
+		case forwarder.DestinationUA:
+			checkUADelivery(t, name, c, d)
 		default:
 			t.Errorf("%s: delivery %s has type %q", name, d.ID, d.Type)
 		}

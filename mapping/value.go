@@ -40,6 +40,17 @@ type valueLimits struct {
 	noPersonal bool
 	// dest names the destination kind in messages ("GA4").
 	dest string
+	// product, when set, replaces "GA4" in the reasons personal data is
+	// refused (they are written for GA4).
+	product string
+}
+
+// personalWhy adapts a field's personal-data reason to the destination.
+func (lim valueLimits) personalWhy(why string) string {
+	if lim.product == "" {
+		return why
+	}
+	return strings.ReplaceAll(why, "GA4", lim.product)
 }
 
 // compileValue compiles a parameter value. what names it in messages.
@@ -140,7 +151,7 @@ func (l *loader) parseTemplate(n *yaml.Node, ctx, what string, lim valueLimits) 
 		}
 		f, known := lookupField(name)
 		if lim.noPersonal && f.personal != "" {
-			l.errorf(n, ctx, "%s: {{%s}} cannot be sent to %s: %s", what, f.name, lim.dest, f.personal)
+			l.errorf(n, ctx, "%s: {{%s}} cannot be sent to %s: %s", what, f.name, lim.dest, lim.personalWhy(f.personal))
 			ok = false
 			continue
 		}

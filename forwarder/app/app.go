@@ -24,6 +24,7 @@ import (
 	"github.com/callforward/callforward/forwarder/metrics"
 	"github.com/callforward/callforward/forwarder/spool"
 	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/ua"
 	"github.com/callforward/callforward/mapping"
 )
 
@@ -112,6 +113,7 @@ func New(cfg Config) (*App, error) {
 			Secrets:    creds.GA4Secrets(),
 			HTTPClient: a.httpClient,
 		}),
+		forwarder.DestinationUA: ua.NewSender(ua.Config{Endpoint: cfg.UAEndpoint, HTTPClient: a.httpClient}),
 	}
 	ads, adsCheck, err := a.adsSender(context.Background(), creds)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/googleads"
 	"github.com/callforward/callforward/forwarder/httpapi"
+	"github.com/callforward/callforward/forwarder/ua"
 )
 
 // Config is everything serve needs. The CLI fills it from flags and
@@ -23,6 +24,7 @@ type Config struct {
 	CredentialsPath string // credentials.json
 	NoAuth          bool   // accept webhooks without a token (local testing only)
 	GA4Endpoint     string // GA4 Measurement Protocol base URL
+	UAEndpoint      string // legacy Universal Analytics collector base URL
 	// Google Ads: endpoints (overridable so the emulator or a proxy can
 	// stand in), API version and OAuth token URL.
 	DataManagerEndpoint string
@@ -59,6 +61,7 @@ func Defaults() Config {
 		},
 		RulesPath:           "rules.yaml",
 		GA4Endpoint:         "https://www.google-analytics.com",
+		UAEndpoint:          ua.DefaultEndpoint,
 		DataManagerEndpoint: googleads.DefaultDataManagerEndpoint,
 		GoogleAdsEndpoint:   googleads.DefaultGoogleAdsEndpoint,
 		GoogleAdsAPIVersion: googleads.DefaultAPIVersion,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/ga4"
+	"github.com/callforward/callforward/forwarder/ua"
 	"github.com/callforward/callforward/mapping"
 )
 
@@ -44,15 +45,23 @@ func explain(_ context.Context, args []string, io IO) error {
 	out := explanation{Call: call, Rules: rules.Explain(call), Payloads: map[string]json.RawMessage{}}
 	now := time.Now()
 	for _, d := range rules.Evaluate(call) {
-		if d.GA4 == nil {
-			continue
+		switch {
+		case d.GA4 != nil:
+			p, err := ga4.BuildPayload(d, now)
+			if err != nil {
+				out.Payloads[d.ID] = mustJSON(map[string]string{"error": err.Error()})
+				continue
+			}
+			out.Payloads[d.ID] = p
+		case d.UA != nil:
+			// The form body a UA collector receives, as one JSON string.
+			v, err := ua.BuildPayload(d, now)
+			if err != nil {
+				out.Payloads[d.ID] = mustJSON(map[string]string{"error": err.Error()})
+				continue
+			}
+			out.Payloads[d.ID] = mustJSON(v.Encode())
 		}
-		p, err := ga4.BuildPayload(d, now)
-		if err != nil {
-			out.Payloads[d.ID] = mustJSON(map[string]string{"error": err.Error()})
-			continue
-		}
-		out.Payloads[d.ID] = p
 	}
 	enc := json.NewEncoder(io.Stdout)
 	enc.SetIndent("", "  ")

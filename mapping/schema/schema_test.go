@@ -92,6 +92,8 @@ func TestBrokenFiles(t *testing.T) {
 		{"rule without send", head + "  - name: a\n", "/rules/0"},
 		{"value expression with a typo", head + "  - name: a\n    send: [{to: web, event: x, params: {v: {exp: call.duration}}}]\n", "/rules/0/send/0"},
 		{"user property name too long", head + "  - name: a\n    send: [{to: web, event: x, user_properties: {a_very_long_user_property_name: 1}}]\n", "/rules/0/send/0"},
+		{"bad ua tracking id", "destinations:\n  old: {type: ua, tracking_id: UA-1}\nrules:\n  - name: a\n    send: [{to: old, category: c, action: a}]\n", "/destinations/old"},
+		{"ua action without category", "destinations:\n  old: {type: ua, tracking_id: UA-1-1}\nrules:\n  - name: a\n    send: [{to: old, action: a, value: -1}]\n", "/rules/0/send/0"},
 		{"ads value as text", "destinations:\n  ads: {type: google_ads, customer_id: 123-456-7890}\nrules:\n  - name: a\n    send: [{to: ads, conversion_action: '1', value: fifty, currency: AUD}]\n", "/rules/0/send/0"},
 	}
 	for _, tc := range tests {
