@@ -6,6 +6,7 @@
 package httpreply
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,4 +93,27 @@ func Excerpt(body io.Reader) string {
 func DrainClose(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
 	_ = body.Close()
+}
+
+// Do sends req with client and applies the reply policy: a 2xx body goes
+// to onOK; a transport failure is Transient ("canceled" when ctx ended,
+// "network" otherwise, its text passed through scrubErr); anything else
+// is classified by Classify (its body excerpt through scrub). The body is
+// always drained and closed. scrub and scrubErr may be nil.
+func Do(ctx context.Context, client *http.Client, req *http.Request, op string, scrub func(string) string, scrubErr func(error) error, now time.Time, onOK func(io.Reader) error) error {
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return forwarder.Transient("canceled", fmt.Errorf("%s: %w", op, ctxErr))
+		}
+		if scrubErr != nil {
+			err = scrubErr(err)
+		}
+		return forwarder.Transient("network", fmt.Errorf("%s: %w", op, err))
+	}
+	defer DrainClose(resp.Body)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return onOK(resp.Body)
+	}
+	return Classify(op, resp, scrub, now)
 }

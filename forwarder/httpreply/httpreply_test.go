@@ -1,9 +1,11 @@
 package httpreply
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,40 @@ func TestClassify(t *testing.T) {
 				t.Errorf("error %q quotes what scrub removes", err)
 			}
 		})
+	}
+}
+
+func TestDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			io.WriteString(w, "fine")
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	get := func(url string) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		return req
+	}
+	var body string
+	onOK := func(r io.Reader) error { b, _ := io.ReadAll(r); body = string(b); return nil }
+	if err := Do(ctx, srv.Client(), get(srv.URL+"/ok"), "op", nil, nil, testNow, onOK); err != nil || body != "fine" {
+		t.Errorf("2xx: err %v, body %q; want nil and the body handed to onOK", err, body)
+	}
+	if se := forwarder.Classify(Do(ctx, srv.Client(), get(srv.URL+"/down"), "op", nil, nil, testNow, onOK)); se.Code != "http_503" {
+		t.Errorf("503: code %q, want http_503", se.Code)
+	}
+	scrubErr := func(err error) error { return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "127.0.0.1", "<host>")) }
+	err := Do(ctx, http.DefaultClient, get("http://127.0.0.1:1/x"), "op", nil, scrubErr, testNow, onOK)
+	if se := forwarder.Classify(err); se.Code != "network" || strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("refused connection: %v (code %q), want a scrubbed network error", err, se.Code)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	req, _ := http.NewRequestWithContext(cctx, http.MethodGet, srv.URL+"/ok", nil)
+	if se := forwarder.Classify(Do(cctx, srv.Client(), req, "op", nil, nil, testNow, onOK)); se.Code != "canceled" {
+		t.Errorf("cancelled: code %q, want canceled", se.Code)
 	}
 }

@@ -93,16 +93,5 @@ func (s *Sender) post(ctx context.Context, op, path string, d forwarder.Delivery
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", userAgent)
 
-	resp, err := s.client.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return forwarder.Transient("canceled", fmt.Errorf("%s: %w", op, ctxErr))
-		}
-		return forwarder.Transient("network", fmt.Errorf("%s: %w", op, err))
-	}
-	defer httpreply.DrainClose(resp.Body)
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return onOK(resp.Body)
-	}
-	return httpreply.Classify(op, resp, red.string, now)
+	return httpreply.Do(ctx, s.client, req, op, red.string, nil, now, onOK)
 }
