@@ -108,24 +108,11 @@ func (p *patternCond) why(c *forwarder.Call) string {
 // compileSurveyRange compiles min_survey_value and max_survey_value into
 // one condition, or returns nil when neither is given (or they are broken).
 func (l *loader) compileSurveyRange(o object, ctx string) condition {
-	s := &surveyCond{}
-	ok := true
-	if o.has("min_survey_value") {
-		s.min, s.hasMin = l.wholeNumber(o.get("min_survey_value"), ctx, "min_survey_value")
-		ok = ok && s.hasMin
-	}
-	if o.has("max_survey_value") {
-		s.max, s.hasMax = l.wholeNumber(o.get("max_survey_value"), ctx, "max_survey_value")
-		ok = ok && s.hasMax
-	}
-	if !ok || (!s.hasMin && !s.hasMax) {
+	r, ok := l.compileRange(o, ctx, "min_survey_value", "max_survey_value", l.wholeNumber)
+	if !ok {
 		return nil
 	}
-	if s.hasMin && s.hasMax && s.min > s.max {
-		l.errorf(o.get("min_survey_value"), ctx, "min_survey_value (%d) is greater than max_survey_value (%d, line %d): no call can match", s.min, s.max, o.get("max_survey_value").Line)
-		return nil
-	}
-	return s
+	return &surveyCond{r}
 }
 
 // wholeNumber returns a whole number (negative allowed).
@@ -141,10 +128,7 @@ func (l *loader) wholeNumber(n *yaml.Node, ctx, what string) (int, bool) {
 
 // surveyCond matches Call.Survey.Value, bounds included. A call without a
 // survey value never matches.
-type surveyCond struct {
-	min, max       int
-	hasMin, hasMax bool
-}
+type surveyCond struct{ intRange }
 
 func (s *surveyCond) match(c *forwarder.Call) bool {
 	v := c.Survey.Value

@@ -240,32 +240,45 @@ func (a *anyOfCond) why(c *forwarder.Call) string {
 // compileDuration compiles min_duration and max_duration into one
 // condition, or returns nil when neither is given (or they are broken).
 func (l *loader) compileDuration(o object, ctx string) condition {
-	d := &durationCond{}
-	ok := true
-	if o.has("min_duration") {
-		d.min, d.hasMin = l.seconds(o.get("min_duration"), ctx, "min_duration")
-		ok = ok && d.hasMin
-	}
-	if o.has("max_duration") {
-		d.max, d.hasMax = l.seconds(o.get("max_duration"), ctx, "max_duration")
-		ok = ok && d.hasMax
-	}
-	if !ok || (!d.hasMin && !d.hasMax) {
+	r, ok := l.compileRange(o, ctx, "min_duration", "max_duration", l.seconds)
+	if !ok {
 		return nil
 	}
-	if d.hasMin && d.hasMax && d.min > d.max {
-		l.errorf(o.get("min_duration"), ctx, "min_duration (%d) is greater than max_duration (%d, line %d): no call can match", d.min, d.max, o.get("max_duration").Line)
-		return nil
+	return &durationCond{r}
+}
+
+// intRange is an inclusive range with optional ends.
+type intRange struct {
+	min, max       int
+	hasMin, hasMax bool
+}
+
+// compileRange reads the optional bounds minKey and maxKey with parse. ok
+// is false when neither is given, one is broken, or min exceeds max (all
+// reported).
+func (l *loader) compileRange(o object, ctx, minKey, maxKey string, parse func(n *yaml.Node, ctx, what string) (int, bool)) (r intRange, ok bool) {
+	ok = true
+	if o.has(minKey) {
+		r.min, r.hasMin = parse(o.get(minKey), ctx, minKey)
+		ok = ok && r.hasMin
 	}
-	return d
+	if o.has(maxKey) {
+		r.max, r.hasMax = parse(o.get(maxKey), ctx, maxKey)
+		ok = ok && r.hasMax
+	}
+	if !ok || (!r.hasMin && !r.hasMax) {
+		return r, false
+	}
+	if r.hasMin && r.hasMax && r.min > r.max {
+		l.errorf(o.get(minKey), ctx, "%s (%d) is greater than %s (%d, line %d): no call can match", minKey, r.min, maxKey, r.max, o.get(maxKey).Line)
+		return r, false
+	}
+	return r, true
 }
 
 // durationCond matches the call length, bounds included. A call without a
 // duration (Call.Initiate) never matches.
-type durationCond struct {
-	min, max       int
-	hasMin, hasMax bool
-}
+type durationCond struct{ intRange }
 
 func (d *durationCond) match(c *forwarder.Call) bool {
 	if c.Duration == nil {
