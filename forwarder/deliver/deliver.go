@@ -9,6 +9,11 @@
 // duplicate window is that gap. Senders pass stable ids (transaction ids,
 // order ids) where Google dedups on them, to close the window.
 //
+// When the store cannot record an outcome (it is down), the worker keeps
+// trying, and the claimer takes no new jobs until every such outcome is
+// recorded: a job whose lease ran out during the outage is acknowledged
+// rather than claimed and sent again by the same instance.
+//
 // The claimer claims about as many single jobs as there are idle
 // workers, so few jobs wait under a lease in memory; jobs for batch
 // senders wait at most BatchWindow, far below any sane lease.
@@ -20,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
@@ -96,6 +102,12 @@ type Deliverer struct {
 	wake     chan struct{}
 	log      *slog.Logger
 	batching bool // some sender is a BatchSender
+	// unsettled counts sends whose outcome the store could not record yet.
+	// While it is above zero the claimer takes no new jobs: when the store
+	// comes back, those outcomes are recorded before anything is claimed,
+	// so a job whose lease ran out during the outage is not taken again
+	// and sent a second time by this instance.
+	unsettled atomic.Int64
 }
 
 // New returns a Deliverer sending each delivery through senders[d.Type].
@@ -189,7 +201,10 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		if d.batching {
 			room = max(0, d.cfg.MaxBatch*d.cfg.Workers-acc.size())
 		}
-		if limit := min(free+room, d.cfg.MaxClaim); limit > 0 {
+		if d.unsettled.Load() > 0 {
+			// Outcomes of earlier sends go to the store first (see unsettled).
+			backoff = d.cfg.PollInterval
+		} else if limit := min(free+room, d.cfg.MaxClaim); limit > 0 {
 			var jobs []store.Job
 			jobs, err = d.q.Claim(ctx, limit)
 			if err != nil && ctx.Err() == nil {
@@ -344,6 +359,12 @@ func (d *Deliverer) settleWithRetry(ctx context.Context, stop <-chan struct{}, s
 		}
 		if attempt == 1 {
 			log.ErrorContext(ctx, "settle failed; retrying while the store is unreachable", "err", err)
+			d.unsettled.Add(1)
+			defer func() {
+				if d.unsettled.Add(-1) == 0 {
+					d.Notify()
+				}
+			}()
 		}
 		if time.Now().Add(wait).After(deadline) {
 			log.ErrorContext(ctx, "settle failed; the job will come back after its lease", "err", err, "attempts", attempt)

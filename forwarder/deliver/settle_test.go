@@ -55,3 +55,30 @@ func TestSettleRetriedWhileStoreIsDown(t *testing.T) {
 		t.Errorf("logs do not say the settle was retried:\n%s", logs.String())
 	}
 }
+
+// TestNoClaimWhileOutcomesAreUnrecorded: the store lost a send's outcome
+// for longer than the job's lease. When it is back, the outcome is
+// recorded before the claimer takes the job again, so the delivery is sent
+// once, not a second time after its lease ran out.
+func TestNoClaimWhileOutcomesAreUnrecorded(t *testing.T) {
+	t.Parallel()
+	const lease = 30 * time.Millisecond
+	st := openStore(t, lease, time.Now)
+	accept(t, st, "CA1", typeFake, "rule")
+	q := &flakyAcks{countingQueue: st}
+	q.failures.Store(4) // 50+100+200+400 ms of retries, far beyond the lease
+	var sends atomic.Int64
+	d := deliver.New(q, map[string]deliver.Sender{typeFake: deliver.SenderFunc(func(context.Context, forwarder.Delivery) error {
+		sends.Add(1)
+		return nil
+	})}, deliver.Config{Workers: 4, PollInterval: time.Millisecond, SendTimeout: lease / 2})
+	stop := start(t, d)
+	waitFor(t, "the job to be done", func() (bool, string) {
+		s, err := st.Stats(context.Background())
+		return err == nil && s.Done == 1, ""
+	})
+	stop()
+	if n := sends.Load(); n != 1 {
+		t.Errorf("sent %d times, want 1", n)
+	}
+}
