@@ -91,6 +91,11 @@ type Call struct {
 	// Extra holds parameters the platform sent that this version does not
 	// know, by their dotted name, so rules can still use them.
 	Extra map[string]string `json:"extra,omitempty"`
+
+	// History is the caller's earlier calls as the store knew them when
+	// the call arrived; nil when they were not looked up (no loaded rule
+	// asked). Set at intake, never decoded from a webhook.
+	History *CallerHistory `json:"caller_history,omitempty"`
 }
 
 // Survey is what the answering agent entered in the call survey.

@@ -33,6 +33,11 @@ type Delivery struct {
 	GA4 *GA4Event      `json:"ga4,omitempty"`
 	Ads *AdsConversion `json:"ads,omitempty"`
 	UA  *UAHit         `json:"ua,omitempty"`
+
+	// Trace is the W3C traceparent of the webhook's intake span, set at
+	// intake when tracing is on, so that the spans of this delivery's sends
+	// can link to it. It identifies a trace, nothing personal.
+	Trace string `json:"trace,omitempty"`
 }
 
 // DeliveryID builds the deterministic ID of the delivery of call sid under

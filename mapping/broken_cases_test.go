@@ -66,7 +66,7 @@ var brokenCases = []struct {
 	{
 		name: "unknown matcher with hint",
 		yaml: head + "  - name: a\n    when:\n      dispositon: ANSWERED\n    send: [{to: web, event: x}]\n",
-		want: []string{"rules.yaml:6:7: rule \"a\": unknown key \"dispositon\" in when (did you mean disposition?); known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, expr"},
+		want: []string{"rules.yaml:6:7: rule \"a\": unknown key \"dispositon\" in when (did you mean disposition?); known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, first_call_within_days, expr"},
 	},
 	{
 		name: "expr that does not compile",
@@ -104,6 +104,30 @@ var brokenCases = []struct {
 			"rules.yaml:7:15: rule \"a\": source must not be empty",
 			"rules.yaml:8:25: rule \"a\": min_survey_value (10) is greater than max_survey_value (5, line 9): no call can match",
 			"rules.yaml:10:25: rule \"a\": has_caller_phone must be true or false, got \"yes please\"",
+		},
+	},
+	{
+		name: "first_call_within_days out of range",
+		yaml: head +
+			"  - {name: a, when: {first_call_within_days: 0}, send: [{to: web, event: x}]}\n" +
+			"  - {name: b, when: {first_call_within_days: 401}, send: [{to: web, event: x}]}\n" +
+			"  - {name: c, when: {first_call_within_days: 30d}, send: [{to: web, event: x}]}\n" +
+			"  - {name: d, when: {first_call_within_days: 1.5}, send: [{to: web, event: x}]}\n" +
+			"  - {name: e, when: {first_call_within_days: [30]}, send: [{to: web, event: x}]}\n" +
+			"  - {name: f, when: {first_call_within_days: true}, send: [{to: web, event: x}]}\n" +
+			"  - {name: g, when: {first_call_within_days: -30}, send: [{to: web, event: x}]}\n" +
+			"  - {name: h, when: {first_call_within_day: 30}, send: [{to: web, event: x}]}\n" +
+			"  - {name: i, when: {expr: 'call.days_since_last_call > 30'}, send: [{to: web, event: x}]}\n",
+		want: []string{
+			"rules.yaml:4:46: rule \"a\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got \"0\"",
+			"rules.yaml:5:46: rule \"b\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got \"401\"",
+			"rules.yaml:6:46: rule \"c\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got \"30d\"",
+			"rules.yaml:7:46: rule \"d\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got \"1.5\"",
+			"rules.yaml:8:46: rule \"e\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got a list",
+			"rules.yaml:9:46: rule \"f\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got \"true\"",
+			"rules.yaml:10:46: rule \"g\": first_call_within_days must be a whole number of days from 1 to 400 (the forwarder keeps 400 days of caller history), got \"-30\"",
+			"rules.yaml:11:22: rule \"h\": unknown key \"first_call_within_day\" in when (did you mean first_call_within_days?); known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, first_call_within_days, expr",
+			"rules.yaml:12:29: rule \"i\": expr: call has no field \"days_since_last_call\"; its fields are event, duration, disposition, from_country, from_region, from_city, to_name, to_type, property_sid, property_name, account_sid, survey_type, survey_value, start_time, has_gclid, has_client_id, has_caller_phone, days_since_previous_call",
 		},
 	},
 	{
@@ -257,7 +281,7 @@ var brokenCases = []struct {
 			"rules.yaml:6:20: rule \"a\": number_type \"Mobile\" is not a number type; use Static or Dynamic",
 			"rules.yaml:7:18: rule \"a\": has_gclid must be true or false, got \"yes\"",
 			"rules.yaml:8:20: rule \"a\": disposition needs at least one value",
-			"rules.yaml:9:7: rule \"a\": unknown key \"stop\" in when; known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, expr",
+			"rules.yaml:9:7: rule \"a\": unknown key \"stop\" in when; known keys: event, disposition, min_duration, max_duration, property, account, number_name, number_type, traffic_type, survey_type, has_client_id, has_gclid, has_survey_value, source, medium, campaign, min_survey_value, max_survey_value, has_caller_phone, country, first_call_within_days, expr",
 		},
 	},
 	{

@@ -61,6 +61,7 @@ var celVars = []celVar{
 	{"call.has_gclid", cel.BoolType, func(c *forwarder.Call) ref.Val { return types.Bool(c.GCLID != "") }, "whether the call has a Google.AdWords.ClickId"},
 	{"call.has_client_id", cel.BoolType, func(c *forwarder.Call) ref.Val { return types.Bool(c.GAClientID != "") }, "whether the call has a Google.Analytics.ClientId"},
 	{"call.has_caller_phone", cel.BoolType, func(c *forwarder.Call) ref.Val { return types.Bool(c.CallerPhone() != "") }, "whether the caller's number is known (not withheld)"},
+	{celHistoryVar, cel.NullableType(cel.IntType), daysSincePrevious, "whole days since the caller's previous call (null when none is on record)"},
 	{"attribution.source", cel.StringType, func(c *forwarder.Call) ref.Val { return celString(c.Attribution.Source) }, "Attribution.Source"},
 	{"attribution.medium", cel.StringType, func(c *forwarder.Call) ref.Val { return celString(c.Attribution.Medium) }, "Attribution.Medium"},
 	{"attribution.campaign", cel.StringType, func(c *forwarder.Call) ref.Val { return celString(c.Attribution.Campaign) }, "Attribution.Campaign"},
@@ -73,6 +74,10 @@ var celVars = []celVar{
 		return types.NewStringStringMap(types.DefaultTypeAdapter, c.Extra)
 	}, "the call's undocumented parameters by name"},
 }
+
+// celHistoryVar is the variable that reads the caller's history: rules
+// using it make intake look the caller up.
+const celHistoryVar = "call.days_since_previous_call"
 
 // celPersonal are the names people may try for personal data, with why
 // they are not variables.
@@ -168,6 +173,8 @@ type celProgram struct {
 	src string
 	prg cel.Program
 	out *cel.Type // the result type
+	// history is true when the expression reads celHistoryVar.
+	history bool
 }
 
 // eval evaluates the expression for c. An error (a missing map key, a
@@ -229,7 +236,11 @@ func compileExpr(src string, want []*cel.Type, wantText string) (*celProgram, []
 	if err != nil {
 		return nil, []exprProblem{{line: 1, msg: "CEL: " + err.Error()}}
 	}
-	return &celProgram{src: src, prg: prg, out: ast.OutputType()}, nil
+	history := false
+	for _, r := range ast.NativeRep().ReferenceMap() {
+		history = history || r.Name == celHistoryVar
+	}
+	return &celProgram{src: src, prg: prg, out: ast.OutputType(), history: history}, nil
 }
 
 // fieldProblems reports references to personal data and to fields that do

@@ -42,6 +42,8 @@
 //	      campaign: ["/^brand-/"]   #   or /regular expressions/ (RE2); all ignore case
 //	      has_caller_phone: true    # the caller's number is known (not withheld or missing)
 //	      country: [Australia]      # Call.From.Country
+//	      first_call_within_days: 30 # the caller did not call in the previous 30 days (1-400),
+//	                                #   see Caller history
 //	      expr: call.duration >= 60 && attribution.medium == "cpc" # a CEL condition, see below
 //	    stop: false                 # true: later rules are skipped for calls this rule matched
 //	    send:
@@ -95,6 +97,9 @@
 //	call.survey_value    int or null (when the agent entered none)
 //	call.start_time      timestamp (call.start_time.getHours("Australia/Sydney"))
 //	call.has_gclid, call.has_client_id, call.has_caller_phone   bool
+//	call.days_since_previous_call   int or null: whole days since the
+//	                     caller's previous call, null when none is on record;
+//	                     an evaluation error when the history is unknown
 //	attribution.source, .medium, .campaign, .content            string
 //	session.traffic_type, .keywords, .landing_uri, .conversion_uri string
 //	extra                map(string, string): undocumented parameters
@@ -106,6 +111,23 @@
 // missing extra key, arithmetic on a null survey value) does not match it,
 // and Explain gives the error: a rule never fails a request. Each
 // evaluation is bounded in cost.
+//
+// # Caller history
+//
+// first_call_within_days asks whether the caller called before. A caller
+// is their number, in E.164 (national numbers read in
+// settings.default_region), within one Account.Sid; [Rules.CallerKey]
+// turns the two into a SHA-256, the only form the stores keep. Evaluate
+// does no I/O: intake looks the caller up before evaluating, when
+// [Rules.NeedsCallerHistory] says a rule asks, and hands the answer over
+// on the call (forwarder.Call.History). The call counts at its StartDate
+// and matches when no earlier call of the caller is on record in the N
+// days before it (exactly N days ago counts as outside). A caller whose
+// history is unknown never matches: history not looked up (explain
+// without --previous-call, a call stored while no rule asked), a withheld,
+// missing or invalid number, or a store that could not be read. Counting
+// such calls as first calls would report conversions that may not be;
+// Explain says which case it is.
 //
 // # Values
 //

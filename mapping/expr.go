@@ -23,6 +23,7 @@ func (l *loader) compileExprCond(n *yaml.Node, ctx string) condition {
 		l.exprErrors(n, ctx, "expr", probs)
 		return nil
 	}
+	l.history = l.history || p.history
 	return &exprCond{p: p}
 }
 

@@ -26,6 +26,8 @@ type loader struct {
 	region string
 	// src is the file's text, for positions inside block scalars.
 	src string
+	// history is set when a rule asks about the caller's earlier calls.
+	history bool
 }
 
 func newLoader(file string) *loader {

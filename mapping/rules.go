@@ -23,6 +23,10 @@ type Rules struct {
 	dests    []Destination
 	rules    []rule
 	warnings []string
+	// region is settings.default_region, for CallerKey.
+	region string
+	// history is true when a rule asks about the caller's earlier calls.
+	history bool
 }
 
 // rule is one compiled rule.
@@ -89,6 +93,7 @@ func Parse(name string, data []byte) (*Rules, error) {
 		sortErrors(l.errs)
 		return nil, l.errs
 	}
+	r.region, r.history = l.region, l.history
 	sortErrors(l.warns)
 	for _, w := range l.warns {
 		r.warnings = append(r.warnings, w.Error())

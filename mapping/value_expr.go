@@ -40,6 +40,7 @@ func (l *loader) compileExprValue(n *yaml.Node, ctx, what string, lim valueLimit
 		l.exprErrors(o.get("expr"), ctx, what+" expr", probs)
 		return nil, false
 	}
+	l.history = l.history || p.history
 	return &value{prog: p, maxLen: lim.maxLen}, true
 }
 

@@ -25,7 +25,7 @@ var whenKeys = []string{
 	"number_name", "number_type", "traffic_type", "survey_type",
 	"has_client_id", "has_gclid", "has_survey_value",
 	"source", "medium", "campaign", "min_survey_value", "max_survey_value",
-	"has_caller_phone", "country", "expr",
+	"has_caller_phone", "country", "first_call_within_days", "expr",
 }
 
 // matchOrder is the order conditions are checked in: the routing
@@ -34,6 +34,7 @@ var matchOrder = []string{
 	"property", "account", "event", "disposition", "min_duration", "number_name",
 	"number_type", "traffic_type", "survey_type", "has_client_id", "has_gclid", "has_survey_value",
 	"source", "medium", "campaign", "min_survey_value", "country", "has_caller_phone",
+	"first_call_within_days",
 	// expr is last: it costs the most.
 	"expr",
 }
@@ -137,6 +138,8 @@ func (l *loader) compileMatcher(key string, n *yaml.Node, ctx string) condition 
 			return nil
 		}
 		return &presenceCond{what: "usable caller number (Call.From, not withheld)", want: want, has: func(c *forwarder.Call) bool { return c.CallerPhone() != "" }}
+	case "first_call_within_days":
+		return l.compileFirstCall(n, ctx)
 	case "expr":
 		return l.compileExprCond(n, ctx)
 	case "has_survey_value":

@@ -6,12 +6,14 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/callforward/callforward/forwarder/metrics"
 	"github.com/callforward/callforward/forwarder/spool"
 	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/tracing"
 	"github.com/callforward/callforward/forwarder/ua"
 	"github.com/callforward/callforward/mapping"
 )
@@ -34,6 +37,8 @@ type App struct {
 	log        *slog.Logger
 	store      Store
 	rules      atomic.Pointer[mapping.Rules]
+	reloadMu   sync.Mutex        // one reload at a time
+	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
 	creds      *credentials.File
 	deliverer  *deliver.Deliverer
 	metrics    *metrics.Metrics
@@ -42,6 +47,7 @@ type App struct {
 	draining   atomic.Bool  // set on shutdown: readiness fails first
 	server     *http.Server
 	ln         net.Listener
+	tracing    *tracing.Tracing // off unless configured
 }
 
 // New validates cfg, loads rules and credentials, opens the store and binds
@@ -57,7 +63,14 @@ func New(cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: log}
 
-	rules, err := mapping.Load(cfg.RulesPath)
+	// The bytes compiled are the bytes hashed: a reload compares against
+	// them to skip a rewrite that changed nothing.
+	rulesData, err := readRules(cfg.RulesPath)
+	if err != nil {
+		return nil, err
+	}
+	a.rulesSum = sha256.Sum256(rulesData)
+	rules, err := mapping.Parse(cfg.RulesPath, rulesData)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +99,16 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.creds = creds
+	if err := a.startTracing(); err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			a.stopTracing()
+		}
+	}()
+	tp := a.tracing.TracerProvider()
 	hcfg := httpapi.Config{
 		Tokens:          creds.Tokens(),
 		NoAuth:          cfg.NoAuth,
@@ -96,6 +119,7 @@ func New(cfg Config) (*App, error) {
 		RateLimit:       cfg.RateLimit,
 		RateBurst:       cfg.RateBurst,
 		Logger:          log,
+		TracerProvider:  tp,
 	}
 	if len(hcfg.SignatureSecret) > 0 {
 		hcfg.SignatureHeader = cfg.SignatureHeader
@@ -106,6 +130,7 @@ func New(cfg Config) (*App, error) {
 	// One connection pool to Google, sized so every worker can keep its
 	// connection (the default keeps 2 per host: the rest would dial anew).
 	a.httpClient = googleClient(cfg)
+	a.httpClient.Transport = a.tracing.Transport(a.httpClient.Transport)
 	// The Google clients live as long as the app (token refreshes use ctx).
 	senders := map[string]deliver.Sender{
 		forwarder.DestinationGA4: ga4.NewSender(ga4.Config{
@@ -138,6 +163,8 @@ func New(cfg Config) (*App, error) {
 		Policy:       deliver.Policy{Schedule: cfg.RetrySchedule, Jitter: 0.2},
 		Logger:       log,
 		Recorder:     a.metrics,
+
+		TracerProvider: tp,
 	})
 	// Intake stores through the spool when one is configured: calls that
 	// cannot reach Redis wait on local disk instead of being refused.
@@ -153,7 +180,7 @@ func New(cfg Config) (*App, error) {
 		}
 		a.spool, intake = sp, sp
 	}
-	in := ingest.New(intake, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics})
+	in := ingest.New(intake, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics, TracerProvider: tp, History: st})
 	handler := httpapi.New(hcfg, in, st, readiness{intake, &a.draining})
 	metricsHandler, counted := a.metrics.Handler(), a.metrics.CountReplies(handler)
 	// No ServeMux: it would "clean" odd paths with redirects before the
@@ -174,6 +201,7 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
+	started = true
 	return a, nil
 }
 
@@ -245,6 +273,9 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	go a.sweep(dctx)
 	go a.reloadOnHUP(dctx)
+	if a.cfg.WatchRules {
+		go a.watchRules(dctx)
+	}
 	if a.spool != nil {
 		go a.spool.Drain(dctx)
 	}
@@ -308,5 +339,7 @@ func (a *App) Close() error {
 	if a.spool != nil {
 		err = a.spool.Close()
 	}
-	return errors.Join(err, a.store.Close())
+	err = errors.Join(err, a.store.Close())
+	a.stopTracing()
+	return err
 }

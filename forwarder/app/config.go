@@ -12,6 +12,7 @@ import (
 	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/googleads"
 	"github.com/callforward/callforward/forwarder/httpapi"
+	"github.com/callforward/callforward/forwarder/tracing"
 	"github.com/callforward/callforward/forwarder/ua"
 )
 
@@ -21,6 +22,7 @@ type Config struct {
 	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
 	Store           StoreConfig
 	RulesPath       string // rules file
+	WatchRules      bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
 	CredentialsPath string // credentials.json
 	NoAuth          bool   // accept webhooks without a token (local testing only)
 	GA4Endpoint     string // GA4 Measurement Protocol base URL
@@ -47,7 +49,9 @@ type Config struct {
 	ShutdownGrace   time.Duration // bound on a graceful stop
 	ShutdownDelay   time.Duration // on SIGTERM, fail readiness for this long before closing the listener
 	SweepInterval   time.Duration // how often expired records are removed
-	Logger          *slog.Logger
+	// Tracing is off unless Tracing.Endpoint (or Tracing.Exporter) is set.
+	Tracing tracing.Config
+	Logger  *slog.Logger
 }
 
 // Defaults returns the configuration serve starts from.
@@ -60,6 +64,7 @@ func Defaults() Config {
 			DedupWindow: 30 * 24 * time.Hour,
 		},
 		RulesPath:           "rules.yaml",
+		WatchRules:          true,
 		GA4Endpoint:         "https://www.google-analytics.com",
 		UAEndpoint:          ua.DefaultEndpoint,
 		DataManagerEndpoint: googleads.DefaultDataManagerEndpoint,
@@ -74,6 +79,7 @@ func Defaults() Config {
 		PollInterval:        250 * time.Millisecond,
 		ShutdownGrace:       20 * time.Second,
 		SweepInterval:       time.Hour,
+		Tracing:             tracing.Config{SampleRatio: 1, ServiceName: "callforward"},
 	}
 }
 
@@ -114,6 +120,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("retry-schedule[%d]: %v is not positive", i, d))
 		}
+	}
+	if err := c.Tracing.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

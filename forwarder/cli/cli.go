@@ -110,10 +110,16 @@ func version(_ context.Context, args []string, io IO) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	fmt.Fprintf(io.Stdout, "callforward %s\n", versionString())
+	return nil
+}
+
+// versionString is Version, or the module version the binary was built
+// from when Version was not set at build time.
+func versionString() string {
 	v := Version
 	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		v = bi.Main.Version
 	}
-	fmt.Fprintf(io.Stdout, "callforward %s\n", v)
-	return nil
+	return v
 }

@@ -22,8 +22,9 @@ type explanation struct {
 func explain(_ context.Context, args []string, io IO) error {
 	fs := newFlagSet("explain", io)
 	rulesPath := fs.String("rules", "rules.yaml", "rules file (YAML)")
+	previous := fs.String("previous-call", "", "the caller's history, as the store would give it: none (no earlier call on record), or how long before this call the caller last called (72h, 3d); by default it is not looked up, since explain reads no store")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: forwarder explain [--rules rules.yaml] WEBHOOK-FILE|-")
+		fmt.Fprintln(fs.Output(), "usage: forwarder explain [--rules rules.yaml] [--previous-call none|DURATION] WEBHOOK-FILE|-")
 		fmt.Fprintln(fs.Output(), "Prints, as JSON, the decoded call, every rule's verdict and the exact payloads that would be sent. Nothing is sent.")
 		fs.PrintDefaults()
 	}
@@ -41,6 +42,11 @@ func explain(_ context.Context, args []string, io IO) error {
 	call, err := readWebhook(fs.Arg(0), io.Stdin)
 	if err != nil {
 		return err
+	}
+	if *previous != "" {
+		if err := simulateHistory(rules, call, *previous); err != nil {
+			return err
+		}
 	}
 	out := explanation{Call: call, Rules: rules.Explain(call), Payloads: map[string]json.RawMessage{}}
 	now := time.Now()

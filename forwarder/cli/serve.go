@@ -13,6 +13,7 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.String("config", "", "optional YAML file of settings, keyed by flag name (flag > environment > file > default)")
 	declareStoreFlags(fs, &cfg.Store)
 	fs.StringVar(&cfg.RulesPath, "rules", cfg.RulesPath, "rules file (YAML)")
+	fs.BoolVar(&cfg.WatchRules, "watch-rules", cfg.WatchRules, "reload the rules file when its content changes, once it has been unchanged for 300ms (a file with errors is refused and the rules in force stay); SIGHUP reloads it either way")
 	fs.StringVar(&cfg.CredentialsPath, "credentials", cfg.CredentialsPath, "credentials file (JSON): webhook tokens, GA4 API secrets, Google OAuth")
 	fs.BoolVar(&cfg.NoAuth, "insecure-no-auth", cfg.NoAuth, "accept webhooks without a token (local tests only)")
 	fs.StringVar(&cfg.GA4Endpoint, "ga4-endpoint", cfg.GA4Endpoint, "GA4 Measurement Protocol base URL (EU: https://region1.google-analytics.com)")
@@ -37,6 +38,8 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often idle workers look for due deliveries")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "bound on a graceful stop (answering requests in flight, finishing and recording sends in flight)")
 	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", cfg.ShutdownDelay, "on SIGTERM, fail /readyz and keep serving this long before closing the listener, so a load balancer stops sending first")
+	fs.StringVar(&cfg.Tracing.Endpoint, "otlp-endpoint", cfg.Tracing.Endpoint, "OpenTelemetry collector to send traces to by OTLP/HTTP, e.g. http://collector:4318 (/v1/traces is added to a URL without a path); empty: tracing off")
+	fs.Float64Var(&cfg.Tracing.SampleRatio, "trace-sample-ratio", cfg.Tracing.SampleRatio, "with --otlp-endpoint: fraction of new traces recorded, 0 to 1 (a webhook carrying a traceparent follows its sampled flag)")
 	fs.StringVar(logLevel, "log-level", *logLevel, "debug, info, warn or error")
 	fs.StringVar(logFormat, "log-format", *logFormat, "json, text, or auto (text on a terminal)")
 }
@@ -54,6 +57,7 @@ func serve(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	cfg.Logger = log
+	cfg.Tracing.ServiceVersion = versionString()
 	a, err := app.New(cfg)
 	if err != nil {
 		return err

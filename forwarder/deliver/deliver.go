@@ -16,7 +16,8 @@
 //
 // The claimer claims about as many single jobs as there are idle
 // workers, so few jobs wait under a lease in memory; jobs for batch
-// senders wait at most BatchWindow, far below any sane lease.
+// senders wait at most BatchWindow (or their sender's shorter window, see
+// BatchLimiter), far below any sane lease.
 package deliver
 
 import (
@@ -28,7 +29,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/failpoint"
 	"github.com/callforward/callforward/forwarder/store"
 )
 
@@ -81,9 +85,10 @@ type Config struct {
 	// late is far better than giving up: an unrecorded send is sent again
 	// once its lease ends.
 	SettleRetry time.Duration
-	// MaxBatch bounds the deliveries of one batch (default 2000, Google's
-	// limit); BatchWindow is how long the first delivery of a batch waits
-	// for companions (default 1s).
+	// MaxBatch bounds the deliveries of one batch (default 2000, Google
+	// Ads' limit); BatchWindow is how long the first delivery of a batch
+	// waits for companions (default 1s). A BatchLimiter lowers both for
+	// its own batches.
 	MaxBatch    int
 	BatchWindow time.Duration
 	// MaxClaim bounds the jobs claimed in one round (default 500).
@@ -92,6 +97,9 @@ type Config struct {
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Recorder Recorder // default: records nothing
+	// TracerProvider, when set, traces each send or batch send (trace.go);
+	// nil turns tracing off.
+	TracerProvider trace.TracerProvider
 }
 
 // Deliverer is the worker pool.
@@ -102,6 +110,12 @@ type Deliverer struct {
 	wake     chan struct{}
 	log      *slog.Logger
 	batching bool // some sender is a BatchSender
+	// limits are the batch limits of each BatchSender, by destination type;
+	// maxBatch is the largest of their maximums.
+	limits   map[string]limits
+	maxBatch int
+	// tracer is nil when tracing is off.
+	tracer trace.Tracer
 	// unsettled counts sends whose outcome the store could not record yet.
 	// While it is above zero the claimer takes no new jobs: when the store
 	// comes back, those outcomes are recorded before anything is claimed,
@@ -144,9 +158,15 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	cfg.Policy = cfg.Policy.withDefaults()
 	d := &Deliverer{q: q, senders: senders, cfg: cfg, wake: make(chan struct{}, 1), log: cfg.Logger}
-	for _, s := range senders {
+	if cfg.TracerProvider != nil {
+		d.tracer = cfg.TracerProvider.Tracer(tracerName)
+	}
+	d.limits = map[string]limits{}
+	for typ, s := range senders {
 		if _, ok := s.(BatchSender); ok {
 			d.batching = true
+			d.limits[typ] = batchLimits(s, cfg)
+			d.maxBatch = max(d.maxBatch, d.limits[typ].max)
 		}
 	}
 	return d
@@ -164,8 +184,9 @@ func (d *Deliverer) Notify() {
 // finish and settle (each bounded by SendTimeout) before returning.
 //
 // Jobs for a BatchSender are gathered per batch key and sent together
-// when MaxBatch of them are gathered or the oldest has waited BatchWindow;
-// other jobs are sent one by one. At most Workers sends run at once.
+// when MaxBatch of them are gathered or the oldest has waited BatchWindow
+// (or the lower limits of a BatchLimiter); other jobs are sent one by one.
+// At most Workers sends run at once.
 func (d *Deliverer) Run(ctx context.Context) error {
 	sem := make(chan struct{}, d.cfg.Workers)
 	var wg sync.WaitGroup
@@ -184,7 +205,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 	backoff := d.cfg.PollInterval
 	for {
-		for _, u := range acc.ready(time.Now(), d.cfg.MaxBatch, d.cfg.BatchWindow) {
+		for _, u := range acc.ready(time.Now()) {
 			dispatch(u)
 		}
 		if ctx.Err() != nil {
@@ -199,7 +220,9 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		free := cap(sem) - len(sem)
 		room := 0
 		if d.batching {
-			room = max(0, d.cfg.MaxBatch*d.cfg.Workers-acc.size())
+			// Jobs held for batches: at most a full batch per worker; held
+			// jobs past that count against the idle workers.
+			room = d.maxBatch*d.cfg.Workers - acc.size()
 		}
 		if d.unsettled.Load() > 0 {
 			// Outcomes of earlier sends go to the store first (see unsettled).
@@ -217,7 +240,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			now := time.Now() // batch windows are real waiting, whatever the store's clock
 			for _, j := range jobs {
 				if key, ok := d.batchKey(j.Delivery); ok {
-					acc.add(key, j, now)
+					acc.add(key, j, now, d.limits[j.Delivery.Type])
 					continue
 				}
 				dispatch(unit{jobs: []store.Job{j}})
@@ -228,7 +251,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			continue // there may be more due right now
 		}
 		wait := backoff
-		if next, ok := acc.nextFlush(d.cfg.BatchWindow); ok {
+		if next, ok := acc.nextFlush(); ok {
 			wait = min(wait, max(time.Millisecond, time.Until(next)))
 		}
 		select {
@@ -252,6 +275,8 @@ func (d *Deliverer) batchKey(dl forwarder.Delivery) (string, bool) {
 // processUnit sends a unit (one job, or a batch for a BatchSender) and
 // settles each of its jobs.
 func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u unit) {
+	ctx, span := d.traceSend(ctx, u.jobs)
+	defer span.end()
 	if len(u.jobs) == 1 {
 		if _, batch := d.batchKey(u.jobs[0].Delivery); !batch {
 			d.process(ctx, stop, u.jobs[0])
@@ -268,6 +293,7 @@ func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u uni
 	errs := bs.SendBatch(sendCtx, ds)
 	cancel()
 	took := time.Since(start)
+	failpoint.HitOnBatchSuccess(failpoint.AfterSendBeforeCommit, ds[0].Type, errs)
 	d.log.DebugContext(ctx, "batch sent", "type", ds[0].Type, "size", len(ds), "took", took)
 	// Settle concurrently: the store groups concurrent writes (one fsync
 	// for many in bbolt, pipelined scripts in Redis).
@@ -280,6 +306,7 @@ func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u uni
 		} else {
 			err = forwarder.Transient("no_result", errors.New("the batch sender returned no result for this delivery"))
 		}
+		failpoint.HitOnSuccess(failpoint.MidBatch, j.Delivery.Type, err)
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -309,6 +336,7 @@ func (d *Deliverer) process(ctx context.Context, stop <-chan struct{}, j store.J
 		err = s.Send(sendCtx, dl)
 		cancel()
 		took = time.Since(start)
+		failpoint.HitOnSuccess(failpoint.AfterSendBeforeCommit, dl.Type, err)
 	}
 	d.settleJob(ctx, stop, j, err, took)
 }
@@ -338,6 +366,7 @@ func (d *Deliverer) settleJob(ctx context.Context, stop <-chan struct{}, j store
 		outcome = "lease_lost"
 	}
 	d.cfg.Recorder.Delivery(dl, outcome, err, took)
+	d.traceSettled(ctx, outcome, err)
 	if errors.Is(serr, store.ErrLeaseLost) {
 		log.WarnContext(ctx, "lease lost before settling; the job's current holder decides", "err", serr)
 	}

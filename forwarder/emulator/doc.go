@@ -25,6 +25,13 @@
 // fields, a measurement id that does not look like G-XXXX), so a payload
 // that passes here is one Google would keep.
 //
+// A Measurement Protocol request carries up to 25 events for one client
+// id: a finding about one event drops that event, a finding about the
+// request (26 events or more, the client id, the user properties, which
+// apply to every event) drops them all. Each recorded event keeps the
+// request-level fields it was sent with and the number of the request
+// that carried it, so tests can see how events were batched.
+//
 // Faults (5xx, 429, hangs, delays) are drawn from a seeded math/rand stream,
 // one draw per API request, before the request is handled: a faulted request
 // records nothing, and a given seed and request count always give the same

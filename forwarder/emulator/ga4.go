@@ -17,8 +17,14 @@ type GA4Event struct {
 	TimestampMicros int64  `json:"timestamp_micros,omitempty"`
 	Name            string `json:"name"`
 	// Params are as encoding/json decodes them: numbers are float64.
-	Params     map[string]any `json:"params,omitempty"`
-	ReceivedAt time.Time      `json:"received_at"`
+	Params map[string]any `json:"params,omitempty"`
+	// UserProperties are the values of the request's user properties by
+	// name, which apply to every event of the request.
+	UserProperties map[string]any `json:"user_properties,omitempty"`
+	// Request numbers the /mp/collect request that carried the event,
+	// from 1 (since New or Reset): events of one request share it.
+	Request    int64     `json:"request"`
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 // GA4Drop is an event /mp/collect answered 204 to but Google would have
@@ -30,7 +36,9 @@ type GA4Drop struct {
 	Name          string              `json:"name,omitempty"`
 	Params        map[string]any      `json:"params,omitempty"`
 	Messages      []ValidationMessage `json:"messages"`
-	ReceivedAt    time.Time           `json:"received_at"`
+	// Request numbers the /mp/collect request, as GA4Event.Request.
+	Request    int64     `json:"request"`
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 // GA4Events returns, in arrival order, every event /mp/collect kept. The
@@ -66,6 +74,13 @@ func (s *Server) ga4Collect(w http.ResponseWriter, r *http.Request) {
 	kept, dropped := hit.outcome(now)
 
 	s.mu.Lock()
+	s.ga4Requests++
+	for i := range kept {
+		kept[i].Request = s.ga4Requests
+	}
+	for i := range dropped {
+		dropped[i].Request = s.ga4Requests
+	}
 	s.ga4Events = append(s.ga4Events, kept...)
 	s.ga4Dropped = append(s.ga4Dropped, dropped...)
 	s.mu.Unlock()
@@ -130,7 +145,8 @@ func (h *ga4Hit) outcome(receivedAt time.Time) (kept []GA4Event, dropped []GA4Dr
 		}
 		kept = append(kept, GA4Event{
 			MeasurementID: h.measurementID, APISecret: h.apiSecret, ClientID: h.clientID,
-			TimestampMicros: ts, Name: e.name, Params: e.params, ReceivedAt: receivedAt,
+			TimestampMicros: ts, Name: e.name, Params: e.params, UserProperties: h.userProperties,
+			ReceivedAt: receivedAt,
 		})
 	}
 	return kept, dropped

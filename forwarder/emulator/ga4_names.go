@@ -27,6 +27,15 @@ var reservedEventPrefixes = []string{
 // reservedParamPrefixes may not start a parameter name.
 var reservedParamPrefixes = []string{"_", "firebase_", "ga_", "google_", "gtag."}
 
+// reservedUserProperties may not be sent as user property names (Google's
+// user properties guide).
+var reservedUserProperties = setOf(
+	"first_open_time", "first_visit_time", "last_deep_link_referrer", "user_id", "first_open_after_install",
+)
+
+// reservedUserPropertyPrefixes may not start a user property name.
+var reservedUserPropertyPrefixes = []string{"google_", "ga_", "firebase_"}
+
 // paramValueLimits are the parameters allowed longer string values than
 // maxParamValueLen.
 var paramValueLimits = map[string]int{"page_title": 300, "page_referrer": 420, "page_location": 1000}

@@ -13,26 +13,104 @@ import (
 
 func TestGA4CollectRecordsWhatGoogleKeeps(t *testing.T) {
 	s := newServer(emulator.Options{})
-	body := fmt.Sprintf(`{"client_id":%q,"timestamp_micros":%d,"events":[
+	body := fmt.Sprintf(`{"client_id":%q,"timestamp_micros":%d,"user_properties":{"caller_country":{"value":"Australia"},"lifetime_calls":{"value":3}},"events":[
 		{"name":"phone_call","params":{"duration":312,"outcome":"ANSWERED","engagement_time_msec":1}},
 		{"name":"phone_call_qualified","timestamp_micros":%d,"params":{"value":120.5,"currency":"AUD"}}]}`,
 		testClientID, micros(-time.Hour), micros(-30*time.Minute))
 
-	rec := serve(s.Handler(), http.MethodPost, "/mp/collect"+validQuery, body)
-	if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
-		t.Fatalf("collect: want 204 with no body, got %d %q", rec.Code, rec.Body)
+	for range 2 {
+		rec := serve(s.Handler(), http.MethodPost, "/mp/collect"+validQuery, body)
+		if rec.Code != http.StatusNoContent || rec.Body.Len() != 0 {
+			t.Fatalf("collect: want 204 with no body, got %d %q", rec.Code, rec.Body)
+		}
 	}
-	want := []emulator.GA4Event{
-		{MeasurementID: testMID, APISecret: testSecret, ClientID: testClientID, TimestampMicros: micros(-time.Hour),
-			Name: "phone_call", Params: map[string]any{"duration": 312.0, "outcome": "ANSWERED", "engagement_time_msec": 1.0}, ReceivedAt: testNow},
-		{MeasurementID: testMID, APISecret: testSecret, ClientID: testClientID, TimestampMicros: micros(-30 * time.Minute),
-			Name: "phone_call_qualified", Params: map[string]any{"value": 120.5, "currency": "AUD"}, ReceivedAt: testNow},
+	props := map[string]any{"caller_country": "Australia", "lifetime_calls": 3.0}
+	var want []emulator.GA4Event
+	for request := int64(1); request <= 2; request++ {
+		want = append(want,
+			emulator.GA4Event{MeasurementID: testMID, APISecret: testSecret, ClientID: testClientID, TimestampMicros: micros(-time.Hour),
+				Name: "phone_call", Params: map[string]any{"duration": 312.0, "outcome": "ANSWERED", "engagement_time_msec": 1.0},
+				UserProperties: props, Request: request, ReceivedAt: testNow},
+			emulator.GA4Event{MeasurementID: testMID, APISecret: testSecret, ClientID: testClientID, TimestampMicros: micros(-30 * time.Minute),
+				Name: "phone_call_qualified", Params: map[string]any{"value": 120.5, "currency": "AUD"},
+				UserProperties: props, Request: request, ReceivedAt: testNow})
 	}
 	if got := s.GA4Events(); !reflect.DeepEqual(got, want) {
 		t.Errorf("GA4Events:\nwant %+v\ngot  %+v", want, got)
 	}
 	if got := s.GA4Dropped(); len(got) != 0 {
 		t.Errorf("GA4Dropped: want none, got %+v", got)
+	}
+	s.Reset()
+	serve(s.Handler(), http.MethodPost, "/mp/collect"+validQuery, validBody())
+	if got := s.GA4Events(); len(got) != 1 || got[0].Request != 1 {
+		t.Errorf("after Reset: want one event of request 1, got %+v", got)
+	}
+}
+
+// TestGA4CollectBatch: a request carries up to 25 events, each kept or
+// dropped on its own findings; 26 drop the whole request, as Google does.
+func TestGA4CollectBatch(t *testing.T) {
+	// batch returns a request body with n events named event_<i>, each
+	// with its own time i minutes ago; the event at bad is reserved.
+	batch := func(n, bad int) string {
+		evs := make([]string, n)
+		for i := range evs {
+			name := fmt.Sprintf("event_%02d", i)
+			if i == bad {
+				name = "page_view"
+			}
+			evs[i] = fmt.Sprintf(`{"name":%q,"timestamp_micros":%d,"params":{"i":%d}}`, name, micros(-time.Duration(i)*time.Minute), i)
+		}
+		return fmt.Sprintf(`{"client_id":%q,"timestamp_micros":%d,"events":[%s]}`, testClientID, micros(-time.Hour), strings.Join(evs, ","))
+	}
+	tests := []struct {
+		name      string
+		body      string
+		wantKept  int
+		wantDrops []finding
+	}{
+		{"25 events", batch(25, -1), 25, nil},
+		{"25 events, one reserved", batch(25, 7), 24, []finding{{"events[7].name", "NAME_RESERVED"}}},
+		{"26 events", batch(26, -1), 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(emulator.Options{})
+			serve(s.Handler(), http.MethodPost, "/mp/collect"+validQuery, validBody())
+			if rec := serve(s.Handler(), http.MethodPost, "/mp/collect"+validQuery, tt.body); rec.Code != http.StatusNoContent {
+				t.Fatalf("collect: want 204, got %d", rec.Code)
+			}
+			kept := s.GA4Events()[1:]
+			if len(kept) != tt.wantKept {
+				t.Fatalf("kept %d events, want %d", len(kept), tt.wantKept)
+			}
+			for _, e := range kept {
+				i := int(e.Params["i"].(float64))
+				if e.Request != 2 || e.TimestampMicros != micros(-time.Duration(i)*time.Minute) {
+					t.Errorf("event %d: request %d at %d, want request 2 at its own time %d", i, e.Request, e.TimestampMicros, micros(-time.Duration(i)*time.Minute))
+				}
+			}
+			drops := s.GA4Dropped()
+			if tt.wantKept == 0 {
+				if len(drops) != 26 {
+					t.Fatalf("dropped %d events, want all 26", len(drops))
+				}
+				for _, d := range drops {
+					if got := findings(d.Messages); !reflect.DeepEqual(got, []finding{{"events", "EXCEEDED_MAX_ENTITIES"}}) || d.Request != 2 {
+						t.Errorf("drop %s of request %d: findings %v, want events EXCEEDED_MAX_ENTITIES of request 2", d.Name, d.Request, got)
+					}
+				}
+				return
+			}
+			var got []finding
+			for _, d := range drops {
+				got = append(got, findings(d.Messages)...)
+			}
+			if !reflect.DeepEqual(got, tt.wantDrops) {
+				t.Errorf("dropped: want %v, got %v", tt.wantDrops, got)
+			}
+		})
 	}
 }
 

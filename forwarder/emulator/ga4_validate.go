@@ -21,6 +21,10 @@ const (
 	maxNameLen       = 40
 	maxParamValueLen = 100
 	maxEventAge      = 72 * time.Hour
+	// User properties: per request, name and string value lengths.
+	maxUserProps        = 25
+	maxUserPropNameLen  = 24
+	maxUserPropValueLen = 36
 )
 
 // Validation codes, as Google's validation server names them.
@@ -41,7 +45,8 @@ var (
 	knownRequestFields = setOf("client_id", "app_instance_id", "user_id", "timestamp_micros",
 		"user_properties", "user_data", "consent", "non_personalized_ads", "user_location",
 		"ip_override", "device", "validation_behavior", "events")
-	knownEventFields = setOf("name", "params", "timestamp_micros")
+	knownEventFields        = setOf("name", "params", "timestamp_micros")
+	knownUserPropertyFields = setOf("value", "timestamp_micros")
 )
 
 // ValidationMessage is one finding, in the shape Google's validation
@@ -58,7 +63,9 @@ type ga4Hit struct {
 	apiSecret       string
 	clientID        string
 	timestampMicros int64
-	events          []ga4Parsed
+	// userProperties are the values of the request's user properties.
+	userProperties map[string]any
+	events         []ga4Parsed
 	// problems concern the whole request: every event is dropped for them.
 	problems []ValidationMessage
 }
@@ -162,6 +169,9 @@ func (p *hitParser) request(root map[string]any) {
 	if v, ok := root["timestamp_micros"]; ok {
 		h.timestampMicros = p.timestamp(&h.problems, "timestamp_micros", v)
 	}
+	if v, ok := root["user_properties"]; ok {
+		h.userProperties = p.userProperties(v)
+	}
 	raw, ok := root["events"]
 	if !ok {
 		p.report(&h.problems, "events", codeValueRequired, "At least one event is required.")
@@ -181,6 +191,62 @@ func (p *hitParser) request(root map[string]any) {
 	for i, ev := range events {
 		h.events = append(h.events, p.event(i, ev))
 	}
+}
+
+// userProperties checks the request's user properties, which apply to
+// every event of the request: findings about them are request-level. It
+// returns their values by name.
+func (p *hitParser) userProperties(raw any) map[string]any {
+	problems := &p.hit.problems
+	props, ok := raw.(map[string]any)
+	if !ok {
+		p.report(problems, "user_properties", codeValueInvalid, "user_properties must be an object.")
+		return nil
+	}
+	if len(props) > maxUserProps {
+		p.report(problems, "user_properties", codeExceededEntities, "A request can have at most %d user properties; it has %d.", maxUserProps, len(props))
+	}
+	values := make(map[string]any, len(props))
+	for _, name := range sortedKeys(props) {
+		path := "user_properties." + name
+		switch {
+		case reservedUserProperties[name] || hasAnyPrefix(name, reservedUserPropertyPrefixes):
+			p.report(problems, path, codeNameReserved, "User property [%s] has a reserved name.", name)
+		case !validName(name) || len(name) > maxUserPropNameLen:
+			p.report(problems, path, codeNameInvalid,
+				"User property [%s] has an invalid name. Names must start with a letter, hold only letters, digits and underscores, and be at most %d characters long.",
+				name, maxUserPropNameLen)
+		}
+		prop, ok := props[name].(map[string]any)
+		if !ok {
+			p.report(problems, path, codeValueInvalid, "User property [%s] must be an object with a value.", name)
+			continue
+		}
+		for _, k := range sortedKeys(prop) {
+			if !knownUserPropertyFields[k] {
+				p.report(problems, path+"."+k, codeValueInvalid, "Cannot find field: %q.", k)
+			}
+		}
+		if ts, ok := prop["timestamp_micros"]; ok {
+			p.timestamp(problems, path+".timestamp_micros", ts)
+		}
+		v, ok := prop["value"]
+		if !ok {
+			p.report(problems, path+".value", codeValueRequired, "User property [%s] has no value.", name)
+			continue
+		}
+		switch v := v.(type) {
+		case nil, json.Number: // null clears the property
+		case string:
+			if n := utf8.RuneCountInString(v); n > maxUserPropValueLen {
+				p.report(problems, path+".value", codeOutOfBounds, "Value of user property [%s] is %d characters long; the limit is %d.", name, n, maxUserPropValueLen)
+			}
+		default:
+			p.report(problems, path+".value", codeValueInvalid, "User property [%s] must be a string or a number.", name)
+		}
+		values[name] = plain(v)
+	}
+	return values
 }
 
 // timestamp checks a timestamp_micros value and returns it (0 when invalid).

@@ -34,6 +34,21 @@ func eventsJSON(n int) string {
 	return fmt.Sprintf(`{"client_id":%q,"events":[%s]}`, testClientID, strings.Join(evs, ","))
 }
 
+// userProp returns a request body with one event and the user property
+// name set to prop (a JSON text).
+func userProp(name, prop string) string {
+	return fmt.Sprintf(`{"client_id":%q,"user_properties":{%q:%s},"events":[{"name":"phone_call"}]}`, testClientID, name, prop)
+}
+
+// userProps returns a request body with one event and n user properties.
+func userProps(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`"prop_%d":{"value":%d}`, i, i)
+	}
+	return fmt.Sprintf(`{"client_id":%q,"user_properties":{%s},"events":[{"name":"phone_call"}]}`, testClientID, strings.Join(parts, ","))
+}
+
 func TestGA4ValidationRules(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("a", n) }
 	tests := []struct {
@@ -122,6 +137,34 @@ func TestGA4ValidationRules(t *testing.T) {
 			want: []finding{{"timestamp_micros", "VALUE_INVALID"}}},
 		{name: "timestamp a fraction", body: fmt.Sprintf(`{"client_id":%q,"timestamp_micros":1.5,"events":[{"name":"phone_call"}]}`, testClientID),
 			want: []finding{{"timestamp_micros", "VALUE_INVALID"}}},
+
+		{name: "user properties", body: fmt.Sprintf(`{"client_id":%q,"user_properties":{"caller_country":{"value":"Australia"},"lifetime_calls":{"value":3,"timestamp_micros":%d},"old_flag":{"value":null}},"events":[{"name":"phone_call"}]}`, testClientID, micros(-time.Hour))},
+		{name: "25 user properties", body: userProps(25)},
+		{name: "26 user properties", body: userProps(26), want: []finding{{"user_properties", "EXCEEDED_MAX_ENTITIES"}}},
+		{name: "user_properties not an object", body: fmt.Sprintf(`{"client_id":%q,"user_properties":[],"events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"user_properties", "VALUE_INVALID"}}},
+		{name: "user property not an object", body: userProp("caller_country", `"Australia"`),
+			want: []finding{{"user_properties.caller_country", "VALUE_INVALID"}}},
+		{name: "user property without value", body: userProp("caller_country", `{}`),
+			want: []finding{{"user_properties.caller_country.value", "VALUE_REQUIRED"}}},
+		{name: "user property value a boolean", body: userProp("vip", `{"value":true}`),
+			want: []finding{{"user_properties.vip.value", "VALUE_INVALID"}}},
+		{name: "user property value 36 chars", body: userProp("note", `{"value":"`+long(36)+`"}`)},
+		{name: "user property value 37 chars", body: userProp("note", `{"value":"`+long(37)+`"}`),
+			want: []finding{{"user_properties.note.value", "VALUE_OUT_OF_BOUNDS"}}},
+		{name: "user property name 24 chars", body: userProp(long(24), `{"value":1}`)},
+		{name: "user property name 25 chars", body: userProp(long(25), `{"value":1}`),
+			want: []finding{{"user_properties." + long(25), "NAME_INVALID"}}},
+		{name: "user property name with a dash", body: userProp("caller-country", `{"value":1}`),
+			want: []finding{{"user_properties.caller-country", "NAME_INVALID"}}},
+		{name: "reserved user property", body: userProp("first_visit_time", `{"value":1}`),
+			want: []finding{{"user_properties.first_visit_time", "NAME_RESERVED"}}},
+		{name: "reserved user property prefix", body: userProp("ga_segment", `{"value":1}`),
+			want: []finding{{"user_properties.ga_segment", "NAME_RESERVED"}}},
+		{name: "unknown user property field", body: userProp("note", `{"value":1,"scope":"user"}`),
+			want: []finding{{"user_properties.note.scope", "VALUE_INVALID"}}},
+		{name: "user property too old", body: userProp("note", fmt.Sprintf(`{"value":1,"timestamp_micros":%d}`, micros(-73*time.Hour))),
+			want: []finding{{"user_properties.note.timestamp_micros", "VALUE_OUT_OF_BOUNDS"}}},
 
 		{name: "several findings in order", query: "?api_secret=x",
 			body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":"page_view","params":{"b":true,"a":"%s"}},{"name":"ok_event"},{"name":"bad-name"}]}`, testClientID, long(101)),

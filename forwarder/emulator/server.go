@@ -37,9 +37,10 @@ type Server struct {
 	faults  Faults
 	rng     *rand.Rand
 
-	mu         sync.Mutex
-	ga4Events  []GA4Event
-	ga4Dropped []GA4Drop
+	mu          sync.Mutex
+	ga4Events   []GA4Event
+	ga4Dropped  []GA4Drop
+	ga4Requests int64 // /mp/collect requests recorded
 
 	google *googleState
 	ua     uaState
@@ -89,6 +90,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	s.ga4Events = nil
 	s.ga4Dropped = nil
+	s.ga4Requests = 0
 	s.mu.Unlock()
 
 	s.resetGoogle()

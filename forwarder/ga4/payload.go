@@ -42,35 +42,11 @@ type event struct {
 // "user_properties": {"name": {"value": v}}. The delivery's params are not
 // modified.
 func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
-	ev := d.GA4
-	switch {
-	case ev == nil:
-		return nil, forwarder.Permanent("no_ga4_event", fmt.Errorf("ga4: delivery %s has no GA4 event", d.ID))
-	case ev.ClientID == "":
-		return nil, forwarder.Permanent("no_client_id", fmt.Errorf("ga4: delivery %s has no client id", d.ID))
-	case ev.Name == "":
-		return nil, forwarder.Permanent("no_event_name", fmt.Errorf("ga4: delivery %s has no event name", d.ID))
-	}
-	ts, err := timestampMicros(d, now)
+	ts, err := checkEvent(d, now)
 	if err != nil {
 		return nil, err
 	}
-	params := make(map[string]any, len(ev.Params)+1)
-	maps.Copy(params, ev.Params)
-	if _, ok := params[engagementParam]; !ok {
-		params[engagementParam] = 1
-	}
-	// userProperty is GA4's wrapping of a user property value.
-	type userProperty struct {
-		Value any `json:"value"`
-	}
-	var props map[string]userProperty
-	if len(ev.UserProperties) > 0 {
-		props = make(map[string]userProperty, len(ev.UserProperties))
-		for name, v := range ev.UserProperties {
-			props[name] = userProperty{Value: v}
-		}
-	}
+	ev := d.GA4
 	body, err := json.Marshal(struct {
 		payload
 		UserProperties map[string]userProperty `json:"user_properties,omitempty"`
@@ -78,14 +54,58 @@ func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 		payload: payload{
 			ClientID:        ev.ClientID,
 			TimestampMicros: ts,
-			Events:          []event{{Name: ev.Name, Params: params}},
+			Events:          []event{{Name: ev.Name, Params: eventParams(ev)}},
 		},
-		UserProperties: props,
+		UserProperties: userProperties(ev),
 	})
 	if err != nil {
 		return nil, forwarder.Permanent("bad_params", fmt.Errorf("ga4: delivery %s: encode payload: %w", d.ID, err))
 	}
 	return body, nil
+}
+
+// checkEvent refuses what Google could not record (see BuildPayload) and
+// returns the event time in microseconds, 0 when unknown or in the future.
+func checkEvent(d forwarder.Delivery, now time.Time) (int64, error) {
+	ev := d.GA4
+	switch {
+	case ev == nil:
+		return 0, forwarder.Permanent("no_ga4_event", fmt.Errorf("ga4: delivery %s has no GA4 event", d.ID))
+	case ev.ClientID == "":
+		return 0, forwarder.Permanent("no_client_id", fmt.Errorf("ga4: delivery %s has no client id", d.ID))
+	case ev.Name == "":
+		return 0, forwarder.Permanent("no_event_name", fmt.Errorf("ga4: delivery %s has no event name", d.ID))
+	}
+	return timestampMicros(d, now)
+}
+
+// eventParams returns a copy of the event's params with
+// engagement_time_msec set to 1 when the rule did not set it.
+func eventParams(ev *forwarder.GA4Event) map[string]any {
+	params := make(map[string]any, len(ev.Params)+1)
+	maps.Copy(params, ev.Params)
+	if _, ok := params[engagementParam]; !ok {
+		params[engagementParam] = 1
+	}
+	return params
+}
+
+// userProperty is GA4's wrapping of a user property value.
+type userProperty struct {
+	Value any `json:"value"`
+}
+
+// userProperties returns the event's user properties in GA4's wrapping,
+// nil when it has none.
+func userProperties(ev *forwarder.GA4Event) map[string]userProperty {
+	if len(ev.UserProperties) == 0 {
+		return nil
+	}
+	props := make(map[string]userProperty, len(ev.UserProperties))
+	for name, v := range ev.UserProperties {
+		props[name] = userProperty{Value: v}
+	}
+	return props
 }
 
 // timestampMicros returns the event time of d in microseconds, or 0 when

@@ -82,32 +82,51 @@ func NewSender(cfg Config) *Sender {
 // ("network"), a cancelled ctx Transient ("canceled"). Deliveries Google
 // could not record fail as Permanent before anything is sent.
 func (s *Sender) Send(ctx context.Context, d forwarder.Delivery) error {
-	return s.post(ctx, "ga4: send", collectPath, d, func(io.Reader) error { return nil })
+	return s.SendBatch(ctx, []forwarder.Delivery{d})[0]
 }
 
-// post builds the request for d, posts it to path and hands a 2xx body to
-// onOK; any other outcome is classified here.
-func (s *Sender) post(ctx context.Context, op, path string, d forwarder.Delivery, onOK func(io.Reader) error) error {
+// SendBatch posts the events of ds to /mp/collect, as few requests as
+// GA4 allows: deliveries with equal BatchKey share requests of at most
+// MaxBatch events and fewer than MaxBodyBytes bytes. It returns one error
+// per delivery, index-aligned, classified as in Send: a request's reply
+// applies to the deliveries it carried and to no other, and a delivery
+// Google could not record fails alone before anything is sent.
+func (s *Sender) SendBatch(ctx context.Context, ds []forwarder.Delivery) []error {
+	now := s.now()
+	reqs, errs := s.plan(opSend, ds, now)
+	for _, r := range reqs {
+		err := s.post(ctx, opSend, collectPath, r, now, func(io.Reader) error { return nil })
+		for _, i := range r.idx {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// BatchLimits tells the delivery workers to gather at most MaxBatch
+// events for one call of SendBatch and to wait at most BatchWindow for
+// them.
+func (s *Sender) BatchLimits() (maxSize int, window time.Duration) { return MaxBatch, BatchWindow }
+
+// BatchKey implements the delivery workers' batch capability: deliveries
+// with equal keys may share a request (see the package function BatchKey).
+func (s *Sender) BatchKey(d forwarder.Delivery) string { return BatchKey(d) }
+
+// Operations named in error texts.
+const (
+	opSend     = "ga4: send"
+	opValidate = "ga4: validate"
+)
+
+// post posts the body of r to path and hands a 2xx body to onOK; any
+// other outcome is classified here.
+func (s *Sender) post(ctx context.Context, op, path string, r request, now time.Time, onOK func(io.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return forwarder.Transient("canceled", fmt.Errorf("%s: %w", op, err))
 	}
-	now := s.now()
-	body, err := BuildPayload(d, now)
-	if err != nil {
-		return err
-	}
-	mid := d.GA4.MeasurementID
-	if mid == "" {
-		return forwarder.Permanent("no_measurement_id", fmt.Errorf("%s: delivery %s has no measurement id", op, d.ID))
-	}
-	secret, ok := s.secrets[mid]
-	if !ok || secret == "" {
-		return forwarder.Permanent("no_api_secret", fmt.Errorf("%s: delivery %s: no api secret for measurement id %s in credentials", op, d.ID, mid))
-	}
-	red := redactor{secret: secret, clientID: d.GA4.ClientID}
-
-	query := url.Values{"measurement_id": {mid}, "api_secret": {secret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+path+"?"+query.Encode(), bytes.NewReader(body))
+	red := redactor{secret: r.secret, clientID: r.clientID}
+	query := url.Values{"measurement_id": {r.mid}, "api_secret": {r.secret}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+path+"?"+query.Encode(), bytes.NewReader(r.body))
 	if err != nil {
 		return forwarder.Permanent("bad_endpoint", fmt.Errorf("%s: build request: %w", op, red.error(err)))
 	}

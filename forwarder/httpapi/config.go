@@ -8,6 +8,8 @@ import (
 	"math"
 	"net/netip"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures the handler. The zero value of every optional field
@@ -53,6 +55,10 @@ type Config struct {
 	// instance must keep taking webhooks; /readyz then says "degraded" and
 	// why.
 	Checks []Check
+
+	// TracerProvider, when set, traces each webhook (see the package
+	// comment); nil turns tracing off at no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // Check is a named health check that degrades, but does not fail, readiness.

@@ -40,6 +40,14 @@
 // Slow or stalled connections are the http.Server's to cut off; NewServer
 // builds one with the timeouts this handler is meant to run behind.
 //
+// # Traces
+//
+// With Config.TracerProvider set, each webhook is a server span (continuing
+// the sender's trace when it sends a W3C traceparent) with a child for
+// decoding; ingest adds rules evaluation and the store's Accept. The span
+// records the outcome (callforward.result) and the Call.Sid, never a
+// token, a phone number, a client id or a GCLID (trace.go).
+//
 // # Logs
 //
 // One line per refusal, with the client address and, for a decoding
@@ -54,6 +62,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/ingest"
@@ -95,6 +104,7 @@ type Handler struct {
 	rej     Rejecter
 	ready   Pinger
 	log     *slog.Logger
+	tracer  trace.Tracer // nil: tracing off
 	engine  *gin.Engine
 }
 
@@ -140,8 +150,13 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
 	e.Use(h.recoverPanic, h.canonicalPath)
-	e.GET(WebhookPath, h.webhook)
-	e.POST(WebhookPath, h.webhook)
+	webhookChain := []gin.HandlerFunc{h.webhook}
+	if cfg.TracerProvider != nil {
+		h.tracer = cfg.TracerProvider.Tracer(tracerName)
+		webhookChain = []gin.HandlerFunc{h.traceWebhook, h.webhook}
+	}
+	e.GET(WebhookPath, webhookChain...)
+	e.POST(WebhookPath, webhookChain...)
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.NoRoute(noRoute)

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/failpoint"
 	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/forwarder/webhook"
 )
@@ -35,14 +36,17 @@ func (h *Handler) webhook(c *gin.Context) {
 			return
 		}
 	}
+	decoded := h.traceDecode(c)
 	params, err := webhook.Params(r.Method, r.Header.Get("Content-Type"), r.URL.RawQuery, body)
 	if err == nil {
 		var call *forwarder.Call
 		if call, err = webhook.Decode(params); err == nil {
+			decoded(nil)
 			h.ingest(c, call)
 			return
 		}
 	}
+	decoded(err)
 	h.reject(c, err, body)
 }
 
@@ -102,12 +106,14 @@ func (h *Handler) tooLarge(c *gin.Context) {
 }
 
 func (h *Handler) ingest(c *gin.Context, call *forwarder.Call) {
-	res, err := h.in.Ingest(c, call)
+	res, err := h.in.Ingest(h.ingestContext(c, call), call)
 	if err != nil {
 		h.log.ErrorContext(c, "webhook not stored", "call_sid", call.Sid, "err", err)
 		c.JSON(http.StatusServiceUnavailable, errorReply{Error: "the call could not be stored; try again"})
 		return
 	}
+	h.traceIngested(c, string(res.Status))
+	failpoint.Hit(failpoint.AfterAcceptBeforeReply)
 	c.JSON(http.StatusOK, res)
 }
 

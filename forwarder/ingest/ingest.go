@@ -7,6 +7,13 @@
 // Every call is stored, even one no rule matches: the dedup mark then
 // still answers later copies, and a stored call can be re-planned after the
 // rules are fixed.
+//
+// When the rules ask whether the caller called before
+// (first_call_within_days), Ingest first reads the caller's latest earlier
+// call from the store and puts it on the call (Call.History), and Accept
+// records this call for the caller's next one. Reading and recording are
+// two steps: two calls from one number handled at the same moment may both
+// count as first calls.
 package ingest
 
 import (
@@ -14,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
@@ -60,6 +69,9 @@ type Service struct {
 	notify  func()
 	rec     Recorder
 	log     *slog.Logger
+	tracer  trace.Tracer // nil: tracing off
+	// history looks callers up; nil: never.
+	history CallerHistory
 }
 
 // Recorder counts outcomes (metrics implement it).
@@ -79,6 +91,14 @@ type Options struct {
 	// so idle delivery workers can start at once.
 	Notify func()
 	Logger *slog.Logger
+	// TracerProvider, when set, traces rules evaluation and the store's
+	// Accept as children of the span in Ingest's context, and stamps each
+	// planned delivery with that span's traceparent (Delivery.Trace).
+	TracerProvider trace.TracerProvider
+	// History looks up callers' earlier calls for rules that ask about
+	// them (see lookUpHistory). When nil, the store is used if it has
+	// PreviousCall.
+	History CallerHistory
 }
 
 // New returns a Service storing into st. planner is called once per call
@@ -93,15 +113,28 @@ func New(st Store, planner func() Planner, opts Options) *Service {
 	if opts.Recorder == nil {
 		opts.Recorder = nopRecorder{}
 	}
-	return &Service{store: st, planner: planner, notify: opts.Notify, rec: opts.Recorder, log: opts.Logger}
+	s := &Service{store: st, planner: planner, notify: opts.Notify, rec: opts.Recorder, log: opts.Logger}
+	if opts.TracerProvider != nil {
+		s.tracer = opts.TracerProvider.Tracer(tracerName)
+	}
+	s.history = opts.History
+	if h, ok := st.(CallerHistory); ok && s.history == nil {
+		s.history = h
+	}
+	return s
 }
 
 // Ingest plans and stores call. An error means nothing was stored and the
 // sender must be told to try again.
 func (s *Service) Ingest(ctx context.Context, call *forwarder.Call) (Result, error) {
 	planner := s.planner()
+	s.lookUpHistory(ctx, planner, call)
+	_, span := s.startSpan(ctx, SpanEvaluate)
 	deliveries := planner.Evaluate(call)
-	err := s.store.Accept(ctx, call, deliveries)
+	traceEvaluated(ctx, span, deliveries)
+	actx, span := s.startSpan(ctx, SpanAccept)
+	err := s.store.Accept(actx, call, deliveries)
+	traceAccepted(span, err, len(deliveries))
 	switch {
 	case errors.Is(err, store.ErrDuplicate):
 		s.log.InfoContext(ctx, "webhook duplicate", "call_sid", call.Sid)

@@ -9,6 +9,11 @@
 //     deliveries in one atomic step. A second Accept of the same Sid within
 //     the dedup window writes nothing and returns ErrDuplicate. When Accept
 //     returns nil the call is durable.
+//   - When the call carries a caller key (Call.History.Key), the same
+//     atomic Accept records the call's time (Call.History.At) in the
+//     caller's history, and PreviousCall finds the caller's latest call
+//     before a given time. The key is a hash (forwarder.CallerKey): the
+//     history holds no phone number. A duplicate records nothing.
 //   - Claim hands out due jobs under a lease: a claimed job is invisible to
 //     other claimers until the lease ends, and comes back by itself if its
 //     worker dies. Ack, Retry and Bury settle a claimed job; they fail with
@@ -16,7 +21,8 @@
 //     overwrite a newer claim's outcome).
 //   - Nothing is deleted that is not settled: pending jobs stay until acked
 //     or buried, dead letters until dropped or retried, rejected requests
-//     until they age out of the retention window.
+//     until they age out of the retention window, caller history entries
+//     until they are older than Options.CallerHistory.
 //
 // Interfaces over these types are declared by their users (ingest, deliver,
 // httpapi, app), each with the few methods it needs.
@@ -42,6 +48,12 @@ var ErrLeaseLost = errors.New("store: lease lost")
 
 // ErrNotFound is returned when a named job, dead letter or call does not exist.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrInvalidCallerKey is returned by Accept and PreviousCall for a caller
+// key that forwarder.CallerKey did not make (it must be a hex SHA-256, so
+// that no phone number is ever stored as a key). Policy: a programming
+// error; nothing was written.
+var ErrInvalidCallerKey = errors.New("store: invalid caller key")
 
 // Job is a planned delivery with its schedule.
 type Job struct {
@@ -95,6 +107,11 @@ type Options struct {
 	// Lease is how long a claimed job stays invisible to other claimers
 	// (default 1 minute). It must exceed the longest send.
 	Lease time.Duration
+	// CallerHistory is how long a caller's call is remembered for
+	// PreviousCall (default forwarder.MaxCallerHistoryDays days plus the
+	// dedup window, so that a call arriving late still sees its whole
+	// look-back).
+	CallerHistory time.Duration
 	// Now is the clock (default time.Now); tests replace it.
 	Now func() time.Time
 }
@@ -107,10 +124,32 @@ func (o Options) WithDefaults() Options {
 	if o.Lease <= 0 {
 		o.Lease = time.Minute
 	}
+	if o.CallerHistory <= 0 {
+		o.CallerHistory = time.Duration(forwarder.MaxCallerHistoryDays)*24*time.Hour + o.DedupWindow
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	return o
+}
+
+// CallerToRecord returns the caller key and time Accept records for call,
+// or ok false when the call carries no caller key. err is
+// ErrInvalidCallerKey when the key is not one forwarder.CallerKey makes;
+// Accept then refuses the call. A zero History.At stands for now.
+func CallerToRecord(call *forwarder.Call, now time.Time) (key string, at time.Time, ok bool, err error) {
+	h := call.History
+	if h == nil || h.Key == "" {
+		return "", time.Time{}, false, nil
+	}
+	if !forwarder.ValidCallerKey(h.Key) {
+		return "", time.Time{}, false, ErrInvalidCallerKey
+	}
+	at = h.At
+	if at.IsZero() {
+		at = now
+	}
+	return h.Key, at, true, nil
 }
 
 // JobState is where a job stands.

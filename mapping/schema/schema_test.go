@@ -10,6 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/callforward/callforward/forwarder"
 )
 
 // compile compiles the schema, failing the test when it is not valid
@@ -87,6 +89,9 @@ func TestBrokenFiles(t *testing.T) {
 		{"unknown matcher", head + "  - name: a\n    when: {dispositon: ANSWERED}\n    send: [{to: web, event: x}]\n", "/rules/0/when"},
 		{"duration as text", head + "  - name: a\n    when: {min_duration: sixty}\n    send: [{to: web, event: x}]\n", "/rules/0/when/min_duration"},
 		{"expr not text", head + "  - name: a\n    when: {expr: [a]}\n    send: [{to: web, event: x}]\n", "/rules/0/when/expr"},
+		{"first call window of 0 days", head + "  - name: a\n    when: {first_call_within_days: 0}\n    send: [{to: web, event: x}]\n", "/rules/0/when/first_call_within_days"},
+		{"first call window past the history kept", head + "  - name: a\n    when: {first_call_within_days: 401}\n    send: [{to: web, event: x}]\n", "/rules/0/when/first_call_within_days"},
+		{"first call window as text", head + "  - name: a\n    when: {first_call_within_days: 30d}\n    send: [{to: web, event: x}]\n", "/rules/0/when/first_call_within_days"},
 		{"bad measurement id", "destinations:\n  web: {type: ga4, measurement_id: UA-1}\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n", "/destinations/web"},
 		{"unknown destination type", "destinations:\n  web: {type: GA4, measurement_id: G-TEST1234}\nrules:\n  - name: a\n    send: [{to: web, event: x}]\n", "/destinations/web"},
 		{"rule without send", head + "  - name: a\n", "/rules/0"},
@@ -106,5 +111,24 @@ func TestBrokenFiles(t *testing.T) {
 				t.Errorf("validation error does not mention %q:\n%v", tc.wantIn, err)
 			}
 		})
+	}
+}
+
+// TestFirstCallMaximum keeps the schema's bound on first_call_within_days
+// equal to the caller history the forwarder keeps.
+func TestFirstCallMaximum(t *testing.T) {
+	var doc struct {
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Maximum *int `json:"maximum"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(JSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := doc.Defs["when"].Properties["first_call_within_days"].Maximum
+	if got == nil || *got != forwarder.MaxCallerHistoryDays {
+		t.Errorf("first_call_within_days maximum = %v, want %d (forwarder.MaxCallerHistoryDays)", got, forwarder.MaxCallerHistoryDays)
 	}
 }

@@ -33,6 +33,9 @@ type newJob struct {
 // mark younger than the window (so it is not sent twice); only an expired
 // done mark is replaced by a new pending job.
 //
+// When call.History carries a caller key, the call's time is recorded in
+// the caller's history in the same transaction (see PreviousCall).
+//
 // Every delivery must belong to call: Delivery.CallSid equal to call.Sid
 // and Delivery.ID under call.Sid (see forwarder.DeliveryID).
 func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error {
@@ -61,6 +64,10 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	}
 	acceptedAt := encodeTime(now)
 	acceptedKey := timeKey(now, call.Sid)
+	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
+	if err != nil {
+		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
+	}
 
 	var duplicate bool
 	err = s.write(func(tx *bbolt.Tx) error {
@@ -84,6 +91,11 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		}
 		if err := b.accepted.Put(acceptedKey, nil); err != nil {
 			return err
+		}
+		if record {
+			if err := recordCaller(b, callerKey, callerAt); err != nil {
+				return err
+			}
 		}
 		for _, j := range jobs {
 			keep, err := s.keepExisting(b, string(j.id), now)
@@ -131,12 +143,16 @@ func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) 
 // write runs fn in a write transaction. A lone writer commits at once (no
 // batch delay: a quiet forwarder answers in one fsync); writers that
 // arrive together share a batch and its fsync. fn may run more than once
-// (see bbolt's DB.Batch), so it must be idempotent.
+// (see bbolt's DB.Batch), so it must be idempotent. A failure for lack of
+// space is remembered for Ping.
 func (s *Store) write(fn func(tx *bbolt.Tx) error) error {
-	if s.writers.Add(1) == 1 {
-		defer s.writers.Add(-1)
-		return s.db.Update(fn)
-	}
 	defer s.writers.Add(-1)
-	return s.db.Batch(fn)
+	var err error
+	if s.writers.Add(1) == 1 {
+		err = s.db.Update(fn)
+	} else {
+		err = s.db.Batch(fn)
+	}
+	s.space.note(err)
+	return err
 }

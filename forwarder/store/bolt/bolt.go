@@ -30,6 +30,8 @@ type Store struct {
 	opts store.Options
 	// writers counts the Accepts in progress (see write).
 	writers atomic.Int64
+	// space remembers an Accept that failed for lack of space (space.go).
+	space spaceState
 }
 
 // Open opens the database file at path, creating it (mode 0600) and its
@@ -54,7 +56,7 @@ func Open(path string, opts store.Options) (*Store, error) {
 	// MaxBatchDelay for companions (default 10ms); 1ms keeps a lone
 	// webhook's reply fast while a busy server still fills its batches.
 	db.MaxBatchDelay = time.Millisecond
-	s := &Store{db: db, opts: opts.WithDefaults()}
+	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}}
 	if err := db.Update(s.prepare); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
@@ -111,8 +113,10 @@ func (s *Store) Close() error {
 }
 
 // Ping reports whether the store can commit a write: it rewrites a
-// heartbeat key in a real, fsynced transaction, so a full or read-only
-// disk fails it.
+// heartbeat key in a real, fsynced transaction, so a read-only disk fails
+// it; and it fails while the last Accept failed for lack of space and the
+// disk has not got room again (space.go), since the heartbeat alone may
+// still fit in the file's free pages.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bolt: ping: %w", err)
@@ -124,12 +128,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bolt: ping: %w", err)
 	}
+	if err := s.space.check(s.db.Path()); err != nil {
+		return fmt.Errorf("bolt: ping: %w", err)
+	}
 	return nil
 }
 
 // buckets are the buckets of one transaction.
 type buckets struct {
 	dedup, calls, accepted, jobs, due, done, dead, rejected *bbolt.Bucket
+	// callers and callersAt are the caller history and its expiry index.
+	callers, callersAt *bbolt.Bucket
 }
 
 func bucketsOf(tx *bbolt.Tx) buckets {
@@ -142,6 +151,9 @@ func bucketsOf(tx *bbolt.Tx) buckets {
 		done:     tx.Bucket(bucketDone),
 		dead:     tx.Bucket(bucketDead),
 		rejected: tx.Bucket(bucketRejected),
+
+		callers:   tx.Bucket(bucketCallers),
+		callersAt: tx.Bucket(bucketCallersAt),
 	}
 }
 

@@ -16,6 +16,8 @@
 //	dead      buried-at + Delivery.ID → nil   (dead letters, newest last)
 //	rejected  At + Rejected.ID → store.Rejected
 //	meta      heartbeat written by Ping
+//	callers   caller key + call time → nil   (caller history, see PreviousCall)
+//	callers-at  call time + caller key → nil (expiry index of callers)
 //
 // Claim is a cursor walk from the start of due up to now: the oldest due
 // jobs come first and the cost does not grow with the number of done or
@@ -56,5 +58,15 @@
 // dedup window are removed by Sweep. Whether Sweep ran or not, Accept
 // judges a dedup mark or a done mark by its age, so results never depend
 // on when the last sweep happened. Pending jobs and dead letters are never
-// swept: they are not settled.
+// swept: they are not settled. Caller history entries are swept once
+// older than their own retention (store.Options.CallerHistory), and
+// PreviousCall judges them by age too.
+//
+// # Caller history
+//
+// A caller key is a fixed-length hash (forwarder.CallerKey), so the
+// entries of one caller are the keys with that prefix, in time order:
+// PreviousCall is one cursor Seek to the caller key and the time asked
+// about, and one step back. Keeping every call rather than only the
+// newest keeps the answer right when webhooks arrive out of order.
 package bolt

@@ -7,19 +7,22 @@ import (
 
 // Bucket names.
 var (
-	bucketDedup    = []byte("dedup")
-	bucketCalls    = []byte("calls")
-	bucketAccepted = []byte("accepted")
-	bucketJobs     = []byte("jobs")
-	bucketDue      = []byte("due")
-	bucketDone     = []byte("done")
-	bucketDead     = []byte("dead")
-	bucketRejected = []byte("rejected")
-	bucketMeta     = []byte("meta")
+	bucketDedup     = []byte("dedup")
+	bucketCalls     = []byte("calls")
+	bucketAccepted  = []byte("accepted")
+	bucketJobs      = []byte("jobs")
+	bucketDue       = []byte("due")
+	bucketDone      = []byte("done")
+	bucketDead      = []byte("dead")
+	bucketRejected  = []byte("rejected")
+	bucketMeta      = []byte("meta")
+	bucketCallers   = []byte("callers")
+	bucketCallersAt = []byte("callers-at")
 
 	allBuckets = [][]byte{
 		bucketDedup, bucketCalls, bucketAccepted, bucketJobs, bucketDue,
-		bucketDone, bucketDead, bucketRejected, bucketMeta,
+		bucketDone, bucketDead, bucketRejected, bucketMeta, bucketCallers,
+		bucketCallersAt,
 	}
 
 	keyHeartbeat = []byte("heartbeat")

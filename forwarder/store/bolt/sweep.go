@@ -16,11 +16,13 @@ import (
 const sweepChunk = 1000
 
 // Sweep deletes what has outlived the dedup window: calls with their
-// dedup marks, done marks and rejected requests. Pending jobs and dead
-// letters are never swept. It returns how many calls, done marks and
-// rejected requests went.
+// dedup marks, done marks and rejected requests; and the caller history
+// entries older than its retention (store.Options.CallerHistory). Pending
+// jobs and dead letters are never swept. It returns how many calls, done
+// marks, rejected requests and caller history entries went.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	cutoff := s.opts.Now().Add(-s.opts.DedupWindow)
+	now := s.opts.Now()
+	cutoff := cutoffs{dedup: now.Add(-s.opts.DedupWindow), history: now.Add(-s.opts.CallerHistory)}
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -42,11 +44,17 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	}
 }
 
-// sweepOnce handles up to budget index entries at or before cutoff. It
-// returns the records removed and the index entries seen.
-func sweepOnce(b buckets, cutoff time.Time, budget int) (removed, seen int, err error) {
-	limit := encodeTime(cutoff)
-	expired := func(idx *bbolt.Bucket) [][]byte {
+// cutoffs are the times at or before which entries have expired.
+type cutoffs struct {
+	dedup   time.Time // calls, done marks, rejected requests
+	history time.Time // caller history
+}
+
+// sweepOnce handles up to budget expired index entries. It returns the
+// records removed and the index entries seen.
+func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err error) {
+	expiredBefore := func(idx *bbolt.Bucket, t time.Time) [][]byte {
+		limit := encodeTime(t)
 		var keys [][]byte
 		c := idx.Cursor()
 		for k, _ := c.First(); k != nil && seen < budget; k, _ = c.Next() {
@@ -58,6 +66,7 @@ func sweepOnce(b buckets, cutoff time.Time, budget int) (removed, seen int, err 
 		}
 		return keys
 	}
+	expired := func(idx *bbolt.Bucket) [][]byte { return expiredBefore(idx, cutoff.dedup) }
 
 	for _, k := range expired(b.accepted) {
 		sid := k[timeLen:]
@@ -96,6 +105,16 @@ func sweepOnce(b buckets, cutoff time.Time, budget int) (removed, seen int, err 
 
 	for _, k := range expired(b.rejected) {
 		if err := b.rejected.Delete(k); err != nil {
+			return removed, seen, err
+		}
+		removed++
+	}
+
+	for _, k := range expiredBefore(b.callersAt, cutoff.history) {
+		if err := b.callers.Delete(callerEntry(keyID(k), decodeTime(k))); err != nil {
+			return removed, seen, err
+		}
+		if err := b.callersAt.Delete(k); err != nil {
 			return removed, seen, err
 		}
 		removed++

@@ -28,8 +28,10 @@ end
 // It reads and decides everything before its first write: Redis does not
 // roll a script back, so a failure half-way must not be possible.
 //
-//	KEYS: dedup calls accepted jobs ids due done
-//	ARGV: sid now cutoff call ttl-ms, then id record for each delivery
+//	KEYS: dedup calls accepted jobs ids due done callers callers:at
+//	ARGV: sid now cutoff call ttl-ms, the caller history members (callers,
+//	      callers:at; both empty when the call has no caller key) and their
+//	      ttl-ms, then id record for each delivery
 //	returns 1, or 0 for a duplicate
 var acceptScript = goredis.NewScript(luaOlder + `
 local sid, now, cutoff = ARGV[1], ARGV[2], ARGV[3]
@@ -37,7 +39,7 @@ local at = redis.call('HGET', KEYS[1], sid)
 if at and older(cutoff, at) then return 0 end
 
 local write, expired = {}, {}
-for i = 6, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   local id = ARGV[i]
   local old = redis.call('HGET', KEYS[4], id)
   if not old then
@@ -63,6 +65,12 @@ for _, i in ipairs(write) do
   redis.call('ZADD', KEYS[6], 0, now .. id)
 end
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
+if ARGV[6] ~= '' then
+  redis.call('ZADD', KEYS[8], 0, ARGV[6])
+  redis.call('ZADD', KEYS[9], 0, ARGV[7])
+  redis.call('PEXPIRE', KEYS[8], ARGV[8])
+  redis.call('PEXPIRE', KEYS[9], ARGV[8])
+end
 return 1
 `)
 
@@ -76,6 +84,9 @@ return 1
 // call are replaced. A job of the same ID that still exists is kept as it
 // is when it is pending or dead, or when it is a done mark younger than
 // the window; only an expired done mark is replaced by a new pending job.
+//
+// When call.History carries a caller key, the call's time is recorded in
+// the caller's history by the same script (see PreviousCall).
 //
 // Every delivery must belong to call: Delivery.CallSid equal to call.Sid
 // and Delivery.ID under call.Sid (see forwarder.DeliveryID).
@@ -92,8 +103,17 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: encode call: %w", call.Sid, err)
 	}
-	args := make([]any, 0, 5+2*len(deliveries))
-	args = append(args, call.Sid, nowKey, encodeTime(now.Add(-s.opts.DedupWindow)), callJSON, ms(s.ttl))
+	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
+	if err != nil {
+		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
+	}
+	var caller, callerIndex string
+	if record {
+		caller, callerIndex = callerMember(callerKey, callerAt), encodeTime(callerAt)+callerKey
+	}
+	args := make([]any, 0, 8+2*len(deliveries))
+	args = append(args, call.Sid, nowKey, encodeTime(now.Add(-s.opts.DedupWindow)), callJSON, ms(s.ttl),
+		caller, callerIndex, ms(s.historyTTL))
 	for _, d := range deliveries {
 		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
 			return fmt.Errorf("redis: accept %s: delivery %q belongs to call %q", call.Sid, d.ID, d.CallSid)
@@ -105,7 +125,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		args = append(args, d.ID, rec)
 	}
 	k := s.keys
-	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done}, args...)
+	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

@@ -47,6 +47,8 @@
 //	{p}:rejected     hash  At + Rejected.ID → store.Rejected JSON
 //	{p}:rejected:at  zset  At + Rejected.ID
 //	{p}:heartbeat    string, written by Ping
+//	{p}:callers      zset  caller key + call time   (caller history, see PreviousCall)
+//	{p}:callers:at   zset  call time + caller key   (expiry index of callers)
 //
 // The sorted sets are lexicographic indexes: every score is 0 and every
 // member starts with its time as 16 hex digits that sort like the time.
@@ -86,5 +88,17 @@
 // nothing in such a key is newer than its last write: once the TTL runs
 // out, everything in it has outlived the window. So a deployment that
 // stops writing loses its personal data by itself, even if Sweep never
-// runs again. The job keys never expire: they hold unsettled work.
+// runs again. The job keys never expire: they hold unsettled work. The
+// caller history keys (callers, callers:at) follow the same rule with
+// their own retention (store.Options.CallerHistory) plus a day.
+//
+// # Caller history
+//
+// A caller key is a fixed-length hash (forwarder.CallerKey), so one
+// caller's members of callers are exactly those with its key as prefix, in
+// time order, and PreviousCall is one ZREVRANGEBYLEX between the retention
+// cutoff and the time asked about. One index for every caller, rather
+// than a key per caller, keeps every key of the store declared in its
+// scripts (as Redis Cluster wants) and lets Sweep expire callers who never
+// call again.
 package redis

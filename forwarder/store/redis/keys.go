@@ -21,6 +21,8 @@ type keys struct {
 	rejected   string // hash: At + Rejected.ID → store.Rejected JSON
 	rejectedAt string // lex index: At + Rejected.ID
 	heartbeat  string // string: written by Ping
+	callers    string // lex index: caller key + call time (caller history)
+	callersAt  string // lex index: call time + caller key (expiry index of callers)
 }
 
 // newKeys returns the key names under prefix.
@@ -39,6 +41,8 @@ func newKeys(prefix string) keys {
 		rejected:   k("rejected"),
 		rejectedAt: k("rejected:at"),
 		heartbeat:  k("heartbeat"),
+		callers:    k("callers"),
+		callersAt:  k("callers:at"),
 	}
 }
 

@@ -26,6 +26,8 @@ type Store struct {
 	opts store.Options
 	// ttl is how long the expiring-only keys live after a write.
 	ttl time.Duration
+	// historyTTL is how long the caller history keys live after a write.
+	historyTTL time.Duration
 }
 
 // Open connects to the Redis at url (redis://[user:password@]host:port[/db]
@@ -59,6 +61,8 @@ func Open(ctx context.Context, url string, opts store.Options, o Options) (*Stor
 		keys: newKeys(prefix),
 		opts: opts,
 		ttl:  opts.DedupWindow + ttlMargin,
+
+		historyTTL: opts.CallerHistory + ttlMargin,
 	}, nil
 }
 

@@ -107,13 +107,17 @@ func testCall(sid string, rules ...string) (*forwarder.Call, []forwarder.Deliver
 	return call, ds
 }
 
+// workloadCaller is the caller key of the workload's calls.
+var workloadCaller = forwarder.CallerKey("AC0001", "+61400000001")
+
 // workload gives s a call sid with one of everything: a done mark, a
-// retried job, a dead letter, a claimed job (added by Replan); and a
-// rejected request and a heartbeat. It returns the call.
+// retried job, a dead letter, a claimed job (added by Replan); a caller
+// history entry, a rejected request and a heartbeat. It returns the call.
 func workload(t *testing.T, s *redis.Store, sid string) *forwarder.Call {
 	t.Helper()
 	ctx := t.Context()
 	call, ds := testCall(sid, "acked", "buried", "retried", "claimed")
+	call.History = &forwarder.CallerHistory{Key: workloadCaller, At: call.StartDate}
 	if err := s.Accept(ctx, call, ds[:3]); err != nil {
 		t.Fatalf("Accept = %v", err)
 	}
@@ -148,6 +152,8 @@ type snapshot struct {
 	Jobs     []store.JobInfo
 	Dead     []store.DeadLetter
 	Rejected []store.Rejected
+	// Previous is the workload caller's latest call before now.
+	Previous time.Time
 }
 
 func takeSnapshot(t *testing.T, s *redis.Store, sid string) snapshot {
@@ -170,6 +176,11 @@ func takeSnapshot(t *testing.T, s *redis.Store, sid string) snapshot {
 	if snap.Rejected, err = s.RejectedRequests(ctx, 0); err != nil {
 		t.Fatalf("RejectedRequests = %v", err)
 	}
+	prev, ok, err := s.PreviousCall(ctx, workloadCaller, epoch)
+	if err != nil || !ok {
+		t.Fatalf("PreviousCall = %v, %v, %v; want the workload's call", prev, ok, err)
+	}
+	snap.Previous = prev
 	return snap
 }
 
@@ -211,7 +222,8 @@ func TestKeysShareHashTag(t *testing.T) {
 	}
 	slices.Sort(keys)
 	want := []string{
-		"{callforward}:accepted", "{callforward}:calls", "{callforward}:dead",
+		"{callforward}:accepted", "{callforward}:callers", "{callforward}:callers:at",
+		"{callforward}:calls", "{callforward}:dead",
 		"{callforward}:dedup", "{callforward}:done", "{callforward}:due",
 		"{callforward}:heartbeat", "{callforward}:ids", "{callforward}:jobs",
 		"{callforward}:rejected", "{callforward}:rejected:at",
@@ -230,14 +242,21 @@ func TestTTLOnlyOnExpiringKeys(t *testing.T) {
 	// it after their last write; the others hold unsettled work and never
 	// expire.
 	expiring := map[string]bool{"dedup": true, "calls": true, "accepted": true, "rejected": true, "rejected:at": true, "heartbeat": true}
+	// The caller history lives as long past its own retention.
+	history := map[string]bool{"callers": true, "callers:at": true}
+	retention := opts.WithDefaults().CallerHistory
 	c := client(t, srv)
-	for _, name := range []string{"dedup", "calls", "accepted", "jobs", "ids", "due", "done", "dead", "rejected", "rejected:at", "heartbeat"} {
+	for _, name := range []string{"dedup", "calls", "accepted", "jobs", "ids", "due", "done", "dead", "rejected", "rejected:at", "heartbeat", "callers", "callers:at"} {
 		key := "{ttl}:" + name
 		ttl, err := c.PTTL(t.Context(), key).Result()
 		if err != nil {
 			t.Fatalf("PTTL %s = %v", key, err)
 		}
-		if expiring[name] {
+		if history[name] {
+			if lo, hi := retention, retention+24*time.Hour; ttl <= lo || ttl > hi {
+				t.Errorf("TTL of %s = %v, want between %v and %v", key, ttl, lo, hi)
+			}
+		} else if expiring[name] {
 			if lo, hi := opts.DedupWindow, opts.DedupWindow+24*time.Hour; ttl <= lo || ttl > hi {
 				t.Errorf("TTL of %s = %v, want between %v and %v", key, ttl, lo, hi)
 			}

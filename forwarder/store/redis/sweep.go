@@ -13,18 +13,20 @@ const sweepChunk = 1000
 
 // sweepScript removes up to a budget of expired index entries with what
 // they point to: calls with their dedup marks, done marks, rejected
-// requests. An index entry whose value has moved on (a Sid accepted
-// again, a done mark replaced) is dropped without touching the value.
+// requests, caller history entries. An index entry whose value has moved
+// on (a Sid accepted again, a done mark replaced) is dropped without
+// touching the value.
 //
-//	KEYS: dedup calls accepted jobs ids done rejected rejected:at
-//	ARGV: upper bound of the expired entries, budget
+//	KEYS: dedup calls accepted jobs ids done rejected rejected:at callers callers:at
+//	ARGV: upper bound of the expired entries, budget, upper bound of the
+//	      expired caller history entries
 //	returns {removed, seen}
 var sweepScript = goredis.NewScript(`
-local bound, budget = ARGV[1], tonumber(ARGV[2])
+local bound, budget, historyBound = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local removed, seen = 0, 0
-local function expired(index)
+local function expired(index, upper)
   if seen >= budget then return {} end
-  local ms = redis.call('ZRANGEBYLEX', index, '-', bound, 'LIMIT', 0, budget - seen)
+  local ms = redis.call('ZRANGEBYLEX', index, '-', upper or bound, 'LIMIT', 0, budget - seen)
   seen = seen + #ms
   return ms
 end
@@ -58,24 +60,34 @@ for _, m in ipairs(expired(KEYS[8])) do
   redis.call('ZREM', KEYS[8], m)
   removed = removed + 1
 end
+
+for _, m in ipairs(expired(KEYS[10], historyBound)) do
+  redis.call('ZREM', KEYS[9], string.sub(m, 17) .. string.sub(m, 1, 16))
+  redis.call('ZREM', KEYS[10], m)
+  removed = removed + 1
+end
 return {removed, seen}
 `)
 
 // Sweep deletes what has outlived the dedup window: calls with their
-// dedup marks, done marks and rejected requests. Pending jobs and dead
-// letters are never swept. It returns how many calls, done marks and
-// rejected requests went. It works in chunks of one script each, so it
-// may stop half-way on an error; the next Sweep carries on.
+// dedup marks, done marks and rejected requests; and the caller history
+// entries older than its retention (store.Options.CallerHistory). Pending
+// jobs and dead letters are never swept. It returns how many calls, done
+// marks, rejected requests and caller history entries went. It works in
+// chunks of one script each, so it may stop half-way on an error; the
+// next Sweep carries on.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	bound := upTo(s.opts.Now().Add(-s.opts.DedupWindow))
+	now := s.opts.Now()
+	bound := upTo(now.Add(-s.opts.DedupWindow))
+	historyBound := upTo(now.Add(-s.opts.CallerHistory))
 	k := s.keys
-	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt}
+	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt}
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("redis: sweep: %w", err)
 		}
-		removed, seen, err := s.sweepOnce(ctx, keys, bound, sweepChunk)
+		removed, seen, err := s.sweepOnce(ctx, keys, bound, historyBound, sweepChunk)
 		total += removed
 		if err != nil {
 			return total, fmt.Errorf("redis: sweep: %w", err)
@@ -87,8 +99,8 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 }
 
 // sweepOnce runs sweepScript once.
-func (s *Store) sweepOnce(ctx context.Context, keys []string, bound string, budget int) (removed, seen int, err error) {
-	res, err := s.run(ctx, sweepScript, keys, bound, budget)
+func (s *Store) sweepOnce(ctx context.Context, keys []string, bound, historyBound string, budget int) (removed, seen int, err error) {
+	res, err := s.run(ctx, sweepScript, keys, bound, budget, historyBound)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -31,6 +31,14 @@
 //     deliveries of another call like Accept.
 //   - CallSids lists each stored Sid once, by its latest acceptance,
 //     oldest first, since inclusive, limit <= 0 meaning all.
+//   - Accept records a call carrying a caller key (Call.History.Key) at
+//     Call.History.At (the store's now when zero); PreviousCall returns
+//     the caller's latest recorded time strictly before the time asked
+//     about, in UTC, whatever order the calls arrived in; an entry whose
+//     age reaches the caller history retention is gone, judged by age
+//     whether or not Sweep ran, and Sweep counts it when it removes it. A
+//     duplicate records nothing; a key that is not a hex SHA-256 is
+//     ErrInvalidCallerKey, and Accept then writes nothing.
 //   - Every method fails without writing when its context is done.
 package storetest
 
@@ -62,6 +70,7 @@ type Store interface {
 	RejectedRequests(ctx context.Context, limit int) ([]store.Rejected, error)
 	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error)
 	CallSids(ctx context.Context, since time.Time, limit int) ([]string, error)
+	PreviousCall(ctx context.Context, key string, before time.Time) (time.Time, bool, error)
 
 	Ping(ctx context.Context) error
 	Stats(ctx context.Context) (store.Stats, error)
@@ -70,8 +79,9 @@ type Store interface {
 
 // The options every subtest runs with.
 const (
-	window = 24 * time.Hour
-	lease  = time.Minute
+	window  = 24 * time.Hour
+	lease   = time.Minute
+	history = 7 * 24 * time.Hour
 )
 
 // epoch is where every subtest's clock starts.
@@ -92,14 +102,14 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests,
+		replanTests, historyTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
 			t.Run(st.name, func(t *testing.T) {
 				t.Parallel()
 				clock := NewClock(epoch)
-				opts := store.Options{DedupWindow: window, Lease: lease, Now: clock.Now}
+				opts := store.Options{DedupWindow: window, Lease: lease, CallerHistory: history, Now: clock.Now}
 				st.run(t, &env{s: newStore(t, opts), clock: clock, ctx: t.Context()})
 			})
 		}
