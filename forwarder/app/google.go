@@ -40,6 +40,11 @@ func (a *App) adsSender(ctx context.Context, creds *credentials.File) (*googlead
 	if err != nil {
 		return nil, nil, fmt.Errorf("google credentials: %w", err)
 	}
+	for _, ts := range []oauth2.TokenSource{dm, ads} {
+		if src, ok := ts.(*credentials.Source); ok {
+			src.OnRefresh(a.countTokenRefresh)
+		}
+	}
 	s, err := googleads.NewSender(ctx, googleads.Config{
 		DataManagerEndpoint: a.cfg.DataManagerEndpoint,
 		GoogleAdsEndpoint:   a.cfg.GoogleAdsEndpoint,
@@ -74,6 +79,15 @@ func (a *App) adsSender(ctx context.Context, creds *credentials.File) (*googlead
 		return nil
 	}
 	return s, check, nil
+}
+
+// countTokenRefresh counts a fetch of a Google access token in the
+// metrics. Tokens are fetched only once the app runs, after the metrics
+// exist; one fetched before is not counted.
+func (a *App) countTokenRefresh(r credentials.Refresh) {
+	if a.metrics != nil {
+		a.metrics.TokenRefresh(r.Kind, r.Scope, r.Err)
+	}
 }
 
 // checkAdsCredentials refuses rules with Google Ads destinations when the

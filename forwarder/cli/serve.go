@@ -42,6 +42,7 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.Float64Var(&cfg.Tracing.SampleRatio, "trace-sample-ratio", cfg.Tracing.SampleRatio, "with --otlp-endpoint: fraction of new traces recorded, 0 to 1 (a webhook carrying a traceparent follows its sampled flag)")
 	fs.StringVar(logLevel, "log-level", *logLevel, "debug, info, warn or error")
 	fs.StringVar(logFormat, "log-format", *logFormat, "json, text, or auto (text on a terminal)")
+	fs.String(pprofFlag, "", "serve Go runtime profiles (net/http/pprof, /debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; empty: off")
 }
 
 func serve(ctx context.Context, args []string, io IO) error {
@@ -57,6 +58,13 @@ func serve(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	cfg.Logger = log
+	if addr := fs.Lookup(pprofFlag).Value.String(); addr != "" {
+		_, stop, err := startPprof(addr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cfg.Tracing.ServiceVersion = versionString()
 	a, err := app.New(cfg)
 	if err != nil {

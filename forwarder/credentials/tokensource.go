@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
@@ -33,8 +35,9 @@ const (
 //
 // The source caches the token until shortly before it expires. Its dynamic
 // type is *Source, whose Invalidate drops the cached token after the API
-// refused it. Its errors are *TokenError values, which never hold a secret;
-// IsRevoked tells a revoked or expired refresh token.
+// refused it and whose OnRefresh reports every token fetch. Its errors are
+// *TokenError values, which never hold a secret; IsRevoked tells a revoked
+// or expired refresh token.
 //
 // With a refresh token, scopes only document the intent: Google grants the
 // scopes the user consented to when the refresh token was made.
@@ -43,8 +46,10 @@ func (g *Google) TokenSource(ctx context.Context, tokenURL string, scopes ...str
 		return nil, errors.New("credentials: no google settings (oauth_client or a service account key) in credentials.json")
 	}
 	var build func() oauth2.TokenSource
+	var kind string
 	switch {
 	case g.OAuthClient != nil:
+		kind = KindAuthorizedUser
 		c := g.OAuthClient
 		cfg := &oauth2.Config{
 			ClientID:     c.ClientID,
@@ -60,6 +65,7 @@ func (g *Google) TokenSource(ctx context.Context, tokenURL string, scopes ...str
 			return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refresh})
 		}
 	case g.ServiceAccountKeyFile != "" || len(g.ServiceAccountKey) > 0:
+		kind = KindServiceAccount
 		key, err := g.serviceAccountKey()
 		if err != nil {
 			return nil, err
@@ -70,7 +76,66 @@ func (g *Google) TokenSource(ctx context.Context, tokenURL string, scopes ...str
 	default:
 		return nil, errors.New("credentials: google: give oauth_client or a service account key")
 	}
-	return &Source{build: build, src: build()}, nil
+	s := &Source{kind: kind, scope: scopeLabel(scopes)}
+	// The library's sources cache their token and fetch a new one only
+	// once it has expired. The cache below holds the very token they
+	// returned, judged by the same expiry rule, so it asks them only when
+	// that token has expired for them too: each call to fetches is a
+	// request to the token endpoint.
+	s.build = func() oauth2.TokenSource {
+		return oauth2.ReuseTokenSource(nil, fetches{src: build(), s: s})
+	}
+	s.src = s.build()
+	return s, nil
+}
+
+// The kinds of credential a Source fetches tokens with (Refresh.Kind).
+const (
+	// KindAuthorizedUser is an OAuth client with a refresh token.
+	KindAuthorizedUser = "authorized_user"
+	// KindServiceAccount is a service-account key.
+	KindServiceAccount = "service_account"
+)
+
+// scopeLabel names scopes by the last path element of each (datamanager,
+// adwords), joined with "+".
+func scopeLabel(scopes []string) string {
+	names := make([]string, len(scopes))
+	for i, sc := range scopes {
+		names[i] = sc[strings.LastIndex(sc, "/")+1:]
+	}
+	return strings.Join(names, "+")
+}
+
+// Refresh is one fetch of an access token from the token endpoint, as
+// Source.OnRefresh reports it. A cached token handed out again is not a
+// refresh. It holds no secret.
+type Refresh struct {
+	// Kind is the credential: KindAuthorizedUser or KindServiceAccount.
+	Kind string
+	// Scope names the scopes asked for ("datamanager", "adwords").
+	Scope string
+	// Err is the failure (a *TokenError), nil when a token was obtained.
+	Err error
+}
+
+// fetches is the token source the Source's cache asks when its token has
+// expired; it reports each fetch to the Source's observer.
+type fetches struct {
+	src oauth2.TokenSource
+	s   *Source
+}
+
+func (f fetches) Token() (*oauth2.Token, error) {
+	tok, err := f.src.Token()
+	if fn := f.s.observer.Load(); fn != nil {
+		r := Refresh{Kind: f.s.kind, Scope: f.s.scope}
+		if err != nil {
+			r.Err = newTokenError(err)
+		}
+		(*fn)(r)
+	}
+	return tok, err
 }
 
 // serviceAccountKey returns the service-account key JSON.
@@ -116,11 +181,19 @@ func serviceAccountSource(ctx context.Context, key []byte, tokenURL string, scop
 // Source is the oauth2.TokenSource that TokenSource returns: a cached
 // token source whose cache can be dropped. It is safe for concurrent use.
 type Source struct {
-	build func() oauth2.TokenSource
+	build       func() oauth2.TokenSource
+	kind, scope string
+	observer    atomic.Pointer[func(Refresh)]
 
 	mu  sync.Mutex
 	src oauth2.TokenSource
 }
+
+// OnRefresh makes s call fn after every fetch of a new access token from
+// the token endpoint, successful or not (metrics count them). fn runs on
+// the goroutine asking for the token and must not block; it replaces any
+// fn set before.
+func (s *Source) OnRefresh(fn func(Refresh)) { s.observer.Store(&fn) }
 
 // Token returns a valid access token, fetching a new one when the cached
 // one has expired (or was invalidated). Its error is a *TokenError.

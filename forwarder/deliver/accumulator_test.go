@@ -141,3 +141,41 @@ func TestBatchLimits(t *testing.T) {
 		t.Errorf("deliverer limits of ads: want %+v, got %+v", want, got)
 	}
 }
+
+// TestAccumulatorOldest: oldest takes whole batches, those gathered first,
+// and leaves the rest with their counts.
+func TestAccumulatorOldest(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	lim := limits{max: 10, window: time.Hour}
+	tests := []struct {
+		name     string
+		n        int
+		want     map[string][]int
+		wantLeft int
+	}{
+		{"none", 0, map[string][]int{}, 6},
+		{"the two oldest", 2, map[string][]int{"a": {3}, "b": {1}}, 2},
+		{"more than there are", 5, map[string][]int{"a": {3}, "b": {1}, "c": {2}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAccumulator()
+			for i := range 3 {
+				a.add("a", job("a", i), t0, lim)
+			}
+			a.add("b", job("b", 0), t0.Add(time.Second), lim)
+			a.add("c", job("c", 0), t0.Add(2*time.Second), lim)
+			a.add("c", job("c", 1), t0.Add(3*time.Second), lim)
+			got := sizes(a.oldest(tt.n))
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("oldest(%d) = %v, want %v", tt.n, got, tt.want)
+			}
+			if a.size() != tt.wantLeft {
+				t.Errorf("size after oldest(%d) = %d, want %d", tt.n, a.size(), tt.wantLeft)
+			}
+			if left := sizes(a.drain()); len(left)+len(got) != 3 {
+				t.Errorf("left %v after taking %v, want the other batches", left, got)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"slices"
 	"time"
 
 	"github.com/callforward/callforward/forwarder/store"
@@ -106,6 +107,24 @@ func (a *accumulator) drain() []unit {
 		delete(a.groups, key)
 	}
 	a.n = 0
+	return out
+}
+
+// oldest removes and returns the n batches gathered longest ago (all when
+// there are fewer), without waiting for their windows.
+func (a *accumulator) oldest(n int) []unit {
+	keys := make([]string, 0, len(a.groups))
+	for key := range a.groups {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, func(x, y string) int { return a.groups[x].since.Compare(a.groups[y].since) })
+	var out []unit
+	for _, key := range keys[:min(n, len(keys))] {
+		g := a.groups[key]
+		out = append(out, unit{jobs: g.jobs})
+		a.n -= len(g.jobs)
+		delete(a.groups, key)
+	}
 	return out
 }
 

@@ -17,7 +17,11 @@
 // The claimer claims about as many single jobs as there are idle
 // workers, so few jobs wait under a lease in memory; jobs for batch
 // senders wait at most BatchWindow (or their sender's shorter window, see
-// BatchLimiter), far below any sane lease.
+// BatchLimiter), far below any sane lease. The claimer holds at most a
+// full batch per worker: when it holds that many, the oldest batches go
+// to the idle workers before their windows end, so a backlog of small
+// batches (one per client id, say) drains at the workers' pace rather
+// than one claim-ahead's worth per window.
 package deliver
 
 import (
@@ -42,6 +46,15 @@ type Queue interface {
 	Ack(ctx context.Context, j store.Job) error
 	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
 	Bury(ctx context.Context, j store.Job, reason, code string) error
+}
+
+// BatchAcker is implemented by a Queue that acknowledges many jobs in one
+// store operation (one transaction, one script run). The jobs of a batch
+// that Google accepted are acknowledged with it. AckMany returns one error
+// per job, index-aligned: nil, an error wrapping store.ErrLeaseLost, or
+// the failure of the operation (then retried like a failed Ack).
+type BatchAcker interface {
+	AckMany(ctx context.Context, jobs []store.Job) []error
 }
 
 // Sender sends one delivery and classifies its failure.
@@ -69,6 +82,12 @@ func (f SenderFunc) Send(ctx context.Context, d forwarder.Delivery) error { retu
 // duration (0 when nothing was sent).
 type Recorder interface {
 	Delivery(d forwarder.Delivery, outcome string, err error, took time.Duration)
+}
+
+// BatchRecorder is implemented by a Recorder that also wants the size of
+// every batch sent through a BatchSender (typ is the destination type).
+type BatchRecorder interface {
+	Batch(typ string, size int)
 }
 
 type nopRecorder struct{}
@@ -208,6 +227,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		for _, u := range acc.ready(time.Now()) {
 			dispatch(u)
 		}
+		if free := cap(sem) - len(sem); d.batching && free > 0 && acc.size() >= d.maxBatch*d.cfg.Workers {
+			// The claimer holds all the jobs it may: waiting for the
+			// batches' windows would leave workers idle while due jobs
+			// wait in the store, so the oldest batches go now.
+			for _, u := range acc.oldest(free) {
+				dispatch(u)
+			}
+		}
 		if ctx.Err() != nil {
 			// Claimed jobs are sent rather than left to their lease.
 			for _, u := range acc.drain() {
@@ -295,8 +322,14 @@ func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u uni
 	took := time.Since(start)
 	failpoint.HitOnBatchSuccess(failpoint.AfterSendBeforeCommit, ds[0].Type, errs)
 	d.log.DebugContext(ctx, "batch sent", "type", ds[0].Type, "size", len(ds), "took", took)
+	if br, ok := d.cfg.Recorder.(BatchRecorder); ok {
+		br.Batch(ds[0].Type, len(ds))
+	}
 	// Settle concurrently: the store groups concurrent writes (one fsync
-	// for many in bbolt, pipelined scripts in Redis).
+	// for many in bbolt, pipelined scripts in Redis). The delivered jobs
+	// go in one AckMany when the store has it.
+	acker, _ := d.q.(BatchAcker)
+	var acks []store.Job
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, settleConcurrency)
 	for i, j := range u.jobs {
@@ -307,13 +340,74 @@ func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u uni
 			err = forwarder.Transient("no_result", errors.New("the batch sender returned no result for this delivery"))
 		}
 		failpoint.HitOnSuccess(failpoint.MidBatch, j.Delivery.Type, err)
+		if err == nil && acker != nil {
+			acks = append(acks, j)
+			continue
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			d.settleJob(ctx, stop, j, err, took)
 		})
 	}
+	if len(acks) > 0 {
+		d.ackBatch(ctx, stop, acker, acks, took)
+	}
 	wg.Wait()
+}
+
+// ackBatch records that the jobs of a batch were delivered, in one
+// AckMany; the jobs the store could not record are tried again as
+// settleJob does, together.
+func (d *Deliverer) ackBatch(ctx context.Context, stop <-chan struct{}, acker BatchAcker, jobs []store.Job, took time.Duration) {
+	log := d.log.With("type", jobs[0].Delivery.Type, "batch_size", len(jobs))
+	if d.log.Enabled(ctx, slog.LevelInfo) {
+		for _, j := range jobs {
+			dl := j.Delivery
+			d.log.InfoContext(ctx, "delivered", "call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1)
+		}
+	}
+	errs := make([]error, len(jobs))
+	todo := make([]int, len(jobs)) // indexes of the jobs not recorded yet
+	for i := range todo {
+		todo[i] = i
+	}
+	settle := func() error {
+		batch := make([]store.Job, len(todo))
+		for k, i := range todo {
+			batch[k] = jobs[i]
+		}
+		res := acker.AckMany(ctx, batch)
+		var again []int
+		var first error
+		for k, i := range todo {
+			err := fmt.Errorf("ack %s: the store returned no result", jobs[i].Delivery.ID)
+			if k < len(res) {
+				err = res[k]
+			}
+			errs[i] = err
+			if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+				again = append(again, i)
+				if first == nil {
+					first = err
+				}
+			}
+		}
+		todo = again
+		return first
+	}
+	_ = d.settleWithRetry(ctx, stop, settle, log)
+	for i, j := range jobs {
+		outcome := "delivered"
+		if errors.Is(errs[i], store.ErrLeaseLost) {
+			outcome = "lease_lost"
+			dl := j.Delivery
+			d.log.WarnContext(ctx, "lease lost before settling; the job's current holder decides",
+				"call_sid", dl.CallSid, "rule", dl.Rule, "destination", dl.Destination, "attempt", j.Attempts+1, "err", errs[i])
+		}
+		d.cfg.Recorder.Delivery(j.Delivery, outcome, nil, took)
+		d.traceSettled(ctx, outcome, nil)
+	}
 }
 
 // settleConcurrency bounds the concurrent settles of one batch.

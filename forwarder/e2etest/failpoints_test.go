@@ -3,12 +3,9 @@ package e2etest
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,33 +13,12 @@ import (
 	"github.com/callforward/callforward/forwarder/failpoint"
 )
 
-var (
-	failpointOnce sync.Once
-	failpointPath string
-	failpointErr  error
-)
-
 // failpointBinary builds cmd/forwarder with the build tag "failpoints"
 // once per process and returns its path: the binary whose failpoints
 // FORWARDER_FAILPOINTS arms (package failpoint).
 func failpointBinary(t testing.TB) string {
 	t.Helper()
-	failpointOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "callforward-failpoints-")
-		if err != nil {
-			failpointErr = err
-			return
-		}
-		failpointPath = filepath.Join(dir, "forwarder")
-		cmd := exec.Command("go", "build", "-tags", "failpoints", "-o", failpointPath, "github.com/callforward/callforward/cmd/forwarder")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			failpointErr = fmt.Errorf("go build -tags failpoints: %v\n%s", err, out)
-		}
-	})
-	if failpointErr != nil {
-		t.Fatal(failpointErr)
-	}
-	return failpointPath
+	return BinaryWithTags(t, "failpoints")
 }
 
 // startArmed starts the failpoint binary on this env with the failpoints

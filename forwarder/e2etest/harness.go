@@ -23,36 +23,51 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// builds holds one build of cmd/forwarder per set of build tags.
+var builds sync.Map // tags → *build
+
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 // Binary builds cmd/forwarder once per process and returns its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "callforward-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "forwarder")
-		gobin, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = fmt.Errorf("the go command is needed to build the binary under test: %w", err)
-			return
-		}
-		cmd := exec.Command(gobin, "build", "-o", buildPath, "github.com/callforward/callforward/cmd/forwarder")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	return BinaryWithTags(t, "")
+}
+
+// BinaryWithTags builds cmd/forwarder with the given build tags (comma
+// separated, as go build -tags takes them) once per process and returns
+// its path.
+func BinaryWithTags(t testing.TB, tags string) string {
+	t.Helper()
+	v, _ := builds.LoadOrStore(tags, &build{})
+	b := v.(*build)
+	b.once.Do(func() { b.path, b.err = goBuild(tags) })
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return buildPath
+	return b.path
+}
+
+// goBuild builds cmd/forwarder with tags into a new temporary directory.
+func goBuild(tags string) (string, error) {
+	dir, err := os.MkdirTemp("", "callforward-bin-")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "forwarder")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to build the binary under test: %w", err)
+	}
+	cmd := exec.Command(gobin, "build", "-tags", tags, "-o", path, "github.com/callforward/callforward/cmd/forwarder")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build -tags %q: %v\n%s", tags, err, out)
+	}
+	return path, nil
 }
 
 // Run runs a one-shot forwarder command and returns its standard output;

@@ -24,8 +24,10 @@
 //     200 is not written yet (httpapi);
 //   - after-send-before-commit: Google accepted a send (one delivery, or
 //     a whole batch), no outcome of it is recorded yet (deliver);
-//   - mid-batch: Google accepted a batch, some of its outcomes are being
-//     recorded, the rest not yet (deliver).
+//   - mid-batch: Google accepted a batch and its outcomes are being
+//     recorded: the process dies part-way through the batch's jobs, when
+//     failed ones before that point may have their retry recorded and the
+//     delivered ones (acknowledged together) none yet (deliver).
 package failpoint
 
 import (

@@ -4,8 +4,9 @@
 // and this package implements them, so none of them imports Prometheus.
 //
 // Labels carry only configuration (rule and destination names, destination
-// types) and bounded codes (HTTP statuses, Google error codes): never a
-// phone number, client id, click id or Call.Sid.
+// types, credential kinds and OAuth scopes) and bounded codes (HTTP
+// statuses, Google error codes): never a phone number, client id, click
+// id, Call.Sid, secret or account id.
 package metrics
 
 import (
@@ -31,6 +32,8 @@ type Metrics struct {
 	sendErrors   *prometheus.CounterVec
 	sendDuration *prometheus.HistogramVec
 	reloads      *prometheus.CounterVec
+	batchSize    *prometheus.HistogramVec
+	tokenFetches *prometheus.CounterVec
 }
 
 // StatsFunc reports what the store holds; it is called at scrape time.
@@ -67,8 +70,19 @@ func New(stats StatsFunc) *Metrics {
 			Name: "callforward_rules_reloads_total",
 			Help: "Rules reloads by result: ok or refused.",
 		}, []string{"result"}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "callforward_batch_size",
+			Help: "Deliveries per batch sent to Google, by destination type (GA4 takes up to 25 events a request, Google Ads up to 2000 conversions).",
+			// 25 is GA4's full batch, 2000 Google Ads'.
+			Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000},
+		}, []string{"type"}),
+		tokenFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_oauth_token_refreshes_total",
+			Help: "Google OAuth access tokens fetched from the token endpoint (cached tokens not counted), by credential kind (authorized_user, service_account), scope and result (ok, error).",
+		}, []string{"kind", "scope", "result"}),
 	}
 	reg.MustRegister(m.webhooks, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
+		m.batchSize, m.tokenFetches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if stats != nil {
 		reg.MustRegister(&storeCollector{stats: stats})
@@ -106,6 +120,23 @@ func (m *Metrics) Delivery(d forwarder.Delivery, outcome string, err error, took
 	}
 }
 
+// Batch records the size of one batch sent to Google (deliver reports
+// it); typ is the destination type.
+func (m *Metrics) Batch(typ string, size int) {
+	m.batchSize.WithLabelValues(typ).Observe(float64(size))
+}
+
+// TokenRefresh counts one fetch of a Google OAuth access token (the
+// credentials' token source reports it): kind is the credential kind,
+// scope the scopes' short names, err the failure if any.
+func (m *Metrics) TokenRefresh(kind, scope string, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.tokenFetches.WithLabelValues(kind, scope, result).Inc()
+}
+
 // CountReplies wraps the webhook endpoint's handler to count its replies
 // by status.
 func (m *Metrics) CountReplies(h http.Handler) http.Handler {
@@ -140,6 +171,8 @@ var (
 	descCalls    = prometheus.NewDesc("callforward_calls_stored", "Calls held in the store (within the dedup window).", nil, nil)
 	descRejected = prometheus.NewDesc("callforward_rejected_stored", "Rejected requests kept for inspection.", nil, nil)
 	descUp       = prometheus.NewDesc("callforward_store_up", "1 when the store answered the last scrape.", nil, nil)
+	descDueAge   = prometheus.NewDesc("callforward_queue_oldest_due_age_seconds",
+		"How long the most overdue delivery has been due without being claimed (0 when none is due).", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -148,6 +181,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descCalls
 	ch <- descRejected
 	ch <- descUp
+	ch <- descDueAge
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -163,4 +197,16 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDead, prometheus.GaugeValue, float64(st.Dead))
 	ch <- prometheus.MustNewConstMetric(descCalls, prometheus.GaugeValue, float64(st.Calls))
 	ch <- prometheus.MustNewConstMetric(descRejected, prometheus.GaugeValue, float64(st.Rejected))
+	ch <- prometheus.MustNewConstMetric(descDueAge, prometheus.GaugeValue, dueAge(st.EarliestDue, time.Now()))
+}
+
+// dueAge is how long before now the earliest pending job fell due, in
+// seconds: 0 when nothing is pending or the earliest is not due yet (a
+// claimed job counts at its lease end, so it is never overdue while its
+// lease runs).
+func dueAge(earliest, now time.Time) float64 {
+	if earliest.IsZero() || !earliest.Before(now) {
+		return 0
+	}
+	return now.Sub(earliest).Seconds()
 }

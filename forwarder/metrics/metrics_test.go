@@ -6,13 +6,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/store"
 )
+
+// Metrics is what deliver reports batch sizes to.
+var _ deliver.BatchRecorder = (*Metrics)(nil)
 
 func scrape(t *testing.T, m *Metrics) string {
 	t.Helper()
@@ -26,6 +31,12 @@ func TestInstruments(t *testing.T) {
 	m := New(func(context.Context) (store.Stats, error) {
 		return store.Stats{Pending: 3, Dead: 2, Calls: 7, Rejected: 1}, nil
 	})
+	m.Batch("ga4", 25)
+	m.Batch("ga4", 3)
+	m.Batch("google_ads", 1200)
+	m.TokenRefresh("authorized_user", "datamanager", nil)
+	m.TokenRefresh("authorized_user", "datamanager", errors.New("refused"))
+	m.TokenRefresh("service_account", "adwords", nil)
 	m.Webhook("accepted")
 	m.Webhook("accepted")
 	m.Reload(true)
@@ -55,6 +66,18 @@ func TestInstruments(t *testing.T) {
 		`callforward_webhook_replies_total{code="400"} 1`,
 		"callforward_queue_pending 3", "callforward_dead_letters 2", "callforward_calls_stored 7",
 		"callforward_rejected_stored 1", "callforward_store_up 1",
+		"callforward_queue_oldest_due_age_seconds 0",
+		`callforward_batch_size_count{type="ga4"} 2`,
+		`callforward_batch_size_sum{type="ga4"} 28`,
+		`callforward_batch_size_bucket{type="ga4",le="2"} 0`,
+		`callforward_batch_size_bucket{type="ga4",le="5"} 1`,
+		`callforward_batch_size_bucket{type="ga4",le="25"} 2`,
+		`callforward_batch_size_count{type="google_ads"} 1`,
+		`callforward_batch_size_bucket{type="google_ads",le="1000"} 0`,
+		`callforward_batch_size_bucket{type="google_ads",le="2000"} 1`,
+		`callforward_oauth_token_refreshes_total{kind="authorized_user",result="ok",scope="datamanager"} 1`,
+		`callforward_oauth_token_refreshes_total{kind="authorized_user",result="error",scope="datamanager"} 1`,
+		`callforward_oauth_token_refreshes_total{kind="service_account",result="ok",scope="adwords"} 1`,
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("scrape lacks %q", want)
@@ -62,10 +85,54 @@ func TestInstruments(t *testing.T) {
 	}
 }
 
+// TestOldestDueAge: the gauge is how long the earliest pending job has
+// been due, read from the store at scrape time; 0 when nothing is due.
+func TestOldestDueAge(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		earliest time.Time
+		want     float64
+	}{
+		{"nothing pending", time.Time{}, 0},
+		{"due in the future (retry or lease)", now.Add(time.Minute), 0},
+		{"due just now", now, 0},
+		{"overdue", now.Add(-90 * time.Second), 90},
+		{"overdue by a fraction", now.Add(-1500 * time.Millisecond), 1.5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dueAge(tt.earliest, now); got != tt.want {
+				t.Errorf("dueAge = %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	// Through a scrape, on the real clock.
+	earliest := time.Now().Add(-90 * time.Second)
+	m := New(func(context.Context) (store.Stats, error) {
+		return store.Stats{Pending: 1, EarliestDue: earliest}, nil
+	})
+	before := time.Since(earliest).Seconds()
+	out := scrape(t, m)
+	after := time.Since(earliest).Seconds()
+	const name = "callforward_queue_oldest_due_age_seconds "
+	i := strings.Index(out, "\n"+name)
+	if i < 0 {
+		t.Fatalf("scrape lacks %s:\n%s", name, out)
+	}
+	line, _, _ := strings.Cut(out[i+1+len(name):], "\n")
+	got, err := strconv.ParseFloat(line, 64)
+	if err != nil || got < before || got > after {
+		t.Errorf("oldest due age = %q, want between %v and %v", line, before, after)
+	}
+}
+
 func TestStoreDown(t *testing.T) {
 	m := New(func(context.Context) (store.Stats, error) { return store.Stats{}, errors.New("down") })
 	out := scrape(t, m)
-	if !strings.Contains(out, "callforward_store_up 0\n") || strings.Contains(out, "callforward_queue_pending") {
+	if !strings.Contains(out, "callforward_store_up 0\n") || strings.Contains(out, "callforward_queue_pending") ||
+		strings.Contains(out, "callforward_queue_oldest_due_age_seconds ") {
 		t.Errorf("with the store down, want store_up 0 and no store gauges:\n%s", out)
 	}
 }

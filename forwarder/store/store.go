@@ -98,6 +98,11 @@ type Stats struct {
 	Done     int `json:"done"`
 	Dead     int `json:"dead"`
 	Rejected int `json:"rejected"`
+	// EarliestDue is the earliest DueAt of the pending jobs, zero when
+	// none is pending. A claimed job counts at the end of its lease, so a
+	// time at or before now is when the most overdue job waiting to be
+	// claimed fell due, and a later time means no job is due yet.
+	EarliestDue time.Time `json:"earliest_due,omitzero"`
 }
 
 // Options are the settings every backend honours.

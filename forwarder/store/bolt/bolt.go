@@ -32,6 +32,9 @@ type Store struct {
 	writers atomic.Int64
 	// space remembers an Accept that failed for lack of space (space.go).
 	space spaceState
+	// commits runs the queue's writes, Claim and the settlements
+	// (commit.go).
+	commits *committer
 }
 
 // Open opens the database file at path, creating it (mode 0600) and its
@@ -56,7 +59,7 @@ func Open(path string, opts store.Options) (*Store, error) {
 	// MaxBatchDelay for companions (default 10ms); 1ms keeps a lone
 	// webhook's reply fast while a busy server still fills its batches.
 	db.MaxBatchDelay = time.Millisecond
-	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}}
+	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}, commits: &committer{db: db}}
 	if err := db.Update(s.prepare); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)

@@ -62,7 +62,8 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 	return out, nil
 }
 
-// Stats counts what the store holds. Pending includes claimed jobs.
+// Stats counts what the store holds. Pending includes claimed jobs;
+// EarliestDue is the first key of the due index.
 func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Stats{}, fmt.Errorf("bolt: stats: %w", err)
@@ -76,6 +77,9 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 			Done:     b.done.Stats().KeyN,
 			Dead:     b.dead.Stats().KeyN,
 			Rejected: b.rejected.Stats().KeyN,
+		}
+		if k, _ := b.due.Cursor().First(); len(k) >= timeLen {
+			st.EarliestDue = decodeTime(k).UTC()
 		}
 		return nil
 	})

@@ -27,8 +27,10 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 	leaseEnd := now.Add(s.opts.Lease)
 	nowKey := encodeTime(now)
 
-	var claimed []store.Job
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	// The records are rewritten with their deliveries left encoded, and
+	// decoded after the commit, outside the write lock.
+	var claimed []rawRecord
+	err := s.commits.update(func(tx *bbolt.Tx) error {
 		claimed = nil
 		b := bucketsOf(tx)
 		var keys [][]byte
@@ -41,7 +43,7 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 		}
 		for _, k := range keys {
 			id := keyID(k)
-			rec, ok, err := getRecord(b.jobs, id)
+			rec, ok, err := getRawRecord(b.jobs, id)
 			if err != nil {
 				return err
 			}
@@ -51,19 +53,31 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 			if err := b.due.Delete(k); err != nil {
 				return fmt.Errorf("claim job %s: %w", id, err)
 			}
+			rec.State = store.JobPending
 			rec.Job.Lease = rand.Text()
 			rec.Job.DueAt = leaseEnd
-			if err := schedule(b, rec); err != nil {
+			if err := putRawRecord(b.jobs, id, rec); err != nil {
 				return err
 			}
-			claimed = append(claimed, rec.Job)
+			if err := b.due.Put(timeKey(leaseEnd, id), nil); err != nil {
+				return fmt.Errorf("put due %s: %w", id, err)
+			}
+			claimed = append(claimed, rec)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bolt: claim: %w", err)
 	}
-	return claimed, nil
+	jobs := make([]store.Job, len(claimed))
+	for i, rec := range claimed {
+		if jobs[i], err = rec.job(); err != nil {
+			// Claimed but unreadable: the job comes back when its
+			// lease ends, and fails here again until it is fixed.
+			return nil, fmt.Errorf("bolt: claim: %w", err)
+		}
+	}
+	return jobs, nil
 }
 
 // Ack records that j was delivered: the job becomes a done mark, kept for
@@ -71,73 +85,101 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 // Attempts counts the successful send too. It returns store.ErrLeaseLost
 // when j.Lease is not the job's current lease.
 func (s *Store) Ack(ctx context.Context, j store.Job) error {
-	return s.settle(ctx, "ack", j, func(b buckets, rec *record, now time.Time) error {
+	return s.AckMany(ctx, []store.Job{j})[0]
+}
+
+// AckMany acknowledges jobs as Ack does, all in one transaction (one
+// fsync), and returns one error per job, index-aligned: nil, an error
+// wrapping store.ErrLeaseLost for a job whose lease was lost (the others
+// are acknowledged all the same), or, for every job, the failure of the
+// transaction, which then recorded none of them.
+func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
+	return s.settle(ctx, "ack", jobs, func(b buckets, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDone
 		rec.Settled = now
-		return b.done.Put(timeKey(now, rec.Job.Delivery.ID), nil)
+		return b.done.Put(timeKey(now, id), nil)
 	})
 }
 
 // Retry schedules j again at at, keeping reason as its LastError. It
 // returns store.ErrLeaseLost when j.Lease is not the job's current lease.
 func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason string) error {
-	return s.settle(ctx, "retry", j, func(b buckets, rec *record, _ time.Time) error {
+	return s.settle(ctx, "retry", []store.Job{j}, func(b buckets, id string, rec *rawRecord, _ time.Time) error {
 		rec.Job.DueAt = at
 		rec.Job.LastError = reason
-		return b.due.Put(timeKey(at, rec.Job.Delivery.ID), nil)
-	})
+		return b.due.Put(timeKey(at, id), nil)
+	})[0]
 }
 
 // Bury dead-letters j with reason (also kept as its LastError) and code.
 // It returns store.ErrLeaseLost when j.Lease is not the job's current
 // lease.
 func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) error {
-	return s.settle(ctx, "bury", j, func(b buckets, rec *record, now time.Time) error {
+	return s.settle(ctx, "bury", []store.Job{j}, func(b buckets, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDead
 		rec.Settled = now
 		rec.Reason = reason
 		rec.Code = code
 		rec.Job.LastError = reason
-		return b.dead.Put(timeKey(now, rec.Job.Delivery.ID), nil)
-	})
+		return b.dead.Put(timeKey(now, id), nil)
+	})[0]
 }
 
-// settle ends the claim of j after checking its lease: it takes the job
-// off the due index, clears the lease, counts the attempt, lets apply
-// move the job to its next state and index, and writes it back.
-func (s *Store) settle(ctx context.Context, op string, j store.Job, apply func(b buckets, rec *record, now time.Time) error) error {
-	id := j.Delivery.ID
+// settle ends the claims of jobs in one transaction, checking each lease:
+// for each job whose lease is current it takes the job off the due index,
+// clears the lease, counts the attempt, lets apply move the job to its
+// next state and index, and writes it back. It returns one error per job:
+// nil, ErrLeaseLost, or the transaction's failure.
+func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply func(b buckets, id string, rec *rawRecord, now time.Time) error) []error {
+	errs := make([]error, len(jobs))
+	if len(jobs) == 0 {
+		return errs
+	}
+	fail := func(err error) []error {
+		for i, j := range jobs {
+			errs[i] = fmt.Errorf("bolt: %s %s: %w", op, j.Delivery.ID, err)
+		}
+		return errs
+	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("bolt: %s %s: %w", op, id, err)
+		return fail(err)
 	}
 	now := s.opts.Now()
-	var lost bool
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
-		lost = false
+	lost := make([]bool, len(jobs))
+	err := s.commits.update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
-		rec, ok, err := getRecord(b.jobs, id)
-		if err != nil {
-			return err
+		for i, j := range jobs {
+			id := j.Delivery.ID
+			lost[i] = false
+			rec, ok, err := getRawRecord(b.jobs, id)
+			if err != nil {
+				return err
+			}
+			if !ok || rec.State != store.JobPending || rec.Job.Lease == "" || rec.Job.Lease != j.Lease {
+				lost[i] = true
+				continue
+			}
+			if err := b.due.Delete(timeKey(rec.Job.DueAt, id)); err != nil {
+				return err
+			}
+			rec.Job.Lease = ""
+			rec.Job.Attempts++
+			if err := apply(b, id, &rec, now); err != nil {
+				return err
+			}
+			if err := putRawRecord(b.jobs, id, rec); err != nil {
+				return err
+			}
 		}
-		if !ok || rec.State != store.JobPending || rec.Job.Lease == "" || rec.Job.Lease != j.Lease {
-			lost = true
-			return nil
-		}
-		if err := b.due.Delete(timeKey(rec.Job.DueAt, id)); err != nil {
-			return err
-		}
-		rec.Job.Lease = ""
-		rec.Job.Attempts++
-		if err := apply(b, &rec, now); err != nil {
-			return err
-		}
-		return putRecord(b.jobs, rec)
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("bolt: %s %s: %w", op, id, err)
+		return fail(err)
 	}
-	if lost {
-		return fmt.Errorf("bolt: %s %s: %w", op, id, store.ErrLeaseLost)
+	for i, j := range jobs {
+		if lost[i] {
+			errs[i] = fmt.Errorf("bolt: %s %s: %w", op, j.Delivery.ID, store.ErrLeaseLost)
+		}
 	}
-	return nil
+	return errs
 }

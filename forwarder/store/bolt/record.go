@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -44,6 +45,146 @@ func putRecord(jobs *bbolt.Bucket, rec record) error {
 		return fmt.Errorf("put job %s: %w", rec.Job.Delivery.ID, err)
 	}
 	return nil
+}
+
+// rawRecord is a record whose delivery stays encoded. Claim and the
+// settlements change only the job's envelope (lease, due time, attempts,
+// state), so they neither decode nor encode the delivery inside the write
+// transaction, which every writer waits for. It encodes to the same JSON
+// as record.
+type rawRecord struct {
+	Job     rawJob         `json:"job"`
+	State   store.JobState `json:"state"`
+	Settled time.Time      `json:"settled,omitzero"`
+	Reason  string         `json:"reason,omitempty"`
+	Code    string         `json:"code,omitempty"`
+}
+
+// rawJob is store.Job with the delivery left encoded.
+type rawJob struct {
+	Delivery  json.RawMessage `json:"delivery"`
+	Attempts  int             `json:"attempts"`
+	DueAt     time.Time       `json:"due_at"`
+	LastError string          `json:"last_error,omitempty"`
+	Lease     string          `json:"lease,omitempty"`
+}
+
+// getRawRecord reads the job record of id, its delivery left encoded; ok
+// is false when there is none.
+func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err error) {
+	v := jobs.Get([]byte(id))
+	if v == nil {
+		return rawRecord{}, false, nil
+	}
+	if err := decodeRawRecord(v, &rec); err != nil {
+		return rawRecord{}, false, fmt.Errorf("decode job %s: %w", id, err)
+	}
+	return rec, true, nil
+}
+
+// putRawRecord writes rec under id.
+func putRawRecord(jobs *bbolt.Bucket, id string, rec rawRecord) error {
+	v, err := encodeRawRecord(rec)
+	if err != nil {
+		return fmt.Errorf("encode job %s: %w", id, err)
+	}
+	if err := jobs.Put([]byte(id), v); err != nil {
+		return fmt.Errorf("put job %s: %w", id, err)
+	}
+	return nil
+}
+
+// rawPrefix is how every encoded record starts: the delivery is the first
+// field of the job, as store.Job declares it.
+var rawPrefix = []byte(`{"job":{"delivery":`)
+
+// jsonNull is what encoding/json writes for a nil json.RawMessage.
+const jsonNull = "null"
+
+// decodeRawRecord decodes v into rec without parsing the delivery: it
+// finds the end of the delivery object, copies its bytes, and decodes
+// only the small rest of the record. A record that does not start with
+// rawPrefix, or whose delivery is not an object, is decoded by
+// encoding/json as a whole, which also reports what is wrong with it.
+// The delivery bytes were checked by encoding/json when the record was
+// first written; a delivery damaged since fails when it is decoded for a
+// send (rawRecord.job).
+func decodeRawRecord(v []byte, rec *rawRecord) error {
+	if bytes.HasPrefix(v, rawPrefix) {
+		if end, ok := objectEnd(v, len(rawPrefix)); ok {
+			rest := make([]byte, 0, len(rawPrefix)+len(jsonNull)+len(v)-end)
+			rest = append(append(append(rest, rawPrefix...), jsonNull...), v[end:]...)
+			if err := json.Unmarshal(rest, rec); err == nil {
+				rec.Job.Delivery = bytes.Clone(v[len(rawPrefix):end])
+				return nil
+			}
+		}
+	}
+	*rec = rawRecord{}
+	return json.Unmarshal(v, rec)
+}
+
+// objectEnd returns the index just past the JSON object that starts at
+// v[i], matching braces and brackets outside strings; ok is false when no
+// object starts there or it does not end.
+func objectEnd(v []byte, i int) (end int, ok bool) {
+	if i >= len(v) || v[i] != '{' {
+		return 0, false
+	}
+	depth, inString := 0, false
+	for ; i < len(v); i++ {
+		c := v[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped byte cannot end the string
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// encodeRawRecord encodes rec as json.Marshal does, without scanning the
+// delivery: it encodes the rest of the record and splices the delivery's
+// bytes in.
+func encodeRawRecord(rec rawRecord) ([]byte, error) {
+	d := rec.Job.Delivery
+	rec.Job.Delivery = nil
+	v, err := json.Marshal(rec)
+	if err != nil || len(d) == 0 {
+		return v, err
+	}
+	head := len(rawPrefix) + len(jsonNull)
+	if !bytes.HasPrefix(v, rawPrefix) || string(v[len(rawPrefix):head]) != jsonNull {
+		rec.Job.Delivery = d
+		return json.Marshal(rec)
+	}
+	out := make([]byte, 0, len(v)-len(jsonNull)+len(d))
+	out = append(append(append(out, rawPrefix...), d...), v[head:]...)
+	return out, nil
+}
+
+// job decodes the job rec stands for.
+func (r rawRecord) job() (store.Job, error) {
+	j := store.Job{Attempts: r.Job.Attempts, DueAt: r.Job.DueAt, LastError: r.Job.LastError, Lease: r.Job.Lease}
+	if err := json.Unmarshal(r.Job.Delivery, &j.Delivery); err != nil {
+		return store.Job{}, fmt.Errorf("decode delivery: %w", err)
+	}
+	return j, nil
 }
 
 // deadLetter returns the dead letter a dead record stands for.

@@ -56,7 +56,8 @@
 // to about a quarter of a microsecond, while leases and retries are exact
 // to the nanosecond. Claim is a ZRANGEBYLEX from the start of due up to
 // now, oldest first; Stats counts with HLEN and ZCARD in one MULTI, so no
-// counter can drift. Times read back are in UTC.
+// counter can drift, and reads the earliest due time as the first member
+// of due. Times read back are in UTC.
 //
 // # Leases
 //

@@ -81,16 +81,19 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 }
 
 // Stats counts what the store holds, in one MULTI, so the counts agree
-// with each other. Pending includes claimed jobs.
+// with each other. Pending includes claimed jobs; EarliestDue is the first
+// member of the due index (every score is 0, so rank order is time order).
 func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Stats{}, fmt.Errorf("redis: stats: %w", err)
 	}
 	k := s.keys
 	var calls, pending, done, dead, rejected *goredis.IntCmd
+	var first *goredis.StringSliceCmd
 	_, err := s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
 		calls = p.HLen(ctx, k.calls)
 		pending = p.ZCard(ctx, k.due)
+		first = p.ZRange(ctx, k.due, 0, 0)
 		done = p.ZCard(ctx, k.done)
 		dead = p.ZCard(ctx, k.dead)
 		rejected = p.ZCard(ctx, k.rejectedAt)
@@ -99,11 +102,21 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err != nil {
 		return store.Stats{}, fmt.Errorf("redis: stats: %w", err)
 	}
-	return store.Stats{
+	st := store.Stats{
 		Calls:    int(calls.Val()),
 		Pending:  int(pending.Val()),
 		Done:     int(done.Val()),
 		Dead:     int(dead.Val()),
 		Rejected: int(rejected.Val()),
-	}, nil
+	}
+	if ms := first.Val(); len(ms) > 0 {
+		m := ms[0]
+		if len(m) > timeLen {
+			m = m[:timeLen]
+		}
+		if st.EarliestDue, err = decodeTime(m); err != nil {
+			return store.Stats{}, fmt.Errorf("redis: stats: due index: %w", err)
+		}
+	}
+	return st, nil
 }

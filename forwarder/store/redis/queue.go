@@ -72,14 +72,14 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 }
 
 // settleScript ends a claim after checking its lease, and moves the job
-// on: done (ack), due again (retry) or dead (bury).
+// on: due again (retry) or dead (bury). Acks go through ackScript.
 //
 //	KEYS: jobs due done dead
 //	ARGV: id lease op now [retry: at reason | bury: reason code]
 //	returns 1, or 0 when the lease is lost
 var settleScript = goredis.NewScript(`
 local id, op, now = ARGV[1], ARGV[3], ARGV[4]
-if op ~= 'ack' and op ~= 'retry' and op ~= 'bury' then
+if op ~= 'retry' and op ~= 'bury' then
   return redis.error_reply('unknown settlement ' .. op)
 end
 local v = redis.call('HGET', KEYS[1], id)
@@ -89,10 +89,7 @@ if r.state ~= 'pending' or not r.lease or r.lease == '' or r.lease ~= ARGV[2] th
 redis.call('ZREM', KEYS[2], r.due .. id)
 r.lease = nil
 r.attempts = (r.attempts or 0) + 1
-if op == 'ack' then
-  r.state, r.settled = 'done', now
-  redis.call('ZADD', KEYS[3], 0, now .. id)
-elseif op == 'retry' then
+if op == 'retry' then
   r.due, r.last_error = ARGV[5], ARGV[6]
   redis.call('ZADD', KEYS[2], 0, r.due .. id)
 else
@@ -103,12 +100,97 @@ redis.call('HSET', KEYS[1], id, cjson.encode(r))
 return 1
 `)
 
+// ackScript ends the claims of jobs after checking each lease, and makes
+// each job whose lease is current a done mark.
+//
+//	KEYS: jobs due done
+//	ARGV: now, then id lease for each job
+//	returns per job 1, or 0 when its lease is lost
+var ackScript = goredis.NewScript(`
+local now = ARGV[1]
+local out = {}
+for i = 2, #ARGV, 2 do
+  local id, lease, ok = ARGV[i], ARGV[i + 1], 0
+  local v = redis.call('HGET', KEYS[1], id)
+  if v then
+    local r = cjson.decode(v)
+    if r.state == 'pending' and r.lease and r.lease ~= '' and r.lease == lease then
+      redis.call('ZREM', KEYS[2], r.due .. id)
+      r.lease = nil
+      r.attempts = (r.attempts or 0) + 1
+      r.state, r.settled = 'done', now
+      redis.call('ZADD', KEYS[3], 0, now .. id)
+      redis.call('HSET', KEYS[1], id, cjson.encode(r))
+      ok = 1
+    end
+  end
+  out[#out + 1] = ok
+end
+return out
+`)
+
+// maxAckScript bounds the jobs of one ackScript run, so that a large
+// batch does not hold the server for long.
+const maxAckScript = 500
+
 // Ack records that j was delivered: the job becomes a done mark, kept for
 // the dedup window so that re-planning its call cannot send it again.
 // Attempts counts the successful send too. It returns store.ErrLeaseLost
 // when j.Lease is not the job's current lease.
 func (s *Store) Ack(ctx context.Context, j store.Job) error {
-	return s.settle(ctx, "ack", j)
+	return s.AckMany(ctx, []store.Job{j})[0]
+}
+
+// AckMany acknowledges jobs as Ack does, up to 500 in one script run
+// (atomic), and returns one error per job, index-aligned: nil, an error
+// wrapping store.ErrLeaseLost for a job whose lease was lost (the others
+// are acknowledged all the same), or the failure of the script run that
+// had the job, which then recorded none of its jobs.
+func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
+	errs := make([]error, len(jobs))
+	for lo := 0; lo < len(jobs); lo += maxAckScript {
+		chunk := jobs[lo:min(lo+maxAckScript, len(jobs))]
+		s.ackChunk(ctx, chunk, errs[lo:lo+len(chunk)])
+	}
+	return errs
+}
+
+// ackChunk runs ackScript on jobs, setting errs (index-aligned).
+func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error) {
+	fail := func(err error) {
+		for i, j := range jobs {
+			errs[i] = fmt.Errorf("redis: ack %s: %w", j.Delivery.ID, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		fail(err)
+		return
+	}
+	args := make([]any, 0, 1+2*len(jobs))
+	args = append(args, encodeTime(s.opts.Now()))
+	for _, j := range jobs {
+		args = append(args, j.Delivery.ID, j.Lease)
+	}
+	k := s.keys
+	res, err := s.run(ctx, ackScript, []string{k.jobs, k.due, k.done}, args...)
+	if err != nil {
+		fail(err)
+		return
+	}
+	arr, ok := res.([]any)
+	if !ok || len(arr) != len(jobs) {
+		fail(fmt.Errorf("script returned %v, want %d results", res, len(jobs)))
+		return
+	}
+	for i, j := range jobs {
+		switch arr[i] {
+		case int64(1):
+		case int64(0):
+			errs[i] = fmt.Errorf("redis: ack %s: %w", j.Delivery.ID, store.ErrLeaseLost)
+		default:
+			errs[i] = fmt.Errorf("redis: ack %s: script returned %v", j.Delivery.ID, arr[i])
+		}
+	}
 }
 
 // Retry schedules j again at at, keeping reason as its LastError. It

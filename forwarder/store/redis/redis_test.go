@@ -284,9 +284,15 @@ func TestPrefixesIsolate(t *testing.T) {
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("Claim under prefix b = %d jobs, %v; want 1, nil", len(jobs), err)
 	}
-	if st, err := a.Stats(t.Context()); err != nil || st != (store.Stats{Calls: 1, Pending: 1}) {
+	if st, err := a.Stats(t.Context()); err != nil || counts(st) != (store.Stats{Calls: 1, Pending: 1}) {
 		t.Fatalf("Stats under prefix a = %+v, %v; want 1 call, 1 pending", st, err)
 	}
+}
+
+// counts returns st without EarliestDue (the conformance suite checks it).
+func counts(st store.Stats) store.Stats {
+	st.EarliestDue = time.Time{}
+	return st
 }
 
 func TestDuplicateWritesNothing(t *testing.T) {
@@ -413,7 +419,7 @@ func TestOutage(t *testing.T) {
 	if err := s.Ack(ctx, jobs[0]); err != nil {
 		t.Fatalf("Ack after restart = %v", err)
 	}
-	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Calls: 2, Pending: 2, Done: 2, Dead: 1, Rejected: 1}) {
+	if st, err := s.Stats(ctx); err != nil || counts(st) != (store.Stats{Calls: 2, Pending: 2, Done: 2, Dead: 1, Rejected: 1}) {
 		t.Fatalf("Stats after restart = %+v, %v", st, err)
 	}
 }

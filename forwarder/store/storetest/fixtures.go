@@ -101,15 +101,30 @@ func (e *env) wantNoClaim(t *testing.T) {
 	}
 }
 
-// wantStats checks the store's counts.
+// wantStats checks the store's counts (EarliestDue aside: wantEarliestDue
+// checks it).
 func (e *env) wantStats(t *testing.T, want store.Stats) {
 	t.Helper()
 	got, err := e.s.Stats(e.ctx)
 	if err != nil {
 		t.Fatalf("Stats() = %v, want nil", err)
 	}
+	got.EarliestDue, want.EarliestDue = time.Time{}, time.Time{}
 	if got != want {
 		t.Fatalf("Stats() = %+v, want %+v", got, want)
+	}
+}
+
+// wantEarliestDue checks Stats().EarliestDue; a zero want means no job
+// is pending.
+func (e *env) wantEarliestDue(t *testing.T, want time.Time) {
+	t.Helper()
+	st, err := e.s.Stats(e.ctx)
+	if err != nil {
+		t.Fatalf("Stats() = %v, want nil", err)
+	}
+	if got := st.EarliestDue; got.IsZero() != want.IsZero() || !got.Equal(want) {
+		t.Fatalf("at %v Stats().EarliestDue = %v, want %v", e.clock.Now(), got, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/callforward/callforward/forwarder/store"
 )
@@ -11,6 +12,7 @@ var lookupTests = []subtest{
 	{"lookup/call and its jobs", testLookup},
 	{"lookup/unknown call", testLookupUnknown},
 	{"lookup/stats count every kind", testStats},
+	{"lookup/stats earliest due", testStatsEarliestDue},
 	{"lookup/ping", testPing},
 	{"lookup/canceled context", testCanceled},
 }
@@ -77,6 +79,45 @@ func testStats(t *testing.T, e *env) {
 	}
 	// The third job is still claimed: it counts as pending.
 	e.wantStats(t, store.Stats{Calls: 2, Pending: 1, Done: 1, Dead: 1, Rejected: 2})
+}
+
+// testStatsEarliestDue: EarliestDue is the earliest due time of the
+// pending jobs: zero with none pending, a claimed job counted at the end
+// of its lease, a retried one at its retry time; a claim whose lease ran
+// out leaves its job overdue since the lease's end.
+func testStatsEarliestDue(t *testing.T, e *env) {
+	var none time.Time
+	e.wantEarliestDue(t, none)
+	e.accept(t, "CA-1", "a")
+	e.wantEarliestDue(t, epoch)
+	second := e.clock.Advance(10 * time.Second)
+	e.accept(t, "CA-2", "b")
+	e.wantEarliestDue(t, epoch) // the older job is the most overdue
+
+	now := e.clock.Advance(5 * time.Second)
+	a := e.claimOne(t, deliveryID("CA-1", "a"))
+	e.wantEarliestDue(t, second) // a is out of the way until its lease ends
+	b := e.claimOne(t, deliveryID("CA-2", "b"))
+	e.wantEarliestDue(t, now.Add(lease)) // nothing due: the first lease end
+	if err := e.s.Retry(e.ctx, a, now.Add(30*time.Second), "HTTP 503"); err != nil {
+		t.Fatalf("Retry = %v, want nil", err)
+	}
+	e.wantEarliestDue(t, now.Add(30*time.Second))
+	if err := e.s.Ack(e.ctx, b); err != nil {
+		t.Fatalf("Ack = %v, want nil", err)
+	}
+	e.wantEarliestDue(t, now.Add(30*time.Second))
+
+	// a's worker dies: after its lease, a is overdue since the lease's end.
+	now = e.clock.Advance(30 * time.Second)
+	e.claimOne(t, deliveryID("CA-1", "a"))
+	e.clock.Advance(lease + time.Minute)
+	e.wantEarliestDue(t, now.Add(lease))
+	a = e.claimOne(t, deliveryID("CA-1", "a"))
+	if err := e.s.Bury(e.ctx, a, "invalid", "400"); err != nil {
+		t.Fatalf("Bury = %v, want nil", err)
+	}
+	e.wantEarliestDue(t, none)
 }
 
 func testPing(t *testing.T, e *env) {

@@ -15,6 +15,7 @@ type settlement struct {
 
 var settlements = []settlement{
 	{"ack", func(e *env, j store.Job) error { return e.s.Ack(e.ctx, j) }},
+	{"ack many", func(e *env, j store.Job) error { return e.s.AckMany(e.ctx, []store.Job{j})[0] }},
 	{"retry", func(e *env, j store.Job) error {
 		return e.s.Retry(e.ctx, j, e.clock.Now().Add(time.Hour), "timeout")
 	}},

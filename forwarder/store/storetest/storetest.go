@@ -20,6 +20,9 @@
 //   - Settling an unknown job, an unclaimed job or a settled one is
 //     ErrLeaseLost; RetryDead and DropDead of anything but a dead letter
 //     are ErrNotFound.
+//   - AckMany acknowledges each job as Ack would, returning one error per
+//     job in order: a job whose lease is lost (a stale or repeated one) is
+//     ErrLeaseLost and left as it was, while the others are acknowledged.
 //   - Lists (DeadLetters, RejectedRequests) are newest first, limit <= 0
 //     meaning all; Jobs is ordered by delivery ID and is empty, not an
 //     error, for an unknown call.
@@ -39,6 +42,9 @@
 //     whether or not Sweep ran, and Sweep counts it when it removes it. A
 //     duplicate records nothing; a key that is not a hex SHA-256 is
 //     ErrInvalidCallerKey, and Accept then writes nothing.
+//   - Stats.EarliestDue is the earliest DueAt among pending jobs, a
+//     claimed job counting at its lease end, in UTC; zero when none is
+//     pending.
 //   - Every method fails without writing when its context is done.
 package storetest
 
@@ -59,6 +65,7 @@ type Store interface {
 
 	Claim(ctx context.Context, max int) ([]store.Job, error)
 	Ack(ctx context.Context, j store.Job) error
+	AckMany(ctx context.Context, jobs []store.Job) []error
 	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
 	Bury(ctx context.Context, j store.Job, reason, code string) error
 
@@ -100,7 +107,7 @@ type env struct {
 // and subtests run in parallel.
 func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
 	groups := [][]subtest{
-		acceptTests, dedupTests, claimTests, settleTests,
+		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
 		replanTests, historyTests,
 	}
