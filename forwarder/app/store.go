@@ -20,6 +20,10 @@ type Store interface {
 	Reject(ctx context.Context, r store.Rejected) error
 	Claim(ctx context.Context, max int) ([]store.Job, error)
 	Ack(ctx context.Context, j store.Job) error
+	// AckMany settles a batch's delivered jobs in one store operation; the
+	// workers use it (deliver.BatchAcker), and listing it here makes every
+	// backend provide it.
+	AckMany(ctx context.Context, jobs []store.Job) []error
 	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
 	Bury(ctx context.Context, j store.Job, reason, code string) error
 	Ping(ctx context.Context) error
