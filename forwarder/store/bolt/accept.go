@@ -140,19 +140,13 @@ func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) 
 	return false, nil
 }
 
-// write runs fn in a write transaction. A lone writer commits at once (no
-// batch delay: a quiet forwarder answers in one fsync); writers that
-// arrive together share a batch and its fsync. fn may run more than once
-// (see bbolt's DB.Batch), so it must be idempotent. A failure for lack of
-// space is remembered for Ping.
+// write runs fn in a write transaction of the committer (commit.go): a
+// lone writer commits at once, and writers that arrive while a commit is
+// running share the next transaction and its fsync. fn may run more than
+// once, so it must be idempotent. A failure for lack of space is
+// remembered for Ping.
 func (s *Store) write(fn func(tx *bbolt.Tx) error) error {
-	defer s.writers.Add(-1)
-	var err error
-	if s.writers.Add(1) == 1 {
-		err = s.db.Update(fn)
-	} else {
-		err = s.db.Batch(fn)
-	}
+	err := s.commits.update(fn)
 	s.space.note(err)
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -28,12 +27,9 @@ const lockTimeout = time.Second
 type Store struct {
 	db   *bbolt.DB
 	opts store.Options
-	// writers counts the Accepts in progress (see write).
-	writers atomic.Int64
 	// space remembers an Accept that failed for lack of space (space.go).
 	space spaceState
-	// commits runs the queue's writes, Claim and the settlements
-	// (commit.go).
+	// commits runs Accept, Reject and the queue's writes (commit.go).
 	commits *committer
 }
 
@@ -55,10 +51,6 @@ func Open(path string, opts store.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	// Group commit: concurrent writers share one fsync. bbolt waits up to
-	// MaxBatchDelay for companions (default 10ms); 1ms keeps a lone
-	// webhook's reply fast while a busy server still fills its batches.
-	db.MaxBatchDelay = time.Millisecond
 	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}, commits: &committer{db: db}}
 	if err := db.Update(s.prepare); err != nil {
 		_ = db.Close()

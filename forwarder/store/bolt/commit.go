@@ -7,8 +7,8 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// committer runs the queue's writes (Claim and the settlements) in as few
-// transactions as it can. A write that arrives while a transaction of the
+// committer runs the store's writes (Accept, Claim, the settlements, kept
+// rejects) in as few transactions as it can. A write that arrives while a transaction of the
 // committer is running waits for it, then goes into the next transaction
 // together with every write that arrived meanwhile. Unlike DB.Batch it
 // waits no fixed delay: a lone write commits at once, and under load each
@@ -26,6 +26,10 @@ type committer struct {
 	queue   []*write
 	leading bool // a goroutine is committing the queue
 }
+
+// maxWritesPerTx bounds one transaction, so that a burst of writes is
+// committed in steps rather than as one transaction the size of the burst.
+const maxWritesPerTx = 1000
 
 // write is one write function waiting for its transaction.
 type write struct {
@@ -56,7 +60,11 @@ func (c *committer) update(fn func(*bbolt.Tx) error) error {
 func (c *committer) lead() {
 	c.mu.Lock()
 	ws := c.queue
-	c.queue = nil
+	if len(ws) > maxWritesPerTx {
+		ws, c.queue = ws[:maxWritesPerTx:maxWritesPerTx], ws[maxWritesPerTx:]
+	} else {
+		c.queue = nil
+	}
 	c.mu.Unlock()
 	c.commit(ws)
 	c.mu.Lock()

@@ -31,20 +31,19 @@
 //
 // Every write is a bbolt transaction that is fsynced before the method
 // returns (NoSync is never set), so when Accept returns nil the call and
-// its jobs survive a crash or power cut. Intake's hot paths (Accept,
-// Reject) go through bbolt's DB.Batch: writes arriving together share one
-// transaction and one fsync. Accept commits at once when it is the only
-// writer (no batch delay for a quiet forwarder) and joins a batch when
-// others are writing; Reject always batches, waiting up to
-// DB.MaxBatchDelay (set to 1ms) for company. The queue's writes (Claim,
-// Ack, AckMany, Retry, Bury) go through a committer of their own
-// (commit.go) that waits for no delay: a write commits at once, or, when
-// a queue transaction is running, in the next one together with every
-// queue write that arrived meanwhile, so a busy queue commits in few large
-// transactions. AckMany settles all its jobs in one transaction, and
-// Claim and the settlements read and rewrite the job records with their
-// deliveries left encoded. Both Batch and the committer may run a
-// function more than once, so each function recomputes its outcome from
+// its jobs survive a crash or power cut. Every write of the store (Accept,
+// Reject, and the queue's Claim, Ack, AckMany, Retry, Bury) goes through
+// one committer (commit.go) that waits for no delay: a write commits at
+// once when no transaction is running, or else in the next one together
+// with every write that arrived meanwhile (at most 1,000), so a busy store
+// commits in few large transactions, one fsync each, and a quiet one
+// answers in one fsync. (bbolt's own DB.Batch is not used: it closes a
+// batch after a fixed delay, so under load many small batches queue up
+// behind the write lock, each paying its own fsync.) AckMany settles all
+// its jobs in one transaction, and Claim and the settlements read and
+// rewrite the job records with their deliveries left encoded. The
+// committer may run a function more than once (alone, when another write
+// of its transaction failed), so each function recomputes its outcome from
 // the transaction it is given and reports domain results (duplicate, lease
 // lost) through a variable, never as the transaction's error, which would
 // send it to be re-run alone and cost the rest of the batch a second

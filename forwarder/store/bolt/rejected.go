@@ -29,7 +29,7 @@ func (s *Store) Reject(ctx context.Context, r store.Rejected) error {
 		return fmt.Errorf("bolt: reject %s: encode: %w", r.ID, err)
 	}
 	key := timeKey(r.At, r.ID)
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	err = s.write(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketRejected).Put(key, v)
 	})
 	if err != nil {
