@@ -267,10 +267,15 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("forwarder listening", "addr", a.Addr(), "store", a.storeName())
 	dctx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
 	delivered := make(chan struct{})
-	go func() {
-		defer close(delivered)
-		a.deliverer.Run(dctx)
-	}()
+	if a.cfg.Workers > 0 {
+		go func() {
+			defer close(delivered)
+			a.deliverer.Run(dctx)
+		}()
+	} else {
+		close(delivered)
+		a.log.Warn("delivery is off (workers 0): this instance accepts webhooks and delivers nothing; accepted deliveries wait for an instance with workers")
+	}
 	go a.sweep(dctx)
 	go a.reloadOnHUP(dctx)
 	if a.cfg.WatchRules {

@@ -42,7 +42,7 @@ type Config struct {
 	TrustedProxies  []netip.Prefix
 	RateLimit       float64
 	RateBurst       int
-	Workers         int           // concurrent sends
+	Workers         int           // concurrent sends; 0: intake only, nothing is delivered
 	SendTimeout     time.Duration // bound on one send
 	RetrySchedule   []time.Duration
 	PollInterval    time.Duration // idle workers look for due work this often
@@ -98,8 +98,8 @@ func (c Config) Validate() error {
 	if c.CredentialsPath == "" && !c.NoAuth {
 		errs = append(errs, errors.New("credentials: no credentials file given (it holds the webhook tokens); use --insecure-no-auth only for local tests"))
 	}
-	if c.Workers < 1 {
-		errs = append(errs, fmt.Errorf("workers: %d, want at least 1", c.Workers))
+	if c.Workers < 0 {
+		errs = append(errs, fmt.Errorf("workers: %d, want 0 (intake only) or more", c.Workers))
 	}
 	if c.SendTimeout <= 0 {
 		errs = append(errs, errors.New("send-timeout: must be positive"))

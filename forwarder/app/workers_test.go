@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callforward/callforward/forwarder/emulator"
+	"github.com/callforward/callforward/forwarder/httpapi"
+)
+
+// An instance started with no workers accepts webhooks and delivers
+// nothing: the deliveries wait in the store, and an instance with workers
+// on the same store sends them.
+func TestIntakeOnlyInstance(t *testing.T) {
+	emu := emulator.New(emulator.Options{Seed: 1})
+	google := httptest.NewServer(emu.Handler())
+	defer google.Close()
+	dir := t.TempDir()
+	const token = "intake-only-token-0123456789"
+	creds := filepath.Join(dir, "credentials.json")
+	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["`+token+`"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
+	rules := filepath.Join(dir, "rules.yaml")
+	writeRules(t, rules, rulesWith("every-call"))
+	logs := &logBuffer{}
+	cfg := Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Store.DataDir = filepath.Join(dir, "data")
+	cfg.RulesPath = rules
+	cfg.CredentialsPath = creds
+	cfg.GA4Endpoint = google.URL
+	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+
+	run := func(workers int, body func(a *App)) {
+		t.Helper()
+		c := cfg
+		c.Workers = workers
+		a, err := New(c)
+		noErr(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		body(a)
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		noErr(t, a.Close())
+	}
+
+	run(0, func(a *App) {
+		form := url.Values{
+			"Action": {"Webhook"}, "Event": {"Call.Complete"}, "Account.Sid": {"AC1"}, "Property.Sid": {"PR1"},
+			"Call.Sid": {"CAintake1"}, "Call.StartDate": {time.Now().UTC().Add(-time.Minute).Format("2006-01-02 15:04:05")},
+			"Call.Duration": {"75"}, "Call.Disposition": {"ANSWERED"},
+			"Google.Analytics.ClientId": {"1987654321.1764119999"},
+		}
+		req, _ := http.NewRequest(http.MethodPost, "http://"+a.Addr()+httpapi.WebhookPath, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		noErr(t, err)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("webhook: %d, want 200", res.StatusCode)
+		}
+		// Thirty poll intervals: a worker would have sent by now.
+		time.Sleep(300 * time.Millisecond)
+		if n := len(emu.GA4Events()); n != 0 {
+			t.Errorf("intake-only instance sent %d GA4 events, want none", n)
+		}
+		st, err := a.Stats(context.Background())
+		noErr(t, err)
+		if st.Pending != 1 {
+			t.Errorf("pending deliveries %d, want 1", st.Pending)
+		}
+	})
+	if !strings.Contains(logs.String(), "delivery is off") {
+		t.Errorf("no warning that delivery is off in the log:\n%s", logs.String())
+	}
+
+	run(2, func(a *App) {
+		waitUntil(t, "the GA4 event sent", func() bool { return len(emu.GA4Events()) == 1 })
+	})
+}
+
+func TestWorkersNegativeRefused(t *testing.T) {
+	cfg := Defaults()
+	cfg.RulesPath = "rules.yaml"
+	cfg.NoAuth = true
+	cfg.Workers = -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "workers: -1") {
+		t.Fatalf("Validate with workers -1 = %v, want an error naming workers", err)
+	}
+}
