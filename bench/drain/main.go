@@ -1,19 +1,24 @@
-// Command drain waits until the emulator has received a given number of GA4
-// events and prints how fast they came, in one line for the benchmark
-// runner:
+// Command drain waits until the emulator has received a given number of
+// GA4 events (-kind ga4) or Google Ads conversions (-kind ads) and prints
+// how fast they came, in one line for the benchmark runner:
 //
-//	DRAIN_RESULT {"events":21000,"dropped":0,"first_s":0.08,"last_s":3.2,"span_s":3.1,"events_per_s":6774.2}
+//	DRAIN_RESULT {"kind":"ga4","events":21000,"dropped":0,"first_s":0.08,"last_s":3.2,"span_s":3.1,"events_per_s":6774.2,...}
 //
-// Times are the emulator's own received_at stamps, not the times of the
-// polls, so the figures do not depend on how often it polls: first_s and
-// last_s are the first and last arrivals counted from -start (when the
-// runner started the forwarder), span_s the time between them and
-// events_per_s the events over span_s, the steady drain rate.
+// Times are the emulator's own arrival stamps, not the times of the polls,
+// so the figures do not depend on how often it polls: first_s and last_s
+// are the first and last arrivals counted from -start (when the runner
+// started the forwarder), span_s the time between them and events_per_s
+// the events over span_s, the steady drain rate.
 //
-// The emulator has no count endpoint: each poll fetches the whole
-// recording (GET /emulator/ga4/events), a few hundred bytes per event. To
-// keep that off the CPUs the forwarder uses, polls are spaced by the
-// expected time to completion at the rate seen so far.
+// For GA4, events counts what /mp/collect kept and dropped counts what
+// Google would have dropped. For Google Ads, events counts the Data
+// Manager events and Google Ads API click conversions recorded, duplicates
+// the events Google would have deduplicated (sent twice), and requests the
+// upload requests that carried them, so events/requests is the batch size.
+//
+// Each poll reads GET /emulator/summary, a few hundred bytes however large
+// the recording, and polls are spaced by the expected time to completion
+// at the rate seen so far, to keep them off the CPUs the forwarder uses.
 package main
 
 import (
@@ -25,16 +30,28 @@ import (
 	"log"
 	"net/http"
 	"time"
+
+	"github.com/callforward/callforward/forwarder/emulator"
+)
+
+// Kinds of drain.
+const (
+	kindGA4 = "ga4"
+	kindAds = "ads"
 )
 
 func main() {
 	emu := flag.String("emulator", "http://127.0.0.1:9090", "emulator base URL")
-	want := flag.Int("want", 0, "events (kept plus dropped) to wait for")
+	kind := flag.String("kind", kindGA4, "what to wait for: ga4 (events) or ads (conversions)")
+	want := flag.Int("want", 0, "events or conversions (kept plus dropped) to wait for")
 	startNanos := flag.Int64("start", 0, "unix nanoseconds the drain started at (default: now)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	flag.Parse()
 	if *want < 1 {
 		log.Fatal("drain: -want must be positive")
+	}
+	if *kind != kindGA4 && *kind != kindAds {
+		log.Fatalf("drain: -kind %q: want %s or %s", *kind, kindGA4, kindAds)
 	}
 	start := time.Now()
 	if *startNanos > 0 {
@@ -42,7 +59,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	res, err := wait(ctx, *emu, *want, start)
+	res, err := wait(ctx, *emu, *kind, *want, start)
 	out, jerr := json.Marshal(res)
 	if jerr != nil {
 		log.Fatalf("drain: %v", jerr)
@@ -53,37 +70,32 @@ func main() {
 	}
 }
 
-// recording is the part of the emulator's answer drain reads.
-type recording struct {
-	Events  []arrival `json:"events"`
-	Dropped []arrival `json:"dropped"`
-}
-
-type arrival struct {
-	ReceivedAt time.Time `json:"received_at"`
-}
-
 // result is what drain reports.
 type result struct {
+	Kind       string  `json:"kind"`
 	Events     int     `json:"events"`
 	Dropped    int     `json:"dropped"`
+	Duplicates int     `json:"duplicates"`
+	Requests   int     `json:"requests,omitempty"`
 	FirstS     float64 `json:"first_s"`
 	LastS      float64 `json:"last_s"`
 	SpanS      float64 `json:"span_s"`
 	EventsPerS float64 `json:"events_per_s"`
-	Polls      int     `json:"polls"`
+	// RequestsPerS is requests over span_s (Google Ads only).
+	RequestsPerS float64 `json:"requests_per_s,omitempty"`
+	Polls        int     `json:"polls"`
 }
 
 // wait polls until want events arrived and measures their arrival times.
-func wait(ctx context.Context, emu string, want int, start time.Time) (result, error) {
-	var res result
+func wait(ctx context.Context, emu, kind string, want int, start time.Time) (result, error) {
+	res := result{Kind: kind}
 	for {
-		rec, err := fetch(ctx, emu)
+		sum, err := fetch(ctx, emu)
 		res.Polls++
 		if err != nil {
 			return res, err
 		}
-		res.measure(rec, start)
+		res.measure(sum, start)
 		got := res.Events + res.Dropped
 		if got >= want {
 			return res, nil
@@ -96,25 +108,35 @@ func wait(ctx context.Context, emu string, want int, start time.Time) (result, e
 		}
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("%d of %d events after the timeout", got, want)
+			return res, fmt.Errorf("%d of %d after the timeout", got, want)
 		case <-time.After(pause):
 		}
 	}
 }
 
-// measure fills r from a recording; arrivals are in order in each list.
-func (r *result) measure(rec recording, start time.Time) {
-	r.Events, r.Dropped = len(rec.Events), len(rec.Dropped)
+// measure fills r from a summary, for r.Kind.
+func (r *result) measure(sum emulator.Summary, start time.Time) {
+	var parts []emulator.ArrivalSummary
+	switch r.Kind {
+	case kindAds:
+		parts = []emulator.ArrivalSummary{sum.DataManager, sum.ClickConversions}
+		r.Events = sum.DataManager.Count + sum.ClickConversions.Count
+		r.Duplicates = sum.DataManagerDuplicates
+		r.Requests = sum.Requests[emulator.EndpointIngestEvents] + sum.Requests[emulator.EndpointUploadClicks]
+	default:
+		parts = []emulator.ArrivalSummary{sum.GA4, sum.GA4Dropped}
+		r.Events, r.Dropped = sum.GA4.Count, sum.GA4Dropped.Count
+	}
 	var first, last time.Time
-	for _, list := range [][]arrival{rec.Events, rec.Dropped} {
-		if len(list) == 0 {
+	for _, p := range parts {
+		if p.Count == 0 {
 			continue
 		}
-		if f := list[0].ReceivedAt; first.IsZero() || f.Before(first) {
-			first = f
+		if first.IsZero() || p.First.Before(first) {
+			first = p.First
 		}
-		if l := list[len(list)-1].ReceivedAt; l.After(last) {
-			last = l
+		if p.Last.After(last) {
+			last = p.Last
 		}
 	}
 	if first.IsZero() {
@@ -125,28 +147,29 @@ func (r *result) measure(rec recording, start time.Time) {
 	r.SpanS = last.Sub(first).Seconds()
 	if r.SpanS > 0 {
 		r.EventsPerS = float64(r.Events+r.Dropped) / r.SpanS
+		r.RequestsPerS = float64(r.Requests) / r.SpanS
 	}
 }
 
-func fetch(ctx context.Context, emu string) (recording, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, emu+"/emulator/ga4/events", nil)
+func fetch(ctx context.Context, emu string) (emulator.Summary, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, emu+"/emulator/summary", nil)
 	if err != nil {
-		return recording{}, fmt.Errorf("request: %w", err)
+		return emulator.Summary{}, fmt.Errorf("request: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return recording{}, errors.New("timed out waiting for the events")
+			return emulator.Summary{}, errors.New("timed out waiting for the events")
 		}
-		return recording{}, fmt.Errorf("get events: %w", err)
+		return emulator.Summary{}, fmt.Errorf("get summary: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return recording{}, fmt.Errorf("get events: status %d", resp.StatusCode)
+		return emulator.Summary{}, fmt.Errorf("get summary: status %d", resp.StatusCode)
 	}
-	var rec recording
-	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
-		return recording{}, fmt.Errorf("decode events: %w", err)
+	var sum emulator.Summary
+	if err := json.NewDecoder(resp.Body).Decode(&sum); err != nil {
+		return emulator.Summary{}, fmt.Errorf("decode summary: %w", err)
 	}
-	return rec, nil
+	return sum, nil
 }

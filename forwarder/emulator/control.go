@@ -17,6 +17,7 @@ type GA4Recording struct {
 
 func (s *Server) routeControl(mux *http.ServeMux) {
 	mux.HandleFunc("GET /emulator/ga4/events", s.controlGA4Events)
+	mux.HandleFunc("GET /emulator/summary", s.controlSummary)
 	mux.HandleFunc("POST /emulator/reset", s.controlReset)
 	mux.HandleFunc("GET /emulator/faults", s.controlGetFaults)
 	mux.HandleFunc("PUT /emulator/faults", s.controlPutFaults)

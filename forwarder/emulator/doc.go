@@ -12,6 +12,7 @@
 //
 //	GET  /emulator/ga4/events   {"events":[...],"dropped":[...]}: what /mp/collect kept and dropped
 //	GET  /emulator/ua/hits      {"hits":[...],"dropped":[...]}: what /collect (UA, legacy) kept and dropped
+//	GET  /emulator/summary      counts and first/last arrival times of every recording (cheap to poll)
 //	POST /emulator/reset        forget everything; restore the faults and random stream given to New
 //	GET  /emulator/faults       the current Faults as JSON
 //	PUT  /emulator/faults       replace them (400 on rates outside [0,1] or summing past 1)
