@@ -155,6 +155,9 @@ func New(cfg Config) (*App, error) {
 	}
 	a.store = st
 	a.metrics = metrics.New(st.Stats)
+	if c, ok := st.(commitRecording); ok {
+		c.RecordCommits(a.metrics)
+	}
 
 	a.deliverer = deliver.New(st, senders, deliver.Config{
 		Workers:      cfg.Workers,

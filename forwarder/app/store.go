@@ -48,6 +48,14 @@ var (
 	_ Store = (*redis.Store)(nil)
 )
 
+// commitRecording is a store whose transactions can be observed (the
+// embedded store: metrics then show its group commits).
+type commitRecording interface {
+	RecordCommits(bolt.CommitRecorder)
+}
+
+var _ commitRecording = (*bolt.Store)(nil)
+
 // StoreConfig selects and tunes the backend.
 type StoreConfig struct {
 	DataDir     string        // embedded store directory (when RedisURL is empty)

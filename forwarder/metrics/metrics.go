@@ -34,6 +34,8 @@ type Metrics struct {
 	reloads      *prometheus.CounterVec
 	batchSize    *prometheus.HistogramVec
 	tokenFetches *prometheus.CounterVec
+	commitWrites prometheus.Histogram
+	commitTime   prometheus.Histogram
 }
 
 // StatsFunc reports what the store holds; it is called at scrape time.
@@ -80,9 +82,20 @@ func New(stats StatsFunc) *Metrics {
 			Name: "callforward_oauth_token_refreshes_total",
 			Help: "Google OAuth access tokens fetched from the token endpoint (cached tokens not counted), by credential kind (authorized_user, service_account), scope and result (ok, error).",
 		}, []string{"kind", "scope", "result"}),
+		commitWrites: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "callforward_store_commit_writes",
+			Help: "Writes (accepted calls, claims, settlements, kept rejects) per transaction of the embedded store: writes that arrive during a commit share the next one and its fsync.",
+			// The committer takes at most 1000 writes a transaction.
+			Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000},
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "callforward_store_commit_seconds",
+			Help:    "Time of one transaction of the embedded store, from its first write to its fsynced commit.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
 	}
 	reg.MustRegister(m.webhooks, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
-		m.batchSize, m.tokenFetches,
+		m.batchSize, m.tokenFetches, m.commitWrites, m.commitTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if stats != nil {
 		reg.MustRegister(&storeCollector{stats: stats})
@@ -124,6 +137,13 @@ func (m *Metrics) Delivery(d forwarder.Delivery, outcome string, err error, took
 // it); typ is the destination type.
 func (m *Metrics) Batch(typ string, size int) {
 	m.batchSize.WithLabelValues(typ).Observe(float64(size))
+}
+
+// Commit records one transaction of the embedded store (the bbolt store
+// reports it): how many writes it carried and how long it took.
+func (m *Metrics) Commit(writes int, took time.Duration) {
+	m.commitWrites.Observe(float64(writes))
+	m.commitTime.Observe(took.Seconds())
 }
 
 // TokenRefresh counts one fetch of a Google OAuth access token (the

@@ -34,6 +34,8 @@ func TestInstruments(t *testing.T) {
 	m.Batch("ga4", 25)
 	m.Batch("ga4", 3)
 	m.Batch("google_ads", 1200)
+	m.Commit(1, 800*time.Microsecond)
+	m.Commit(64, 12*time.Millisecond)
 	m.TokenRefresh("authorized_user", "datamanager", nil)
 	m.TokenRefresh("authorized_user", "datamanager", errors.New("refused"))
 	m.TokenRefresh("service_account", "adwords", nil)
@@ -75,6 +77,9 @@ func TestInstruments(t *testing.T) {
 		`callforward_batch_size_count{type="google_ads"} 1`,
 		`callforward_batch_size_bucket{type="google_ads",le="1000"} 0`,
 		`callforward_batch_size_bucket{type="google_ads",le="2000"} 1`,
+		"callforward_store_commit_writes_count 2", "callforward_store_commit_writes_sum 65",
+		`callforward_store_commit_writes_bucket{le="50"} 1`, `callforward_store_commit_writes_bucket{le="100"} 2`,
+		`callforward_store_commit_seconds_bucket{le="0.001"} 1`, `callforward_store_commit_seconds_bucket{le="0.025"} 2`,
 		`callforward_oauth_token_refreshes_total{kind="authorized_user",result="ok",scope="datamanager"} 1`,
 		`callforward_oauth_token_refreshes_total{kind="authorized_user",result="error",scope="datamanager"} 1`,
 		`callforward_oauth_token_refreshes_total{kind="service_account",result="ok",scope="adwords"} 1`,

@@ -3,6 +3,8 @@ package bolt
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -21,11 +23,24 @@ import (
 // set every result it reports anew on each run.
 type committer struct {
 	db *bbolt.DB
+	// recorder, when set, is told about every transaction.
+	recorder atomic.Pointer[CommitRecorder]
 
 	mu      sync.Mutex
 	queue   []*write
 	leading bool // a goroutine is committing the queue
 }
+
+// CommitRecorder is told about every transaction the store's committer
+// runs (metrics.Metrics is one): how many writes it carried and how long
+// it took, fsync included. A transaction that failed and was re-run one
+// write at a time counts once, with its whole time.
+type CommitRecorder interface {
+	Commit(writes int, took time.Duration)
+}
+
+// RecordCommits makes r hear of every transaction from now on.
+func (s *Store) RecordCommits(r CommitRecorder) { s.commits.recorder.Store(&r) }
 
 // maxWritesPerTx bounds one transaction, so that a burst of writes is
 // committed in steps rather than as one transaction the size of the burst.
@@ -79,6 +94,9 @@ func (c *committer) lead() {
 // commit runs ws in one transaction; when it fails, it runs each write
 // alone, so that one failing write does not fail the others.
 func (c *committer) commit(ws []*write) {
+	if r := c.recorder.Load(); r != nil {
+		defer func(start time.Time) { (*r).Commit(len(ws), time.Since(start)) }(time.Now())
+	}
 	err := c.db.Update(func(tx *bbolt.Tx) error {
 		for _, w := range ws {
 			if err := w.call(tx); err != nil {

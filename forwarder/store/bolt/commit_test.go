@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/callforward/callforward/forwarder/store"
 )
 
 // TestCommitterGroupsWrites: writes that arrive while a transaction runs
@@ -121,4 +123,64 @@ func waitQueued(t *testing.T, c *committer, n int) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("fewer than %d writes queued", n)
+}
+
+// recorded collects what a committer reports.
+type recorded struct {
+	mu     sync.Mutex
+	writes []int
+}
+
+func (r *recorded) Commit(writes int, took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if took <= 0 {
+		writes = -writes // flags a missing duration
+	}
+	r.writes = append(r.writes, writes)
+}
+
+// TestCommitterCapsAndRecords: writes queued during a transaction go into
+// the next ones, at most maxWritesPerTx each, and the recorder hears of
+// every transaction with its number of writes.
+func TestCommitterCapsAndRecords(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	rec := &recorded{}
+	s.RecordCommits(rec)
+	c := s.commits
+	release, held := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- c.update(func(tx *bbolt.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	const n = maxWritesPerTx + maxWritesPerTx/2
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := c.update(func(*bbolt.Tx) error { return nil }); err != nil {
+				t.Errorf("update = %v", err)
+			}
+		})
+	}
+	waitQueued(t, c, n)
+	close(release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := []int{1, maxWritesPerTx, maxWritesPerTx / 2}
+	if fmt.Sprint(rec.writes) != fmt.Sprint(want) {
+		t.Errorf("transactions recorded with %v writes, want %v", rec.writes, want)
+	}
 }
