@@ -155,8 +155,13 @@ func ingestEvent(a *forwarder.AdsConversion) *datamanager.Event {
 	if a.Value != nil {
 		e.ConversionValue = *a.Value
 		e.Currency = a.Currency
-		// A value of 0 is a value: send it.
-		e.ForceSendFields = []string{"ConversionValue"}
+		if e.ConversionValue == 0 {
+			// A value of 0 is a value: send it. Only then: a forced
+			// field sends the event through the client's slow path
+			// (encode, decode into a map, encode again), ten times the
+			// cost of a plain encoding.
+			e.ForceSendFields = []string{"ConversionValue"}
+		}
 	}
 	if a.AdUserData != "" {
 		e.Consent = &datamanager.Consent{AdUserData: "CONSENT_" + a.AdUserData}
