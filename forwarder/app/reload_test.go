@@ -71,11 +71,7 @@ func startApp(t *testing.T, watch bool) *testApp {
 	creds := filepath.Join(dir, "credentials.json")
 	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["0123456789abcdef0123"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
 	logs := &logBuffer{}
-	cfg := Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Store.DataDir = filepath.Join(dir, "data")
-	cfg.RulesPath = rules
-	cfg.CredentialsPath = creds
+	cfg := testConfig(dir, rules, creds)
 	cfg.WatchRules = watch
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := New(cfg)
@@ -277,6 +273,17 @@ func TestRulesTooLarge(t *testing.T) {
 	if got := a.inForce(); got != "v1" {
 		t.Fatalf("rules %q in force, want v1", got)
 	}
+}
+
+// testConfig is the default configuration with a store in dir, the rules
+// and credentials files given, and a free loopback port.
+func testConfig(dir, rules, creds string) Config {
+	cfg := Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Store.DataDir = filepath.Join(dir, "data")
+	cfg.RulesPath = rules
+	cfg.CredentialsPath = creds
+	return cfg
 }
 
 func writeRules(t *testing.T, path, content string) {

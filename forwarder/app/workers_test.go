@@ -30,11 +30,7 @@ func TestIntakeOnlyInstance(t *testing.T) {
 	rules := filepath.Join(dir, "rules.yaml")
 	writeRules(t, rules, rulesWith("every-call"))
 	logs := &logBuffer{}
-	cfg := Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Store.DataDir = filepath.Join(dir, "data")
-	cfg.RulesPath = rules
-	cfg.CredentialsPath = creds
+	cfg := testConfig(dir, rules, creds)
 	cfg.GA4Endpoint = google.URL
 	cfg.PollInterval = 10 * time.Millisecond
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))

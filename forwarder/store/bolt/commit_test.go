@@ -44,16 +44,9 @@ func TestCommitterGroupsWrites(t *testing.T) {
 			var mu sync.Mutex
 			txns := map[*bbolt.Tx]bool{}
 			// The first write holds its transaction until the others queue up.
-			release, held := make(chan struct{}), make(chan struct{})
-			first := make(chan error, 1)
-			go func() {
-				first <- c.update(func(tx *bbolt.Tx) error {
-					close(held)
-					<-release
-					return tx.Bucket(bucket).Put([]byte("first"), nil)
-				})
-			}()
-			<-held
+			release, first := holdCommitter(c, func(tx *bbolt.Tx) error {
+				return tx.Bucket(bucket).Put([]byte("first"), nil)
+			})
 			const n = 100
 			errs := make([]error, n)
 			var wg sync.WaitGroup
@@ -110,6 +103,23 @@ func TestCommitterGroupsWrites(t *testing.T) {
 	}
 }
 
+// holdCommitter starts a write of fn through c that holds its transaction
+// open until release is closed, and returns once the transaction runs;
+// first receives the write's result.
+func holdCommitter(c *committer, fn func(*bbolt.Tx) error) (release chan struct{}, first <-chan error) {
+	release, held := make(chan struct{}), make(chan struct{})
+	res := make(chan error, 1)
+	go func() {
+		res <- c.update(func(tx *bbolt.Tx) error {
+			close(held)
+			<-release
+			return fn(tx)
+		})
+	}()
+	<-held
+	return release, res
+}
+
 // waitQueued waits until n writes wait for the committer.
 func waitQueued(t *testing.T, c *committer, n int) {
 	t.Helper()
@@ -152,16 +162,7 @@ func TestCommitterCapsAndRecords(t *testing.T) {
 	rec := &recorded{}
 	s.RecordCommits(rec)
 	c := s.commits
-	release, held := make(chan struct{}), make(chan struct{})
-	first := make(chan error, 1)
-	go func() {
-		first <- c.update(func(tx *bbolt.Tx) error {
-			close(held)
-			<-release
-			return nil
-		})
-	}()
-	<-held
+	release, first := holdCommitter(c, func(*bbolt.Tx) error { return nil })
 	const n = maxWritesPerTx + maxWritesPerTx/2
 	var wg sync.WaitGroup
 	for range n {
