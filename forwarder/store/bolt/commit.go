@@ -10,13 +10,14 @@ import (
 )
 
 // committer runs the store's writes (Accept, Claim, the settlements, kept
-// rejects) in as few transactions as it can. A write that arrives while a transaction of the
-// committer is running waits for it, then goes into the next transaction
-// together with every write that arrived meanwhile. Unlike DB.Batch it
-// waits no fixed delay: a lone write commits at once, and under load each
-// transaction (one fsync) takes everything that queued up during the one
-// before, instead of one delay's worth of writes per transaction with the
-// rest queued behind the write lock.
+// rejects) in as few transactions as it can. A write that arrives while a
+// transaction of the committer is running waits for it, then goes into the
+// next transaction together with every write that arrived meanwhile (at
+// most maxWritesPerTx). Unlike DB.Batch it waits no fixed delay: a lone
+// write commits at once, and under load each transaction (one commit)
+// takes everything that queued up during the one before, instead of one
+// delay's worth of writes per transaction with the rest queued behind the
+// write lock.
 //
 // As with DB.Batch, a write function may run more than once (when another
 // write of its transaction fails, each is run again alone), so it must
