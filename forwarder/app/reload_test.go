@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/callforward/callforward/forwarder/logtest"
 )
 
 // rulesWith is a rules file whose single rule is named name.
@@ -60,7 +60,7 @@ rules:
 type testApp struct {
 	*App
 	path string // of the rules file
-	logs *logBuffer
+	logs *logtest.Buffer
 }
 
 func startApp(t *testing.T, watch bool) *testApp {
@@ -70,7 +70,7 @@ func startApp(t *testing.T, watch bool) *testApp {
 	writeRules(t, rules, rulesWith("v1"))
 	creds := filepath.Join(dir, "credentials.json")
 	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["0123456789abcdef0123"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	cfg := testConfig(dir, rules, creds)
 	cfg.WatchRules = watch
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -316,22 +316,4 @@ func noErr(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// logBuffer collects log output, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/logtest"
+
 	"github.com/callforward/callforward/forwarder/emulator"
 	"github.com/callforward/callforward/forwarder/httpapi"
 )
@@ -29,7 +31,7 @@ func TestIntakeOnlyInstance(t *testing.T) {
 	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["`+token+`"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
 	rules := filepath.Join(dir, "rules.yaml")
 	writeRules(t, rules, rulesWith("every-call"))
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	cfg := testConfig(dir, rules, creds)
 	cfg.GA4Endpoint = google.URL
 	cfg.PollInterval = 10 * time.Millisecond

@@ -7,9 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/callforward/callforward/forwarder/logtest"
 )
 
 // exampleRules is the example rules file every sample is written for.
@@ -59,25 +60,6 @@ func clearEnv(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing and a test
-// reading at the same time.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // runUntil starts Main with args in the background, waits until ready
 // reports true on what it wrote (stdout, stderr), then cancels its context
 // and returns its exit code and output.
@@ -85,7 +67,7 @@ func runUntil(t *testing.T, ready func(stdout, stderr string) bool, args ...stri
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr logtest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, args, IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})

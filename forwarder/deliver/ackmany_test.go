@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/logtest"
+
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/store"
@@ -126,7 +128,7 @@ func TestBatchAcknowledgedTogether(t *testing.T) {
 			}
 			sender := &batchFake{fail: map[string]error{bad: forwarder.Permanent("INVALID", errors.New("refused"))}}
 			rec := &outcomes{by: map[string]string{}}
-			var logs syncBuffer
+			var logs logtest.Buffer
 			d := deliver.New(queue, map[string]deliver.Sender{typeFake: sender}, deliver.Config{
 				Workers: 2, PollInterval: time.Millisecond, MaxBatch: 100, BatchWindow: 20 * time.Millisecond,
 				Recorder: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil)),

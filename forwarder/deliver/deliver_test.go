@@ -1,7 +1,6 @@
 package deliver_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,24 +41,6 @@ type countingQueue struct {
 func (q *countingQueue) Claim(ctx context.Context, max int) ([]store.Job, error) {
 	q.claims.Add(1)
 	return q.Store.Claim(ctx, max)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test reading it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // openStore opens a fresh store in a temporary directory; now may be nil

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/logtest"
+
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/store"
@@ -37,7 +39,7 @@ func TestSettleRetriedWhileStoreIsDown(t *testing.T) {
 	q := &flakyAcks{countingQueue: st}
 	q.failures.Store(3)
 	var sends atomic.Int64
-	var logs syncBuffer
+	var logs logtest.Buffer
 	d := deliver.New(q, map[string]deliver.Sender{typeFake: deliver.SenderFunc(func(context.Context, forwarder.Delivery) error {
 		sends.Add(1)
 		return nil

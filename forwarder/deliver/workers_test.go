@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/logtest"
+
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/deliver"
 	"github.com/callforward/callforward/forwarder/store"
@@ -203,7 +205,7 @@ func TestClaimFailureBacksOff(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	var logs syncBuffer
+	var logs logtest.Buffer
 	d := deliver.New(st, nil, deliver.Config{
 		PollInterval: time.Millisecond,
 		Logger:       slog.New(slog.NewTextHandler(&logs, nil)),
@@ -262,7 +264,7 @@ func TestSettleFailures(t *testing.T) {
 			clock := storetest.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 			st := openStore(t, time.Minute, clock.Now)
 			accept(t, st, "CA1", typeFake, "rule")
-			var logs syncBuffer
+			var logs logtest.Buffer
 			var once sync.Once
 			sender := deliver.SenderFunc(func(context.Context, forwarder.Delivery) error {
 				once.Do(func() { tt.during(t, st, clock) })

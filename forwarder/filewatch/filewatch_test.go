@@ -1,16 +1,16 @@
 package filewatch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/callforward/callforward/forwarder/logtest"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -153,7 +153,7 @@ func TestPollingFallback(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := plainFile("v1")(t, dir)
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	w, err := New(path, Options{Debounce: testDebounce, PollInterval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	must(t, err)
@@ -178,7 +178,7 @@ func TestNotifyModeLogged(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := plainFile("v1")(t, dir)
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	w, err := New(path, Options{Debounce: testDebounce, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	must(t, err)
 	reports := runWatcher(t, w)
@@ -193,7 +193,7 @@ func TestTooLarge(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := plainFile("v1")(t, dir)
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	w, err := New(path, Options{Debounce: testDebounce, MaxSize: 8, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	must(t, err)
 	reports := runWatcher(t, w)
@@ -309,21 +309,4 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

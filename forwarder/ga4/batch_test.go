@@ -9,8 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -181,19 +179,7 @@ func TestSendBatchGolden(t *testing.T) {
 			if sb.TimestampMicros != first {
 				t.Errorf("request timestamp_micros %d, want the earliest event's %d", sb.TimestampMicros, first)
 			}
-			golden := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("payload differs from %s\ngot:  %s\nwant: %s", golden, got, want)
-			}
+			checkGolden(t, tt.name, got)
 		})
 	}
 }

@@ -15,6 +15,25 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// checkGolden compares a payload with testdata/<name>.golden, rewriting
+// the file first under -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("payload differs from %s\ngot:  %s\nwant: %s", golden, got, want)
+	}
+}
+
 // testNow is the fixed clock of these tests.
 var testNow = time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
 
@@ -87,19 +106,7 @@ func TestBuildPayloadGolden(t *testing.T) {
 			if !json.Valid(got) {
 				t.Fatalf("BuildPayload returned invalid JSON: %s", got)
 			}
-			golden := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("payload differs from %s\ngot:  %s\nwant: %s", golden, got, want)
-			}
+			checkGolden(t, tt.name, got)
 		})
 	}
 }

@@ -13,13 +13,13 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/ingest"
+	"github.com/callforward/callforward/forwarder/logtest"
 	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/forwarder/store/bolt"
 	"github.com/callforward/callforward/mapping"
@@ -33,7 +33,7 @@ const (
 type fixture struct {
 	srv   *httptest.Server
 	store *bolt.Store
-	logs  *syncBuffer
+	logs  *logtest.Buffer
 }
 
 // newFixture serves the real handler, with tokenA and tokenB, over the
@@ -56,7 +56,7 @@ func newFixtureWith(t *testing.T, cfg httpapi.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	in := ingest.New(st, func() ingest.Planner { return rules }, ingest.Options{Logger: log})
 	cfg.Logger = log
@@ -64,25 +64,6 @@ func newFixtureWith(t *testing.T, cfg httpapi.Config) *fixture {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, store: st, logs: logs}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines and the
-// test's.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func validForm(sid string) url.Values {
