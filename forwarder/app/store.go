@@ -61,7 +61,7 @@ type StoreConfig struct {
 	DataDir     string        // embedded store directory (when RedisURL is empty)
 	RedisURL    string        // redis:// or rediss:// URL: use the shared Redis store
 	Redis       redis.Options // key prefix, Sentinel master name, Cluster
-	DedupWindow time.Duration // how long a Call.Sid is remembered
+	DedupWindow time.Duration // how long each event of a Call.Sid is remembered
 	Lease       time.Duration // claim lease
 }
 

@@ -5,9 +5,11 @@
 //
 // The contract, in short:
 //
-//   - Accept writes the dedup mark for Call.Sid, the call and its planned
-//     deliveries in one atomic step. A second Accept of the same Sid within
-//     the dedup window writes nothing and returns ErrDuplicate. When Accept
+//   - Accept writes the dedup mark for Call.Event and Call.Sid, the call
+//     and its planned deliveries in one atomic step. A second Accept of the
+//     same event and Sid within the dedup window writes nothing and returns
+//     ErrDuplicate; Call.Sid names the call, so the Call.Initiate and the
+//     Call.Complete of one call are each accepted once. When Accept
 //     returns nil the call is durable.
 //   - When the call carries a caller key (Call.History.Key), the same
 //     atomic Accept records the call's time (Call.History.At) in the
@@ -35,8 +37,8 @@ import (
 	"github.com/callforward/callforward/forwarder"
 )
 
-// ErrDuplicate is returned by Accept when the call's Sid was accepted
-// before within the dedup window. Policy: the caller answers "duplicate"
+// ErrDuplicate is returned by Accept when the call's event and Sid were
+// accepted before within the dedup window. Policy: the caller answers "duplicate"
 // with 200; nothing was written.
 var ErrDuplicate = errors.New("store: duplicate call")
 
@@ -107,7 +109,7 @@ type Stats struct {
 
 // Options are the settings every backend honours.
 type Options struct {
-	// DedupWindow is how long a Call.Sid is remembered (default 30 days).
+	// DedupWindow is how long each event of a Call.Sid is remembered (default 30 days).
 	DedupWindow time.Duration
 	// Lease is how long a claimed job stays invisible to other claimers
 	// (default 1 minute). It must exceed the longest send.

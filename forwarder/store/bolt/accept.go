@@ -23,11 +23,14 @@ type newJob struct {
 }
 
 // Accept stores call and one pending job per delivery (due now, no
-// attempts yet) together with the dedup mark of call.Sid, in one atomic,
-// fsynced step. It returns store.ErrDuplicate, writing nothing, when
-// call.Sid was accepted less than the dedup window ago.
+// attempts yet) together with the dedup mark of call.Event and call.Sid,
+// in one atomic, fsynced step. It returns store.ErrDuplicate, writing
+// nothing, when the same event of call.Sid was accepted less than the
+// dedup window ago. The events of one call (Call.Initiate, Call.Complete)
+// are each accepted once (see marks); the stored call is the latest
+// accepted, except that a Call.Complete still in its window is kept.
 //
-// A Sid accepted again after its window is a new call: its dedup mark and
+// An event accepted again after its window is new: its dedup mark and
 // call are replaced. A job of the same ID that still exists is kept as it
 // is when it is pending or dead (it is not settled) or when it is a done
 // mark younger than the window (so it is not sent twice); only an expired
@@ -62,7 +65,6 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		}
 		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID)}
 	}
-	acceptedAt := encodeTime(now)
 	acceptedKey := timeKey(now, call.Sid)
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
 	if err != nil {
@@ -73,21 +75,34 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	err = s.write(func(tx *bbolt.Tx) error {
 		duplicate = false
 		b := bucketsOf(tx)
+		m := marks{}
 		if v := b.dedup.Get(sid); v != nil {
-			at := decodeTime(v)
-			if now.Sub(at) < s.opts.DedupWindow {
+			old, err := decodeMarks(b.calls, sid, v)
+			if err != nil {
+				return err
+			}
+			m = old.live(now, s.opts.DedupWindow)
+			if _, ok := m.of(call.Event); ok {
 				duplicate = true
 				return nil
 			}
-			if err := b.accepted.Delete(timeKey(at, call.Sid)); err != nil {
+			if err := b.accepted.Delete(timeKey(decodeTime(v), call.Sid)); err != nil {
 				return err
 			}
 		}
-		if err := b.dedup.Put(sid, acceptedAt); err != nil {
+		// The stored call is the latest one accepted, except that a
+		// Call.Complete in its window is not replaced by another event
+		// of its call: it says more.
+		_, complete := m[forwarder.EventComplete]
+		replaceCall := call.Event == forwarder.EventComplete || !complete
+		m[call.Event] = now
+		if err := b.dedup.Put(sid, m.encode(now)); err != nil {
 			return err
 		}
-		if err := b.calls.Put(sid, callJSON); err != nil {
-			return err
+		if replaceCall {
+			if err := b.calls.Put(sid, callJSON); err != nil {
+				return err
+			}
 		}
 		if err := b.accepted.Put(acceptedKey, nil); err != nil {
 			return err

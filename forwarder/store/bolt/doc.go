@@ -7,9 +7,9 @@
 // the time as 8 big-endian bytes (unix nanoseconds with the sign bit
 // flipped, so that times before 1970 sort too), followed by an ID.
 //
-//	dedup     Call.Sid → accepted-at (8 bytes)
-//	calls     Call.Sid → forwarder.Call
-//	accepted  accepted-at + Call.Sid → nil    (expiry index for dedup and calls)
+//	dedup     Call.Sid → latest accepted-at (8 bytes), then accepted-at and name of each event (dedup.go)
+//	calls     Call.Sid → forwarder.Call       (the latest event accepted; a Call.Complete is kept)
+//	accepted  latest accepted-at + Call.Sid → nil  (expiry index for dedup and calls)
 //	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died)
 //	due       DueAt + Delivery.ID → nil       (pending jobs only; claimed ones under their lease end)
 //	done      done-at + Delivery.ID → nil     (done marks, for Stats and Sweep)

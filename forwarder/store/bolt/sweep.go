@@ -72,7 +72,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 		sid := k[timeLen:]
 		// Accept moves the index entry when a Sid is accepted again, so
 		// the mark matches; checking it keeps a newer call safe anyway.
-		if v := b.dedup.Get(sid); v != nil && bytes.Equal(v, k[:timeLen]) {
+		if v := b.dedup.Get(sid); v != nil && bytes.Equal(v[:timeLen], k[:timeLen]) {
 			if err := b.dedup.Delete(sid); err != nil {
 				return removed, seen, err
 			}

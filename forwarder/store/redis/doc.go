@@ -36,8 +36,8 @@
 // store lives on one shard: Cluster brings failover, not more throughput,
 // which one Redis has to spare at webhook rates.
 //
-//	{p}:dedup        hash  Call.Sid → accepted-at
-//	{p}:calls        hash  Call.Sid → forwarder.Call JSON
+//	{p}:dedup        hash  Call.Sid → latest accepted-at, then {event: accepted-at} JSON (see acceptScript)
+//	{p}:calls        hash  Call.Sid → forwarder.Call JSON (the latest event accepted; a Call.Complete is kept)
 //	{p}:accepted     zset  accepted-at + Call.Sid   (expiry index of dedup and calls; CallSids)
 //	{p}:jobs         hash  Delivery.ID → job record (state, attempts, lease, delivery JSON)
 //	{p}:ids          zset  Delivery.ID              (every job, for Jobs by call)

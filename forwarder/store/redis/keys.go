@@ -10,7 +10,7 @@ import (
 // tag {prefix}, so on Redis Cluster they live in one slot and every
 // script may touch all of them.
 type keys struct {
-	dedup      string // hash: Call.Sid → accepted-at
+	dedup      string // hash: Call.Sid → latest accepted-at and the marks of its events
 	calls      string // hash: Call.Sid → forwarder.Call JSON
 	accepted   string // lex index: accepted-at + Call.Sid
 	jobs       string // hash: Delivery.ID → job record

@@ -33,7 +33,8 @@ end
 
 for _, m in ipairs(expired(KEYS[3])) do
   local at, sid = string.sub(m, 1, 16), string.sub(m, 17)
-  if redis.call('HGET', KEYS[1], sid) == at then
+  local v = redis.call('HGET', KEYS[1], sid)
+  if v and string.sub(v, 1, 16) == at then
     redis.call('HDEL', KEYS[1], sid)
     redis.call('HDEL', KEYS[2], sid)
     removed = removed + 1

@@ -7,8 +7,12 @@
 // Besides the contract in package store, the suite pins down these
 // behaviours, which every backend shares:
 //
-//   - A Sid is a duplicate while its dedup mark is younger than the dedup
-//     window (age < window), judged by age whether or not Sweep ran.
+//   - An event of a Sid is a duplicate while its dedup mark is younger
+//     than the dedup window (age < window), judged by age whether or not
+//     Sweep ran. Each event of a Sid has its own mark: a Call.Initiate
+//     does not make the Call.Complete of its Sid a duplicate, nor the
+//     other way round. The stored call is the latest event accepted,
+//     except that a Call.Complete within its window is kept.
 //   - A Sid accepted again after its window replaces the call; its jobs
 //     that still exist are kept when pending or dead, and when they are
 //     done marks younger than the window; expired done marks are planned
@@ -109,7 +113,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests,
+		replanTests, historyTests, eventTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
