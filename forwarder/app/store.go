@@ -33,7 +33,7 @@ type Store interface {
 	Call(ctx context.Context, sid string) (*forwarder.Call, error)
 	Jobs(ctx context.Context, sid string) ([]store.JobInfo, error)
 	CallSids(ctx context.Context, since time.Time, limit int) ([]string, error)
-	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error)
+	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery, opts store.ReplanOptions) (int, error)
 	PreviousCall(ctx context.Context, key string, before time.Time) (time.Time, bool, error)
 	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
 	RetryDead(ctx context.Context, id string) error

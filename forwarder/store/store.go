@@ -22,7 +22,8 @@
 //     ErrLeaseLost if the lease was lost meanwhile (so a slow worker cannot
 //     overwrite a newer claim's outcome).
 //   - Nothing is deleted that is not settled: pending jobs stay until acked
-//     or buried, dead letters until dropped or retried, rejected requests
+//     or buried, dead letters until dropped or retried (a dropped one
+//     leaves a tombstone, JobDropped, that Replan respects), rejected requests
 //     until they age out of the retention window, caller history entries
 //     until they are older than Options.CallerHistory.
 //
@@ -167,7 +168,21 @@ const (
 	JobPending JobState = "pending"
 	JobDone    JobState = "done"
 	JobDead    JobState = "dead"
+	// JobDropped is the tombstone of a dead letter dropped by DropDead: a
+	// decision not to deliver, kept for the dedup window from the drop
+	// (like a done mark) so that neither Replan nor an Accept of the call
+	// plans the delivery again, unless ReplanOptions.IncludeDropped says
+	// so.
+	JobDropped JobState = "dropped"
 )
+
+// ReplanOptions tune Replan.
+type ReplanOptions struct {
+	// IncludeDropped makes Replan replace the tombstones of dropped dead
+	// letters (JobDropped) with new pending jobs; without it they are
+	// left alone like every other existing job.
+	IncludeDropped bool
+}
 
 // JobInfo is a job of a call with its state, as Jobs reports it.
 type JobInfo struct {

@@ -33,8 +33,9 @@ type newJob struct {
 // An event accepted again after its window is new: its dedup mark and
 // call are replaced. A job of the same ID that still exists is kept as it
 // is when it is pending or dead (it is not settled) or when it is a done
-// mark younger than the window (so it is not sent twice); only an expired
-// done mark is replaced by a new pending job.
+// mark or a tombstone (store.JobDropped) younger than the window (so it is
+// not sent twice, nor against a decision); only an expired one is replaced
+// by a new pending job.
 //
 // When call.History carries a caller key, the call's time is recorded in
 // the caller's history in the same transaction (see PreviousCall).
@@ -139,18 +140,19 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 }
 
 // keepExisting reports whether the job id already stored must be kept
-// rather than replaced by a new pending job; an expired done mark is
-// removed from the done index on the way.
+// rather than replaced by a new pending job; an expired done mark or
+// tombstone is removed from its index on the way.
 func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) {
 	rec, ok, err := getRecord(b.jobs, id)
 	if err != nil || !ok {
 		return false, err
 	}
-	if rec.State != store.JobDone || now.Sub(rec.Settled) < s.opts.DedupWindow {
+	idx := b.settledIndex(rec.State)
+	if idx == nil || now.Sub(rec.Settled) < s.opts.DedupWindow {
 		return true, nil
 	}
-	if err := b.done.Delete(timeKey(rec.Settled, id)); err != nil {
-		return false, fmt.Errorf("delete done mark %s: %w", id, err)
+	if err := idx.Delete(timeKey(rec.Settled, id)); err != nil {
+		return false, fmt.Errorf("delete %s mark %s: %w", rec.State, id, err)
 	}
 	return false, nil
 }

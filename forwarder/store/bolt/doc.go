@@ -14,6 +14,7 @@
 //	due       DueAt + Delivery.ID → nil       (pending jobs only; claimed ones under their lease end)
 //	done      done-at + Delivery.ID → nil     (done marks, for Stats and Sweep)
 //	dead      buried-at + Delivery.ID → nil   (dead letters, newest last)
+//	dropped   dropped-at + Delivery.ID → nil  (tombstones of dropped dead letters, for Sweep)
 //	rejected  At + Rejected.ID → store.Rejected
 //	meta      heartbeat written by Ping
 //	callers   caller key + call time → nil   (caller history, see PreviousCall)
@@ -60,8 +61,9 @@
 //
 // # Retention
 //
-// Dedup marks, calls, done marks and rejected requests older than the
-// dedup window are removed by Sweep. Whether Sweep ran or not, Accept
+// Dedup marks, calls, done marks, tombstones and rejected requests older
+// than the dedup window are removed by Sweep (a call's marks go with it,
+// once its latest event is that old). Whether Sweep ran or not, Accept
 // judges a dedup mark or a done mark by its age, so results never depend
 // on when the last sweep happened. Pending jobs and dead letters are never
 // swept: they are not settled. Caller history entries are swept once

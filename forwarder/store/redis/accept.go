@@ -37,7 +37,7 @@ end
 // The stored call is the latest accepted, except that a Call.Complete in
 // its window is not replaced by another event of its call.
 //
-//	KEYS: dedup calls accepted jobs ids due done callers callers:at
+//	KEYS: dedup calls accepted jobs ids due done callers callers:at dropped
 //	ARGV: sid now cutoff call ttl-ms, the caller history members (callers,
 //	      callers:at; both empty when the call has no caller key) and their
 //	      ttl-ms, the event, then id record for each delivery
@@ -75,9 +75,10 @@ for i = 10, #ARGV, 2 do
     write[#write + 1] = i
   else
     local r = cjson.decode(old)
-    if r.state == 'done' and not older(cutoff, r.settled) then
+    local index = ({done = KEYS[7], dropped = KEYS[10]})[r.state]
+    if index and not older(cutoff, r.settled) then
       write[#write + 1] = i
-      expired[#expired + 1] = r.settled .. id
+      expired[#expired + 1] = {index, r.settled .. id}
     end
   end
 end
@@ -86,7 +87,7 @@ if at then redis.call('ZREM', KEYS[3], at .. sid) end
 redis.call('HSET', KEYS[1], sid, now .. cjson.encode(marks))
 if replaceCall then redis.call('HSET', KEYS[2], sid, ARGV[4]) end
 redis.call('ZADD', KEYS[3], 0, now .. sid)
-for _, m in ipairs(expired) do redis.call('ZREM', KEYS[7], m) end
+for _, e in ipairs(expired) do redis.call('ZREM', e[1], e[2]) end
 for _, i in ipairs(write) do
   local id = ARGV[i]
   redis.call('HSET', KEYS[4], id, ARGV[i + 1])
@@ -113,8 +114,9 @@ return 1
 //
 // An event accepted again after its window is new: its dedup mark and
 // call are replaced. A job of the same ID that still exists is kept as it
-// is when it is pending or dead, or when it is a done mark younger than
-// the window; only an expired done mark is replaced by a new pending job.
+// is when it is pending or dead, or when it is a done mark or a tombstone
+// (store.JobDropped) younger than the window; only an expired one is
+// replaced by a new pending job.
 //
 // When call.History carries a caller key, the call's time is recorded in
 // the caller's history by the same script (see PreviousCall).
@@ -156,7 +158,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		args = append(args, d.ID, rec)
 	}
 	k := s.keys
-	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt}, args...)
+	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

@@ -44,6 +44,7 @@
 //	{p}:due          zset  DueAt + Delivery.ID      (pending jobs; claimed ones under their lease end)
 //	{p}:done         zset  done-at + Delivery.ID    (done marks, for Stats and Sweep)
 //	{p}:dead         zset  buried-at + Delivery.ID  (dead letters)
+//	{p}:dropped      zset  dropped-at + Delivery.ID (tombstones of dropped dead letters)
 //	{p}:rejected     hash  At + Rejected.ID → store.Rejected JSON
 //	{p}:rejected:at  zset  At + Rejected.ID
 //	{p}:heartbeat    string, written by Ping

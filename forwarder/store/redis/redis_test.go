@@ -121,7 +121,7 @@ func workload(t *testing.T, s *redis.Store, sid string) *forwarder.Call {
 	if err := s.Accept(ctx, call, ds[:3]); err != nil {
 		t.Fatalf("Accept = %v", err)
 	}
-	if n, err := s.Replan(ctx, sid, ds); err != nil || n != 1 {
+	if n, err := s.Replan(ctx, sid, ds, store.ReplanOptions{}); err != nil || n != 1 {
 		t.Fatalf("Replan = %d, %v; want 1, nil", n, err)
 	}
 	if sids, err := s.CallSids(ctx, epoch, 0); err != nil || !slices.Contains(sids, sid) {
@@ -384,7 +384,10 @@ func TestOutage(t *testing.T) {
 		{"Call", func(ctx context.Context) error { _, err := s.Call(ctx, call.Sid); return err }},
 		{"Jobs", func(ctx context.Context) error { _, err := s.Jobs(ctx, call.Sid); return err }},
 		{"DeadLetters", func(ctx context.Context) error { _, err := s.DeadLetters(ctx, 0); return err }},
-		{"Replan", func(ctx context.Context) error { _, err := s.Replan(ctx, call.Sid, nil); return err }},
+		{"Replan", func(ctx context.Context) error {
+			_, err := s.Replan(ctx, call.Sid, nil, store.ReplanOptions{})
+			return err
+		}},
 		{"CallSids", func(ctx context.Context) error { _, err := s.CallSids(ctx, time.Time{}, 0); return err }},
 	}
 	// The client retries for a few seconds before it gives up: run the

@@ -30,8 +30,12 @@
 //   - Lists (DeadLetters, RejectedRequests) are newest first, limit <= 0
 //     meaning all; Jobs is ordered by delivery ID and is empty, not an
 //     error, for an unknown call.
-//   - Sweep counts the calls, done marks and rejected requests it
-//     removed.
+//   - DropDead leaves a tombstone (JobDropped) that Jobs lists, Claim
+//     never hands out, and Replan and Accept leave alone (Replan replaces
+//     it only with ReplanOptions.IncludeDropped); it lives the dedup window
+//     from the drop, like a done mark.
+//   - Sweep counts the calls, done marks, tombstones and rejected requests
+//     it removed.
 //   - Replan adds only the deliveries whose ID exists in no state, due
 //     now, leaving existing jobs (claimed ones included) untouched; it is
 //     ErrNotFound for a call never accepted or swept, and refuses
@@ -79,7 +83,7 @@ type Store interface {
 	RetryDead(ctx context.Context, id string) error
 	DropDead(ctx context.Context, id string) error
 	RejectedRequests(ctx context.Context, limit int) ([]store.Rejected, error)
-	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error)
+	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery, opts store.ReplanOptions) (int, error)
 	CallSids(ctx context.Context, since time.Time, limit int) ([]string, error)
 	PreviousCall(ctx context.Context, key string, before time.Time) (time.Time, bool, error)
 
