@@ -27,8 +27,15 @@
 //     until they age out of the retention window, caller history entries
 //     until they are older than Options.CallerHistory.
 //
-// Interfaces over these types are declared by their users (ingest, deliver,
-// httpapi, app), each with the few methods it needs.
+// The contract is declared once, as interfaces, in contract.go: Store is
+// all of it, made of named parts (Intake, Queue, Operator) and of the
+// abilities a consumer may discover by a type assertion (BatchAcker,
+// CallerHistory, CommitObserver). The app and the conformance suite use
+// Store; each backend asserts at compile time that it is a Store and has
+// each ability it offers, so a renamed method fails the build rather than
+// switching an ability off. A consumer that needs only a method or two
+// (ingest, deliver, httpapi, spool) may declare its own small interface,
+// but an optional ability is always asserted against the interface here.
 package store
 
 import (

@@ -19,6 +19,16 @@ import (
 // process per data dir, or use the Redis store to run several.
 var ErrInUse = errors.New("data dir in use by another process")
 
+// The contract of package store, and each ability a consumer discovers by
+// a type assertion, by name: a renamed method fails the build instead of
+// switching the ability off.
+var (
+	_ store.Store          = (*Store)(nil)
+	_ store.BatchAcker     = (*Store)(nil)
+	_ store.CallerHistory  = (*Store)(nil)
+	_ store.CommitObserver = (*Store)(nil)
+)
+
 // lockTimeout is how long Open waits for the file lock before ErrInUse.
 const lockTimeout = time.Second
 

@@ -23,8 +23,6 @@ import (
 	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
-var _ storetest.Store = (*redis.Store)(nil)
-
 // quietLogger drops go-redis's own log lines: the outage tests make its
 // pool report every failed dial.
 type quietLogger struct{}
@@ -44,7 +42,7 @@ func uniquePrefix() string { return fmt.Sprintf("test-%d", prefixes.Add(1)) }
 
 func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	storetest.Run(t, func(t *testing.T, opts store.Options) storetest.Store {
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return open(t, srv.URL(), opts, redis.Options{Prefix: uniquePrefix()})
 	})
 }

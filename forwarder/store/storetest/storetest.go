@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every store backend passes:
 // a backend's test calls Run with a constructor, and the suite checks the
-// contract of package store on a fresh store per subtest, with a fake
+// contract of package store (store.Store, every part of it) on a fresh store per subtest, with a fake
 // clock so that leases, retries and the dedup window can be crossed
 // without waiting.
 //
@@ -61,36 +61,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
 )
-
-// Store is everything the suite exercises: the methods every backend
-// implements.
-type Store interface {
-	Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error
-	Reject(ctx context.Context, r store.Rejected) error
-
-	Claim(ctx context.Context, max int) ([]store.Job, error)
-	Ack(ctx context.Context, j store.Job) error
-	AckMany(ctx context.Context, jobs []store.Job) []error
-	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
-	Bury(ctx context.Context, j store.Job, reason, code string) error
-
-	Call(ctx context.Context, sid string) (*forwarder.Call, error)
-	Jobs(ctx context.Context, sid string) ([]store.JobInfo, error)
-	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
-	RetryDead(ctx context.Context, id string) error
-	DropDead(ctx context.Context, id string) error
-	RejectedRequests(ctx context.Context, limit int) ([]store.Rejected, error)
-	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery, opts store.ReplanOptions) (int, error)
-	CallSids(ctx context.Context, since time.Time, limit int) ([]string, error)
-	PreviousCall(ctx context.Context, key string, before time.Time) (time.Time, bool, error)
-
-	Ping(ctx context.Context) error
-	Stats(ctx context.Context) (store.Stats, error)
-	Sweep(ctx context.Context) (int, error)
-}
 
 // The options every subtest runs with.
 const (
@@ -104,7 +76,7 @@ var epoch = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
 // env is what a subtest works with.
 type env struct {
-	s     Store
+	s     store.Store
 	clock *Clock
 	ctx   context.Context
 }
@@ -113,7 +85,7 @@ type env struct {
 // store that honours opts (the suite controls time through opts.Now) and
 // arrange for it to be closed when t ends; it is called once per subtest,
 // and subtests run in parallel.
-func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
+func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Store) {
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
