@@ -57,7 +57,7 @@ func (m marks) encode(latest time.Time) []byte {
 	return v
 }
 
-// decodeMarks reads the dedup value v of sid; the calls bucket b tells the
+// decodeMarks reads the dedup value v of sid; the calls bucket tells the
 // event of a legacy mark.
 func decodeMarks(calls *bbolt.Bucket, sid, v []byte) (marks, error) {
 	if len(v) == timeLen {
