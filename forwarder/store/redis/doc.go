@@ -81,8 +81,9 @@
 // # Retention
 //
 // Sweep removes, in chunks of one script each, the calls, dedup marks,
-// done marks and rejected requests older than the dedup window; pending
-// jobs and dead letters are never swept. As with bolt, Accept judges
+// done marks, tombstones and rejected requests older than the dedup
+// window (a call's marks go with it, once its latest event is that old);
+// pending jobs and dead letters are never swept. As with bolt, Accept judges
 // dedup and done marks by their stored age, so results never depend on
 // when Sweep last ran. On top of that, the keys that hold only expiring
 // data (dedup, calls, accepted, rejected, rejected:at, heartbeat) get a
