@@ -35,7 +35,7 @@ import (
 type App struct {
 	cfg        Config
 	log        *slog.Logger
-	store      Store
+	store      store.Store
 	rules      atomic.Pointer[mapping.Rules]
 	reloadMu   sync.Mutex        // one reload at a time
 	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
@@ -155,7 +155,7 @@ func New(cfg Config) (*App, error) {
 	}
 	a.store = st
 	a.metrics = metrics.New(st.Stats)
-	if c, ok := st.(commitRecording); ok {
+	if c, ok := st.(store.CommitObserver); ok {
 		c.RecordCommits(a.metrics)
 	}
 
