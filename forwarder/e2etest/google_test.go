@@ -51,9 +51,9 @@ func freePort(t *testing.T) int {
 // authorize runs `forwarder google authorize` and plays the browser: it
 // reads the consent address from the output, follows it to Google (the
 // emulator) and Google's redirect to the forwarder, changing the
-// redirect's query with edit first. It returns the command's error and
-// its whole output.
-func (e *env) authorize(t *testing.T, edit func(url.Values), args ...string) (error, string) {
+// redirect's query with edit first. It returns the command's whole output
+// and its error.
+func (e *env) authorize(t *testing.T, edit func(url.Values), args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -77,7 +77,7 @@ func (e *env) authorize(t *testing.T, edit func(url.Values), args ...string) (er
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	if consentURL == "" {
-		return <-done, out.String()
+		return out.String(), <-done
 	}
 	browser := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if edit != nil && req.URL.Hostname() == "127.0.0.1" {
@@ -93,7 +93,8 @@ func (e *env) authorize(t *testing.T, edit func(url.Values), args ...string) (er
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
-	return <-done, out.String()
+	err = <-done
+	return out.String(), err
 }
 
 // TestGoogleAuthorize runs the installed-app flow on the built binary
@@ -121,7 +122,7 @@ func TestGoogleAuthorize(t *testing.T) {
 			credsPath := filepath.Join(e.dir, "credentials.json")
 			before, err := os.ReadFile(credsPath)
 			must(t, err)
-			err, out := e.authorize(t, tc.edit)
+			out, err := e.authorize(t, tc.edit)
 			after, rerr := os.ReadFile(credsPath)
 			must(t, rerr)
 			if tc.wantErr != "" {

@@ -173,9 +173,9 @@ func readRedirect(r *http.Request, state string) redirect {
 	case q.Get("error") == "access_denied":
 		return res{err: fmt.Errorf("%w: access was refused on Google's consent screen; run the command again and click Allow (and tick every access asked for)", ErrDenied)}
 	case q.Get("error") != "":
-		return res{err: fmt.Errorf("Google refused the consent request: %s", q.Get("error"))}
+		return res{err: fmt.Errorf("the consent request was refused: %s", q.Get("error"))}
 	case q.Get("code") == "":
-		return res{err: errors.New("Google's redirect carries no code")}
+		return res{err: errors.New("the redirect from Google carries no code")}
 	}
 	return res{code: q.Get("code")}
 }
