@@ -108,6 +108,7 @@ func compileAdsAction(l *loader, o object, ctx string, d *Destination, rule stri
 		l.errorf(o.node, ctx, "conversion_action is missing: give the id of the Google Ads conversion action to record, e.g. conversion_action: \"987654321\" (in Google Ads, Goals > Conversions: open the action, its id is the ctId in the address)")
 	} else {
 		a.conv.ConversionAction = l.conversionAction(o.get("conversion_action"), ctx)
+		a.pos = l.pos(o.get("conversion_action"))
 	}
 	if o.has("kind") {
 		a.conv.Kind = l.choice(o.get("kind"), ctx, "kind", adsKinds, false)
