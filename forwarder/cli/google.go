@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/app"
 	"github.com/callforward/callforward/forwarder/credentials"
+	"github.com/callforward/callforward/forwarder/googleads"
 	"github.com/callforward/callforward/forwarder/googleauth"
 )
 
@@ -125,6 +127,77 @@ func openBrowser(url string) error {
 	return nil
 }
 
+// uiConversionActionHelp says where the Google Ads interface shows a
+// conversion action's id.
+const uiConversionActionHelp = `Without a developer token the list cannot be fetched; the Google Ads interface shows the ids:
+  Google Ads > Goals > Conversions > Summary: open the conversion action (its source must be
+  "Import", e.g. "Import from clicks" or "Calls from ads using call reporting"); the id is the
+  number after ctId= in the browser's address bar. Put it in the rules file as
+    conversion_action: "<that number>"
+To list them here, set google.developer_token in the credentials (Google Ads > Admin > API Center).`
+
 func googleConversionActions(ctx context.Context, args []string, io IO) error {
-	return errors.New("not implemented")
+	fs := newFlagSet("google conversion-actions", io)
+	customer := fs.String("customer-id", "", "the Google Ads account (10 digits, dashes allowed) that owns the conversion actions")
+	login := fs.String("login-customer-id", "", "the manager account access goes through, if any")
+	credsPath := fs.String("credentials", "credentials.json", "credentials file (JSON) with google.oauth_client (or a service account) and google.developer_token")
+	tokenURL := fs.String("oauth-token-url", app.Defaults().OAuthTokenURL, "Google OAuth2 token endpoint")
+	ep := googleEndpointFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cid, err := customerIDFlag("--customer-id", *customer, true)
+	if err != nil {
+		return err
+	}
+	mid, err := customerIDFlag("--login-customer-id", *login, false)
+	if err != nil {
+		return err
+	}
+	creds, err := credentials.Load(*credsPath)
+	if err != nil {
+		return err
+	}
+	if creds.Google == nil || creds.Google.DeveloperToken == "" {
+		fmt.Fprintln(io.Stdout, uiConversionActionHelp)
+		return nil
+	}
+	ts, err := creds.Google.TokenSource(ctx, *tokenURL, credentials.ScopeAdWords)
+	if err != nil {
+		return err
+	}
+	actions, err := googleads.ListImportActions(ctx, googleads.SearchConfig{
+		Endpoint: ep.googleAds, APIVersion: ep.apiVersion, TokenSource: ts, DeveloperToken: creds.Google.DeveloperToken.Reveal(),
+	}, cid, mid)
+	if err != nil {
+		return fmt.Errorf("%w\n(check --customer-id and --login-customer-id: the Google user of %s must reach the account, through that manager when one is given)", err, *credsPath)
+	}
+	fmt.Fprintf(io.Stdout, "# Conversion actions of customer %s that take imports (id, name, type, status).\n", cid)
+	fmt.Fprintln(io.Stdout, "# Paste the line of the one to record into a Google Ads action of the rules file.")
+	if len(actions) == 0 {
+		fmt.Fprintln(io.Stdout, "# none: create one in Google Ads > Goals > Conversions > New conversion action > Import")
+	}
+	for _, a := range actions {
+		note := ""
+		if a.Status != "ENABLED" {
+			note = " (not enabled: Google refuses conversions for it)"
+		}
+		fmt.Fprintf(io.Stdout, "conversion_action: %q  # %s, %s, %s%s\n", a.ID, a.Name, a.Type, a.Status, note)
+	}
+	return nil
+}
+
+// customerIDFlag returns a customer id flag's value without dashes,
+// checked to be 10 digits; "" when it is optional and not given.
+func customerIDFlag(name, v string, required bool) (string, error) {
+	id := strings.ReplaceAll(strings.TrimSpace(v), "-", "")
+	switch {
+	case id == "" && required:
+		return "", fmt.Errorf("%s is required: the 10-digit id shown at the top of Google Ads, e.g. 123-456-7890", name)
+	case id == "":
+		return "", nil
+	case len(id) != 10 || strings.Trim(id, "0123456789") != "":
+		return "", fmt.Errorf("%s %q is not a Google Ads customer id: 10 digits, with or without dashes", name, v)
+	}
+	return id, nil
 }

@@ -172,3 +172,50 @@ func TestGoogleAuthorize(t *testing.T) {
 		})
 	}
 }
+
+// TestGoogleConversionActions lists an account's import actions through
+// the Google Ads API on the built binary, as lines for the rules file;
+// without a developer token it says where the interface shows the ids.
+func TestGoogleConversionActions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, login, devToken string
+		wantOK                bool
+		want, notWant         []string
+	}{
+		{name: "listed", login: "111-222-3333", devToken: setupDevToken, wantOK: true,
+			want:    []string{`conversion_action: "987654321"  # Qualified call, UPLOAD_CLICKS, ENABLED`},
+			notWant: []string{`"555"`}},
+		{name: "no developer token", devToken: "", wantOK: true, want: []string{"ctId=", "google.developer_token"}},
+		{name: "wrong login customer", login: "7778889999", devToken: setupDevToken,
+			want: []string{"USER_PERMISSION_DENIED", "--login-customer-id"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.emu.SetAdsConfig(setupAccounts())
+			e.writeSetup(t, "google_ads_api", setupCustomer, setupManager, setupAction, setupGA4, tc.devToken)
+			args := []string{"google", "conversion-actions", "--customer-id", "123-456-7890",
+				"--credentials", filepath.Join(e.dir, "credentials.json"),
+				"--googleads-endpoint", e.google.URL, "--oauth-token-url", e.google.URL + "/token"}
+			if tc.login != "" {
+				args = append(args, "--login-customer-id", tc.login)
+			}
+			out, err := exec.Command(e.bin, args...).CombinedOutput()
+			if (err == nil) != tc.wantOK {
+				t.Fatalf("exit error %v, want success %v:\n%s", err, tc.wantOK, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("the output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range append(tc.notWant, setupRefresh, setupClientSecret, setupDevToken, "ya29.") {
+				if strings.Contains(string(out), w) {
+					t.Errorf("the output shows %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
