@@ -41,6 +41,9 @@ func check(ctx context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Stdout, "%s: ok (%d destinations, %d rules)\n", *rulesPath, len(rules.Destinations()), len(rules.RuleNames()))
 	if *credsPath == "" {
+		if *online {
+			return errors.New("--online needs --credentials: the checks use the API secrets and the Google sign-in")
+		}
 		return nil
 	}
 	creds, err := credentials.Load(*credsPath)

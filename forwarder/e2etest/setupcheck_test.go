@@ -113,7 +113,9 @@ func TestCheckOnline(t *testing.T) {
 		{name: "not an import action", setup: setup{"google_ads_api", setupCustomer, setupManager, "555", setupGA4, setupDevToken},
 			want: []string{"INVALID_CONVERSION_ACTION_TYPE", "is not an import action"}},
 		{name: "missing scope", setup: right,
-			edit: func(c *emulator.AdsConfig) { c.RefreshTokenScopes = map[string][]string{setupRefresh: {"https://www.googleapis.com/auth/adwords"}} },
+			edit: func(c *emulator.AdsConfig) {
+				c.RefreshTokenScopes = map[string][]string{setupRefresh: {"https://www.googleapis.com/auth/adwords"}}
+			},
 			want: []string{"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "fix: CREDS: google.oauth_client.refresh_token was granted without the Data Manager API scope"}},
 		{name: "missing developer token", setup: setup{"google_ads_api", setupCustomer, setupManager, setupAction, setupGA4, ""},
 			want: []string{"warn google ads api developer token: missing", "DEVELOPER_TOKEN_PARAMETER_MISSING", "fix: CREDS: google.developer_token"}},
