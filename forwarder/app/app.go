@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"golang.org/x/oauth2"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
@@ -34,24 +35,25 @@ import (
 
 // App is a running forwarder.
 type App struct {
-	cfg      Config
-	log      *slog.Logger
-	store    Store
-	rules    atomic.Pointer[mapping.Rules]
-	reloadMu sync.Mutex        // one reload at a time
-	rulesSum [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
-	creds    *credentials.File
+	cfg        Config
+	log        *slog.Logger
+	store      Store
+	rules      atomic.Pointer[mapping.Rules]
+	reloadMu   sync.Mutex        // one reload at a time
+	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
+	creds      *credentials.File
+	deliverer  *deliver.Deliverer
+	metrics    *metrics.Metrics
+	spool      *spool.Store // nil without --spool-dir
+	httpClient *http.Client // to Google
+	draining   atomic.Bool  // set on shutdown: readiness fails first
+	server     *http.Server
+	ln         net.Listener
+	tracing    *tracing.Tracing // off unless configured
+
 	// tokenSources are the Google access token sources by Ads backend;
 	// nil without Google credentials.
 	tokenSources map[string]oauth2.TokenSource
-	deliverer    *deliver.Deliverer
-	metrics      *metrics.Metrics
-	spool        *spool.Store // nil without --spool-dir
-	httpClient   *http.Client // to Google
-	draining     atomic.Bool  // set on shutdown: readiness fails first
-	server       *http.Server
-	ln           net.Listener
-	tracing      *tracing.Tracing // off unless configured
 }
 
 // New validates cfg, loads rules and credentials, opens the store and binds
