@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
 	"github.com/callforward/callforward/forwarder/deliver"
@@ -48,6 +50,10 @@ type App struct {
 	server     *http.Server
 	ln         net.Listener
 	tracing    *tracing.Tracing // off unless configured
+
+	// tokenSources are the Google access token sources by Ads backend;
+	// nil without Google credentials.
+	tokenSources map[string]oauth2.TokenSource
 }
 
 // New validates cfg, loads rules and credentials, opens the store and binds

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"flag"
+	"log/slog"
 
 	"github.com/callforward/callforward/forwarder/app"
+	"github.com/callforward/callforward/forwarder/preflight"
 )
 
 // serveFlags declares the flags of serve on fs, filling cfg.
@@ -71,5 +73,26 @@ func serve(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer a.Close()
+	go logSetupChecks(ctx, a, log)
 	return a.Run(ctx)
+}
+
+// logSetupChecks logs the checks of check --online once, at start: a
+// mistake shows before calls pile up in the dead-letter list. It never
+// stops the forwarder: intake works whatever Google says.
+func logSetupChecks(ctx context.Context, a *app.App, log *slog.Logger) {
+	for _, r := range a.CheckSetup(ctx) {
+		level := slog.LevelInfo
+		switch r.Status {
+		case preflight.Warn:
+			level = slog.LevelWarn
+		case preflight.Fail:
+			level = slog.LevelError
+		}
+		attrs := []any{"check", r.Check, "status", string(r.Status), "detail", r.Message}
+		if r.Fix != "" {
+			attrs = append(attrs, "fix", r.Fix)
+		}
+		log.Log(ctx, level, "setup check", attrs...)
+	}
 }
