@@ -23,6 +23,10 @@
 //   - AckMany acknowledges each job as Ack would, returning one error per
 //     job in order: a job whose lease is lost (a stale or repeated one) is
 //     ErrLeaseLost and left as it was, while the others are acknowledged.
+//   - Extend moves the lease end of each job whose lease is current to
+//     now+d (never earlier than it was), keeping its lease token, and
+//     returns one error per job in order: ErrLeaseLost for a job settled,
+//     claimed again, unknown or under another lease, left as it was.
 //   - Lists (DeadLetters, RejectedRequests) are newest first, limit <= 0
 //     meaning all; Jobs is ordered by delivery ID and is empty, not an
 //     error, for an unknown call.
@@ -68,6 +72,7 @@ type Store interface {
 	AckMany(ctx context.Context, jobs []store.Job) []error
 	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
 	Bury(ctx context.Context, j store.Job, reason, code string) error
+	Extend(ctx context.Context, jobs []store.Job, d time.Duration) []error
 
 	Call(ctx context.Context, sid string) (*forwarder.Call, error)
 	Jobs(ctx context.Context, sid string) ([]store.JobInfo, error)
@@ -109,7 +114,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests,
+		replanTests, historyTests, extendTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
