@@ -26,6 +26,8 @@ type Store interface {
 	AckMany(ctx context.Context, jobs []store.Job) []error
 	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
 	Bury(ctx context.Context, j store.Job, reason, code string) error
+	// Extend keeps the leases of the jobs the workers hold (deliver.Queue).
+	Extend(ctx context.Context, jobs []store.Job, d time.Duration) []error
 	Ping(ctx context.Context) error
 	Stats(ctx context.Context) (store.Stats, error)
 	Sweep(ctx context.Context) (int, error)
