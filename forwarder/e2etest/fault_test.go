@@ -288,6 +288,7 @@ func TestFaultSuite(t *testing.T) {
 	for _, backend := range []string{"bolt", "redis"} {
 		t.Run(backend, func(t *testing.T) { runFaultSuite(t, backend, *faultCallCount) })
 	}
+	t.Run("slow_google", func(t *testing.T) { runSlowGoogle(t, *faultCallCount/5) })
 }
 
 func runFaultSuite(t *testing.T, backend string, n int) {
@@ -493,24 +494,37 @@ type faultAccounting struct {
 	// nothing planned.
 	duplicated []string
 	// ga4AtFailpoint counts the extra GA4 copies whose first copy Google
-	// recorded just before a SIGKILL; adsDeduped the Google Ads
-	// conversions sent again with the same transaction id, which Google
-	// kept once.
-	ga4AtFailpoint, adsDeduped int
+	// recorded just before a SIGKILL; ga4LostReply those whose first copy
+	// Google recorded in a request whose reply was lost; adsDeduped the
+	// Google Ads conversions sent again with the same transaction id,
+	// which Google kept once.
+	ga4AtFailpoint, ga4LostReply, adsDeduped int
+	// ga4ReplyLost counts the GA4 events Google kept from requests whose
+	// reply was lost.
+	ga4ReplyLost int
 }
 
 func faultAccount(emu *emulator.Server, want []string, kills []faultKill) faultAccounting {
 	times := map[string][]time.Time{}
+	lostReply := map[string]map[time.Time]bool{} // GA4 copies whose reply was lost
+	a := faultAccounting{expected: len(want), adsDeduped: emu.DataManagerDuplicates()}
 	for _, ev := range emu.GA4Events() {
 		k := "ga4 " + ev.ClientID + "/" + ev.Name
 		times[k] = append(times[k], ev.ReceivedAt)
+		a.received++
+		if ev.ReplyLost {
+			a.ga4ReplyLost++
+			if lostReply[k] == nil {
+				lostReply[k] = map[time.Time]bool{}
+			}
+			lostReply[k][ev.ReceivedAt] = true
+		}
 	}
-	dm := emu.DataManagerEvents()
-	for _, ev := range dm {
+	for _, ev := range emu.DataManagerEvents() {
 		k := "ads " + ev.TransactionID
 		times[k] = append(times[k], ev.ReceivedAt)
+		a.received++
 	}
-	a := faultAccounting{expected: len(want), received: len(emu.GA4Events()) + len(dm), adsDeduped: emu.DataManagerDuplicates()}
 	planned := map[string]bool{}
 	for _, k := range want {
 		planned[k] = true
@@ -521,6 +535,10 @@ func faultAccount(emu *emulator.Server, want []string, kills []faultKill) faultA
 		}
 		slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
 		for _, at := range ts[:len(ts)-1] {
+			if strings.HasPrefix(k, "ga4 ") && lostReply[k][at] {
+				a.ga4LostReply++
+				continue
+			}
 			if strings.HasPrefix(k, "ga4 ") && killedSoonAfter(kills, at) {
 				a.ga4AtFailpoint++
 				continue
