@@ -18,9 +18,10 @@
 // Deliverer extends the leases of every job it holds, every third of a
 // lease, and checks before each send that the job's lease ends after the
 // send timeout and a margin of a tenth of a lease. The lease is the
-// store's: the Deliverer learns its length from the jobs it claims. A job that fails the check (its lease could
-// not be extended, or was taken over) is not sent: it is left to its
-// lease, and whoever claims it next sends it.
+// store's: the Deliverer learns its length from the jobs it claims. A job
+// that fails the check (its lease could not be extended, or was taken
+// over) is not sent: it is left to its lease, and whoever claims it next
+// sends it.
 //
 // When the store cannot record an outcome (it is down), the worker keeps
 // trying, and the claimer takes no new jobs until every such outcome is
@@ -57,7 +58,8 @@ type Queue interface {
 	Bury(ctx context.Context, j store.Job, reason, code string) error
 	// Extend keeps the claims of jobs for d more, returning one error per
 	// job, index-aligned: nil, an error wrapping store.ErrLeaseLost, or
-	// the failure of the operation (see lease.go).
+	// the failure of the operation. The workers call it for every job
+	// they hold, every third of a lease.
 	Extend(ctx context.Context, jobs []store.Job, d time.Duration) []error
 }
 
@@ -91,8 +93,9 @@ type SenderFunc func(ctx context.Context, d forwarder.Delivery) error
 func (f SenderFunc) Send(ctx context.Context, d forwarder.Delivery) error { return f(ctx, d) }
 
 // Recorder is told about every settled send (metrics implement it).
-// outcome is delivered, retry, dead or lease_lost; took is the send's
-// duration (0 when nothing was sent).
+// outcome is delivered, retry, dead or lease_lost (the lease was lost
+// before the settle, or the job was left unsent to a lease too short for
+// a send); took is the send's duration (0 when nothing was sent).
 type Recorder interface {
 	Delivery(d forwarder.Delivery, outcome string, err error, took time.Duration)
 }
