@@ -114,27 +114,37 @@ func (l *leases) split(jobs []store.Job, by time.Time) (ok, short []store.Job) {
 	return ok, short
 }
 
-// keepLeases extends the leases of every job held, every third of a
-// lease, until ctx is done. Run stops it once the last send it started
-// is settled.
+// keepLeases extends the leases of every job held until ctx is done, at
+// least twice in the time a freshly extended job stays sendable (and at
+// least every third of a lease), so that held jobs stay sendable while
+// the store answers. Run stops it once the last send it started is
+// settled.
 func (d *Deliverer) keepLeases(ctx context.Context) {
+	var last time.Time
 	for {
-		wait := d.cfg.PollInterval // until the first claim shows the lease
+		wait := 10 * time.Millisecond // until the first claim shows the lease
 		if lease := d.held.lease(); lease > 0 {
-			wait = lease / 3
+			every := min(lease/3, (lease-d.sendMargin(lease))/2)
+			wait = max(time.Millisecond, every-time.Since(last))
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
-			d.extendHeld(ctx)
+			last = time.Now()
+			d.extend(ctx, d.held.all())
 		}
 	}
 }
 
-// extendHeld extends the leases of every job held by a lease.
-func (d *Deliverer) extendHeld(ctx context.Context) {
-	jobs := d.held.all()
+// sendMargin is the lease a job must have left for a send to start: the
+// send timeout and a tenth of the lease.
+func (d *Deliverer) sendMargin(lease time.Duration) time.Duration {
+	return d.cfg.SendTimeout + lease/10
+}
+
+// extend extends the leases of jobs, held by this Deliverer, by a lease.
+func (d *Deliverer) extend(ctx context.Context, jobs []store.Job) {
 	lease := d.held.lease()
 	if len(jobs) == 0 || lease <= 0 {
 		return
@@ -145,7 +155,7 @@ func (d *Deliverer) extendHeld(ctx context.Context) {
 	if failed != nil {
 		// The jobs keep the leases they had; those that run short are
 		// not sent (sendable).
-		d.log.ErrorContext(ctx, "extending the leases of held jobs failed", "held", len(jobs), "err", failed)
+		d.log.ErrorContext(ctx, "extending the leases of held jobs failed", "jobs", len(jobs), "err", failed)
 	}
 	if lost > 0 {
 		d.log.WarnContext(ctx, "leases of held jobs lost; they will not be sent by this holder", "lost", lost)
@@ -153,12 +163,20 @@ func (d *Deliverer) extendHeld(ctx context.Context) {
 }
 
 // sendable returns the jobs of a unit whose leases outlast a send started
-// now (SendTimeout and a tenth of a lease as margin), and leaves the
-// others to their lease: they are not sent by this holder, and come back
-// to whoever claims them next. Recorder sees them as lease_lost.
+// now (sendMargin). The leases of the others are extended first, when
+// they can be (the keeper may lag behind a busy store); those still too
+// short are left to their lease: they are not sent by this holder, and
+// come back to whoever claims them next. Recorder sees them as
+// lease_lost.
 func (d *Deliverer) sendable(ctx context.Context, jobs []store.Job) []store.Job {
-	by := d.cfg.Now().Add(d.cfg.SendTimeout + d.held.lease()/10)
-	ok, short := d.held.split(jobs, by)
+	margin := d.sendMargin(d.held.lease())
+	ok, short := d.held.split(jobs, d.cfg.Now().Add(margin))
+	if len(short) == 0 {
+		return ok
+	}
+	d.extend(ctx, short)
+	extended, short := d.held.split(short, d.cfg.Now().Add(margin))
+	ok = append(ok, extended...)
 	if len(short) == 0 {
 		return ok
 	}

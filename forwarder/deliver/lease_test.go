@@ -119,3 +119,41 @@ func TestNoSendAfterTheLease(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldJobsKeepTheirLease: a job gathered for a batch whose window is
+// several leases long stays claimed by its holder all along: no other
+// claimer can take it, and it is sent once.
+func TestHeldJobsKeepTheirLease(t *testing.T) {
+	t.Parallel()
+	const lease = 150 * time.Millisecond
+	st := openStore(t, lease, time.Now)
+	accept(t, st, "CA-held", typeFake, "r")
+	google := &slowGoogle{sent: map[string]int{}}
+	d := deliver.New(st, map[string]deliver.Sender{typeFake: google}, deliver.Config{
+		// The claimer sleeps until the batch's window ends: only the test
+		// claims meanwhile.
+		Workers: 1, PollInterval: time.Hour, BatchWindow: 5 * lease, SendTimeout: lease / 3,
+	})
+	stop := start(t, d)
+	waitFor(t, "the job claimed", func() (bool, string) {
+		j := onlyJob(t, st, "CA-held")
+		return j.Job.Lease != "", fmt.Sprintf("%+v", j)
+	})
+	for deadline := time.Now().Add(3 * lease); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		jobs, err := st.Store.Claim(context.Background(), 10)
+		if err != nil {
+			t.Fatalf("claim: %v", err)
+		}
+		if len(jobs) > 0 {
+			t.Fatalf("another claimer took %s while its holder still held it", jobs[0].Delivery.ID)
+		}
+	}
+	waitFor(t, "the job done", func() (bool, string) {
+		j := onlyJob(t, st, "CA-held")
+		return j.State == store.JobDone, fmt.Sprintf("%+v", j)
+	})
+	stop()
+	if n := google.counts()["CA-held/r/web"]; n != 1 {
+		t.Errorf("sent %d times, want once", n)
+	}
+}
