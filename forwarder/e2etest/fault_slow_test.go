@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callforward/callforward/forwarder/emulator"
+	"github.com/callforward/callforward/forwarder/store/redistest"
 )
 
 // The slow-Google variant's knobs: a lease short next to what claimed
@@ -29,16 +30,17 @@ var slowFaults = emulator.Faults{
 	Timeout: slowHang, Delay: slowDelay,
 }
 
-// runSlowGoogle is the fault suite's slow-Google variant, on the embedded
-// store: n distinct calls (one in ten re-sent) while every answer of
+// runSlowGoogle is the fault suite's slow-Google variant, on backend: n
+// distinct calls (one in ten re-sent) while every answer of
 // Google's is slow and many fail or hang, with a lease short next to the
 // time claimed jobs wait for a worker (the claimer holds up to a full
 // Google Ads batch per worker). No process is killed, so every extra copy
 // of an event must be explained by a lost reply: Google recorded the
 // first copy of a GA4 event in a request whose reply never came back (the
 // one duplicate window of a live process; Google Ads keeps one copy by
-// transaction id). It prints the accounting line backend=bolt-slow-google.
-func runSlowGoogle(t *testing.T, n int) {
+// transaction id). It prints the accounting line
+// backend=<backend>-slow-google.
+func runSlowGoogle(t *testing.T, backend string, n int) {
 	e := newEnv(t)
 	e.useExampleRules(t, "")
 	e.emu.SetFaults(slowFaults)
@@ -47,9 +49,13 @@ func runSlowGoogle(t *testing.T, n int) {
 	p := newPlatform(e.token, calls)
 	logs := &Logs{}
 	began := time.Now()
-	f := e.start(t, logs, append(e.adsArgs(),
+	args := append(e.adsArgs(),
 		"--workers", slowWorkers, "--send-timeout", slowSendTimeout, "--lease", slowLease,
-		"--retry-schedule", faultSchedule)...)
+		"--retry-schedule", faultSchedule)
+	if backend == "redis" {
+		args = append(args, "--redis-url", redistest.Start(t).URL())
+	}
+	f := e.start(t, logs, args...)
 	u := f.URL()
 	p.url.Store(&u)
 
@@ -81,9 +87,9 @@ func runSlowGoogle(t *testing.T, n int) {
 	must(t, err)
 	notSent := sum(fams, "callforward_deliveries_total", map[string]string{"outcome": "lease_lost"})
 
-	fmt.Printf("backend=bolt-slow-google calls=%d dups_sent=%d events_expected=%d received=%d lost=%d duplicated=%d"+
+	fmt.Printf("backend=%s-slow-google calls=%d dups_sent=%d events_expected=%d received=%d lost=%d duplicated=%d"+
 		" ga4_reply_lost_events=%d ga4_dup_lost_reply=%d ads_dedup_by_id=%d lease_lost=%v lease=%s send_timeout=%s took=%s\n",
-		n, dups, a.expected, a.received, len(a.lost), len(a.duplicated),
+		backend, n, dups, a.expected, a.received, len(a.lost), len(a.duplicated),
 		a.ga4ReplyLost, a.ga4LostReply, a.adsDeduped, notSent, slowLease, slowSendTimeout, time.Since(began).Round(time.Second))
 
 	if len(a.lost) > 0 {

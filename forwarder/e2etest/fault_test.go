@@ -283,14 +283,16 @@ type faultKill struct {
 // when Google recorded the first one just before a SIGKILL (the window
 // between a send and its commit); Google Ads conversions re-sent there
 // must carry the same transaction id, so that Google keeps one. It prints
-// one accounting line per backend. A third run, slow_google
-// (runSlowGoogle), keeps the process alive under a short lease and a slow,
-// failing Google that also loses replies.
+// one accounting line per backend. The slow_google runs (runSlowGoogle)
+// keep the process alive under a short lease and a slow, failing Google
+// that also loses replies, on each backend.
 func TestFaultSuite(t *testing.T) {
 	for _, backend := range []string{"bolt", "redis"} {
 		t.Run(backend, func(t *testing.T) { runFaultSuite(t, backend, *faultCallCount) })
 	}
-	t.Run("slow_google", func(t *testing.T) { runSlowGoogle(t, *faultCallCount/5) })
+	for _, backend := range []string{"bolt", "redis"} {
+		t.Run(backend+"_slow_google", func(t *testing.T) { runSlowGoogle(t, backend, *faultCallCount/5) })
+	}
 }
 
 func runFaultSuite(t *testing.T, backend string, n int) {
