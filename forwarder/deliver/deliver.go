@@ -30,9 +30,10 @@
 //
 // The claimer claims about as many single jobs as there are idle
 // workers, so few jobs wait under a lease in memory; jobs for batch
-// senders wait at most BatchWindow (or their sender's shorter window, see
-// BatchLimiter), far below any sane lease. The claimer holds at most a
-// full batch per worker: when it holds that many, the oldest batches go
+// senders are gathered for at most BatchWindow (or their sender's shorter
+// window, see BatchLimiter), then wait for a free worker, which takes
+// longer than a lease when Google is slow (hence the lease keeping
+// above). The claimer holds at most a full batch per worker: when it holds that many, the oldest batches go
 // to the idle workers before their windows end, so a backlog of small
 // batches (one per client id, say) drains at the workers' pace rather
 // than one claim-ahead's worth per window.
