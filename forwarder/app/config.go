@@ -104,8 +104,10 @@ func (c Config) Validate() error {
 	if c.SendTimeout <= 0 {
 		errs = append(errs, errors.New("send-timeout: must be positive"))
 	}
-	if c.Store.Lease <= c.SendTimeout {
-		errs = append(errs, fmt.Errorf("lease (%v) must be longer than send-timeout (%v), or a slow send could be taken over and sent twice", c.Store.Lease, c.SendTimeout))
+	if c.Store.Lease-c.Store.Lease/10 <= c.SendTimeout {
+		// The workers send a delivery only while its lease has the send
+		// timeout and a tenth of a lease left (deliver).
+		errs = append(errs, fmt.Errorf("lease (%v) must exceed send-timeout (%v) by more than a tenth of itself: a delivery is sent only while its lease outlasts the send with that margin", c.Store.Lease, c.SendTimeout))
 	}
 	if c.Store.DedupWindow < time.Hour {
 		errs = append(errs, fmt.Errorf("dedup-window: %v is too short; the platform may re-send a call hours later", c.Store.DedupWindow))

@@ -71,7 +71,16 @@ func TestServeRefusesToStart(t *testing.T) {
 			creds:      goodCredentials,
 			args:       []string{"--lease", "10s", "--send-timeout", "10s"},
 			wantCode:   1,
-			wantStderr: []string{"lease (10s) must be longer than send-timeout (10s)"},
+			wantStderr: []string{"lease (10s) must exceed send-timeout (10s) by more than a tenth of itself"},
+		},
+		{
+			// A delivery is sent only while its lease has the send timeout
+			// and a tenth of a lease left: nothing could ever be sent.
+			name:       "a lease too close to the send timeout",
+			creds:      goodCredentials,
+			args:       []string{"--lease", "10s", "--send-timeout", "9500ms"},
+			wantCode:   1,
+			wantStderr: []string{"lease (10s) must exceed send-timeout (9.5s) by more than a tenth of itself"},
 		},
 		{
 			name:       "an empty retry schedule entry",

@@ -16,17 +16,26 @@ import (
 	"github.com/callforward/callforward/forwarder/store"
 )
 
-// flakyAcks fails the first n Acks as an unreachable store would.
+// flakyAcks fails the first n Acks (or AckManys) as an unreachable store
+// would.
 type flakyAcks struct {
 	*countingQueue
 	failures atomic.Int64
 }
 
 func (q *flakyAcks) Ack(ctx context.Context, j store.Job) error {
+	return q.AckMany(ctx, []store.Job{j})[0]
+}
+
+func (q *flakyAcks) AckMany(ctx context.Context, jobs []store.Job) []error {
 	if q.failures.Add(-1) >= 0 {
-		return errors.New("dial tcp 127.0.0.1:6379: connection refused")
+		errs := make([]error, len(jobs))
+		for i := range errs {
+			errs[i] = errors.New("dial tcp 127.0.0.1:6379: connection refused")
+		}
+		return errs
 	}
-	return q.countingQueue.Ack(ctx, j)
+	return q.countingQueue.AckMany(ctx, jobs)
 }
 
 // TestSettleRetriedWhileStoreIsDown: a send succeeded but the store could

@@ -283,10 +283,15 @@ type faultKill struct {
 // when Google recorded the first one just before a SIGKILL (the window
 // between a send and its commit); Google Ads conversions re-sent there
 // must carry the same transaction id, so that Google keeps one. It prints
-// one accounting line per backend.
+// one accounting line per backend. The slow_google runs (runSlowGoogle)
+// keep the process alive under a short lease and a slow, failing Google
+// that also loses replies, on each backend.
 func TestFaultSuite(t *testing.T) {
 	for _, backend := range []string{"bolt", "redis"} {
 		t.Run(backend, func(t *testing.T) { runFaultSuite(t, backend, *faultCallCount) })
+	}
+	for _, backend := range []string{"bolt", "redis"} {
+		t.Run(backend+"_slow_google", func(t *testing.T) { runSlowGoogle(t, backend, *faultCallCount/5) })
 	}
 }
 
@@ -493,24 +498,37 @@ type faultAccounting struct {
 	// nothing planned.
 	duplicated []string
 	// ga4AtFailpoint counts the extra GA4 copies whose first copy Google
-	// recorded just before a SIGKILL; adsDeduped the Google Ads
-	// conversions sent again with the same transaction id, which Google
-	// kept once.
-	ga4AtFailpoint, adsDeduped int
+	// recorded just before a SIGKILL; ga4LostReply those whose first copy
+	// Google recorded in a request whose reply was lost; adsDeduped the
+	// Google Ads conversions sent again with the same transaction id,
+	// which Google kept once.
+	ga4AtFailpoint, ga4LostReply, adsDeduped int
+	// ga4ReplyLost counts the GA4 events Google kept from requests whose
+	// reply was lost.
+	ga4ReplyLost int
 }
 
 func faultAccount(emu *emulator.Server, want []string, kills []faultKill) faultAccounting {
 	times := map[string][]time.Time{}
+	lostReply := map[string]map[time.Time]bool{} // GA4 copies whose reply was lost
+	a := faultAccounting{expected: len(want), adsDeduped: emu.DataManagerDuplicates()}
 	for _, ev := range emu.GA4Events() {
 		k := "ga4 " + ev.ClientID + "/" + ev.Name
 		times[k] = append(times[k], ev.ReceivedAt)
+		a.received++
+		if ev.ReplyLost {
+			a.ga4ReplyLost++
+			if lostReply[k] == nil {
+				lostReply[k] = map[time.Time]bool{}
+			}
+			lostReply[k][ev.ReceivedAt] = true
+		}
 	}
-	dm := emu.DataManagerEvents()
-	for _, ev := range dm {
+	for _, ev := range emu.DataManagerEvents() {
 		k := "ads " + ev.TransactionID
 		times[k] = append(times[k], ev.ReceivedAt)
+		a.received++
 	}
-	a := faultAccounting{expected: len(want), received: len(emu.GA4Events()) + len(dm), adsDeduped: emu.DataManagerDuplicates()}
 	planned := map[string]bool{}
 	for _, k := range want {
 		planned[k] = true
@@ -521,6 +539,10 @@ func faultAccount(emu *emulator.Server, want []string, kills []faultKill) faultA
 		}
 		slices.SortFunc(ts, func(x, y time.Time) int { return x.Compare(y) })
 		for _, at := range ts[:len(ts)-1] {
+			if strings.HasPrefix(k, "ga4 ") && lostReply[k][at] {
+				a.ga4LostReply++
+				continue
+			}
 			if strings.HasPrefix(k, "ga4 ") && killedSoonAfter(kills, at) {
 				a.ga4AtFailpoint++
 				continue

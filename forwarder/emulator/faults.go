@@ -23,11 +23,15 @@ const defaultFaultTimeout = 30 * time.Second
 // never faulted). Each request draws once: with probability ErrorRate it
 // gets a 500 or a 503 (half each), with RateLimitRate a 429 with
 // Retry-After: 1, with TimeoutRate it is held for Timeout and then answered
-// 504; otherwise it is served normally. Delay is added to every answer.
+// 504; with LostReplyRate it is served (what it carries is recorded) but
+// its reply is lost: it is held for Timeout and answered 504, as when
+// Google processed a request whose reply never came back; otherwise it is
+// served normally. Delay is added to every answer.
 type Faults struct {
 	ErrorRate     float64
 	RateLimitRate float64
 	TimeoutRate   float64
+	LostReplyRate float64
 	// Timeout is how long a timeout fault holds the request (30 s when 0).
 	Timeout time.Duration
 	Delay   time.Duration
@@ -38,6 +42,7 @@ type faultsJSON struct {
 	ErrorRate     float64 `json:"error_rate"`
 	RateLimitRate float64 `json:"rate_limit_rate"`
 	TimeoutRate   float64 `json:"timeout_rate"`
+	LostReplyRate float64 `json:"lost_reply_rate,omitempty"`
 	Timeout       string  `json:"timeout"`
 	Delay         string  `json:"delay"`
 }
@@ -46,7 +51,7 @@ type faultsJSON struct {
 func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{
 		ErrorRate: f.ErrorRate, RateLimitRate: f.RateLimitRate, TimeoutRate: f.TimeoutRate,
-		Timeout: f.Timeout.String(), Delay: f.Delay.String(),
+		LostReplyRate: f.LostReplyRate, Timeout: f.Timeout.String(), Delay: f.Delay.String(),
 	})
 }
 
@@ -56,7 +61,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("emulator: decode faults: %w", err)
 	}
-	out := Faults{ErrorRate: j.ErrorRate, RateLimitRate: j.RateLimitRate, TimeoutRate: j.TimeoutRate}
+	out := Faults{ErrorRate: j.ErrorRate, RateLimitRate: j.RateLimitRate, TimeoutRate: j.TimeoutRate, LostReplyRate: j.LostReplyRate}
 	for _, d := range []struct {
 		name string
 		in   string
@@ -82,12 +87,12 @@ func (f Faults) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"error_rate", f.ErrorRate}, {"rate_limit_rate", f.RateLimitRate}, {"timeout_rate", f.TimeoutRate}} {
+	}{{"error_rate", f.ErrorRate}, {"rate_limit_rate", f.RateLimitRate}, {"timeout_rate", f.TimeoutRate}, {"lost_reply_rate", f.LostReplyRate}} {
 		if !(r.v >= 0 && r.v <= 1) {
 			errs = append(errs, fmt.Errorf("%s %v is not within [0, 1]", r.name, r.v))
 		}
 	}
-	if sum := f.ErrorRate + f.RateLimitRate + f.TimeoutRate; sum > 1 {
+	if sum := f.ErrorRate + f.RateLimitRate + f.TimeoutRate + f.LostReplyRate; sum > 1 {
 		errs = append(errs, fmt.Errorf("the rates add up to %v, more than 1", sum))
 	}
 	if f.Timeout < 0 || f.Delay < 0 {
@@ -124,6 +129,7 @@ const (
 	fault503
 	faultRateLimit
 	faultTimeout
+	faultLostReply
 )
 
 // draw picks the fault for one request and returns it with the faults in
@@ -143,6 +149,8 @@ func (s *Server) draw() (fault, Faults) {
 		return faultRateLimit, f
 	case r < f.ErrorRate+f.RateLimitRate+f.TimeoutRate:
 		return faultTimeout, f
+	case r < f.ErrorRate+f.RateLimitRate+f.TimeoutRate+f.LostReplyRate:
+		return faultLostReply, f
 	}
 	return faultNone, f
 }
@@ -151,7 +159,7 @@ func (s *Server) draw() (fault, Faults) {
 func (s *Server) withFaults(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		flt, f := s.draw()
-		if f.Delay > 0 || flt == faultTimeout {
+		if f.Delay > 0 || flt == faultTimeout || flt == faultLostReply {
 			// Read the body before holding the request: only then does the
 			// server notice a client that hangs up, and end the hold.
 			body, err := io.ReadAll(io.LimitReader(r.Body, maxHeldBody))
@@ -172,7 +180,10 @@ func (s *Server) withFaults(next http.HandlerFunc) http.HandlerFunc {
 		case faultRateLimit:
 			w.Header().Set("Retry-After", "1")
 			s.answerFault(w, r, http.StatusTooManyRequests)
-		case faultTimeout:
+		case faultTimeout, faultLostReply:
+			if flt == faultLostReply {
+				next(discardReply{}, r.WithContext(context.WithValue(r.Context(), replyLostKey{}, true)))
+			}
 			hold := f.Timeout
 			if hold == 0 {
 				hold = defaultFaultTimeout
@@ -205,3 +216,21 @@ func wait(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// replyLostKey marks the context of a request whose reply will be lost;
+// replyLost reads it.
+type replyLostKey struct{}
+
+// replyLost reports whether the reply to the request of ctx will be lost
+// (a LostReplyRate fault): what it carries is recorded all the same.
+func replyLost(ctx context.Context) bool {
+	lost, _ := ctx.Value(replyLostKey{}).(bool)
+	return lost
+}
+
+// discardReply is the ResponseWriter of a request whose reply is lost.
+type discardReply struct{}
+
+func (discardReply) Header() http.Header         { return http.Header{} }
+func (discardReply) Write(b []byte) (int, error) { return len(b), nil }
+func (discardReply) WriteHeader(int)             {}

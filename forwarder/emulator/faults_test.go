@@ -128,6 +128,45 @@ func TestTimeoutFaultGivesUpWithTheClient(t *testing.T) {
 	}
 }
 
+// TestLostReplyFault: a request whose reply is lost is recorded as
+// Google would have kept it, marked so, and answered only with a 504
+// after the hold (or not at all once the client gave up); a timeout
+// fault records nothing.
+func TestLostReplyFault(t *testing.T) {
+	tests := []struct {
+		name       string
+		faults     emulator.Faults
+		wantEvents int
+		wantLost   bool
+	}{
+		{"lost reply", emulator.Faults{LostReplyRate: 1, Timeout: time.Millisecond}, 1, true},
+		{"timeout", emulator.Faults{TimeoutRate: 1, Timeout: time.Millisecond}, 0, false},
+		{"none", emulator.Faults{}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(emulator.Options{Faults: tt.faults})
+			rec := serve(s.Handler(), http.MethodPost, "/mp/collect"+validQuery, validBody())
+			want := http.StatusNoContent
+			if tt.faults != (emulator.Faults{}) {
+				want = http.StatusGatewayTimeout
+			}
+			if rec.Code != want {
+				t.Errorf("status %d, want %d", rec.Code, want)
+			}
+			evs := s.GA4Events()
+			if len(evs) != tt.wantEvents {
+				t.Fatalf("%d events recorded, want %d", len(evs), tt.wantEvents)
+			}
+			for _, ev := range evs {
+				if ev.ReplyLost != tt.wantLost {
+					t.Errorf("event ReplyLost = %v, want %v", ev.ReplyLost, tt.wantLost)
+				}
+			}
+		})
+	}
+}
+
 func TestFaultsValidate(t *testing.T) {
 	tests := []struct {
 		name   string

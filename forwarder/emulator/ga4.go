@@ -28,6 +28,9 @@ type GA4Event struct {
 	// from 1 (since New or Reset): events of one request share it.
 	Request    int64     `json:"request"`
 	ReceivedAt time.Time `json:"received_at"`
+	// ReplyLost is set when the reply to the request was lost (a
+	// LostReplyRate fault): Google kept the event, the sender never heard.
+	ReplyLost bool `json:"reply_lost,omitempty"`
 }
 
 // GA4Drop is an event /mp/collect answered 204 to but Google would have
@@ -78,8 +81,10 @@ func (s *Server) ga4Collect(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.ga4Requests++
+	lost := replyLost(r.Context())
 	for i := range kept {
 		kept[i].Request = s.ga4Requests
+		kept[i].ReplyLost = lost
 	}
 	for i := range dropped {
 		dropped[i].Request = s.ga4Requests

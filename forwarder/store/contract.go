@@ -56,6 +56,10 @@ type Queue interface {
 	Retry(ctx context.Context, j Job, at time.Time, reason string) error
 	// Bury makes j a dead letter.
 	Bury(ctx context.Context, j Job, reason, code string) error
+	// Extend renews the leases of jobs its caller holds to d from now,
+	// for each job whose lease is still current (one result per job:
+	// nil, or an error wrapping ErrLeaseLost); it never shortens a lease.
+	Extend(ctx context.Context, jobs []Job, d time.Duration) []error
 }
 
 // BatchAcker acknowledges many jobs in one store operation (one

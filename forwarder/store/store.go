@@ -20,7 +20,8 @@
 //     other claimers until the lease ends, and comes back by itself if its
 //     worker dies. Ack, Retry and Bury settle a claimed job; they fail with
 //     ErrLeaseLost if the lease was lost meanwhile (so a slow worker cannot
-//     overwrite a newer claim's outcome).
+//     overwrite a newer claim's outcome). Extend keeps a claim for longer
+//     under the same lease, and fails the same way.
 //   - Nothing is deleted that is not settled: pending jobs stay until acked
 //     or buried, dead letters until dropped or retried (a dropped one
 //     leaves a tombstone, JobDropped, that Replan respects), rejected requests

@@ -27,6 +27,10 @@
 //   - AckMany acknowledges each job as Ack would, returning one error per
 //     job in order: a job whose lease is lost (a stale or repeated one) is
 //     ErrLeaseLost and left as it was, while the others are acknowledged.
+//   - Extend moves the lease end of each job whose lease is current to
+//     now+d (never earlier than it was), keeping its lease token, and
+//     returns one error per job in order: ErrLeaseLost for a job settled,
+//     claimed again, unknown or under another lease, left as it was.
 //   - Lists (DeadLetters, RejectedRequests) are newest first, limit <= 0
 //     meaning all; Jobs is ordered by delivery ID and is empty, not an
 //     error, for an unknown call.
@@ -89,7 +93,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Sto
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests, eventTests,
+		replanTests, historyTests, eventTests, extendTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
