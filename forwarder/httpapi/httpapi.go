@@ -21,6 +21,9 @@
 //  5. the body signature, when a secret is configured (401, naming the
 //     header; signature.go);
 //  6. decoding (400, or 415 for the Content-Type; the request is kept).
+//     A malformed optional field does not refuse the call: it is left
+//     out, and the 200's "dropped" list, the stored call, a log line and
+//     Config.Drops say which and why.
 //
 // Requests refused before step 6 are not kept: they come from someone who
 // is not the configured sender, and keeping them would let anyone fill the
@@ -86,6 +89,17 @@ type Rejecter interface {
 	Reject(ctx context.Context, r store.Rejected) error
 }
 
+// DropCounter counts the optional fields left out of stored calls
+// (metrics implement it). field is a documented parameter name or
+// "(other)".
+type DropCounter interface {
+	FieldDropped(field string)
+}
+
+type nopDrops struct{}
+
+func (nopDrops) FieldDropped(string) {}
+
 // Pinger reports whether the store can take writes.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -103,6 +117,7 @@ type Handler struct {
 	in      Ingester
 	rej     Rejecter
 	ready   Pinger
+	drops   DropCounter
 	log     *slog.Logger
 	tracer  trace.Tracer // nil: tracing off
 	engine  *gin.Engine
@@ -125,7 +140,11 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 		in:      in,
 		rej:     rej,
 		ready:   ready,
+		drops:   cfg.Drops,
 		log:     cfg.Logger,
+	}
+	if h.drops == nil {
+		h.drops = nopDrops{}
 	}
 	for _, t := range cfg.Tokens {
 		if t != "" {

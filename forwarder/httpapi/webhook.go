@@ -113,8 +113,18 @@ func (h *Handler) ingest(c *gin.Context, call *forwarder.Call) {
 		return
 	}
 	h.traceIngested(c, string(res.Status))
+	for _, d := range call.Dropped {
+		// Only the documented names: any other was chosen by the client
+		// and could be personal data, or grow the metric without bound.
+		field := d.Field
+		if !webhook.IsField(field) {
+			field = otherField
+		}
+		h.drops.FieldDropped(field)
+		h.log.WarnContext(c, "webhook field dropped", "call_sid", call.Sid, "field", field, "reason", d.Reason)
+	}
 	failpoint.Hit(failpoint.AfterAcceptBeforeReply)
-	c.JSON(http.StatusOK, res)
+	c.JSON(http.StatusOK, acceptReply{Result: res, Dropped: call.Dropped})
 }
 
 // reject answers a request that could not be decoded and keeps it, with
@@ -158,6 +168,9 @@ func remote(ip netip.Addr) string {
 	return ip.String()
 }
 
+// otherField stands for a parameter name that is not shown.
+const otherField = "(other)"
+
 // logField returns a FieldError's field for a log line when it has the
 // shape of a parameter name (letters, digits, '.', '-', '_', at most 64
 // bytes, no run of five digits), and "(other)" otherwise: the name is
@@ -165,7 +178,7 @@ func remote(ip netip.Addr) string {
 // click id.
 func logField(f string) string {
 	if len(f) > 64 {
-		return "(other)"
+		return otherField
 	}
 	digits := 0
 	for i := 0; i < len(f); i++ {
@@ -173,12 +186,12 @@ func logField(f string) string {
 		switch {
 		case c >= '0' && c <= '9':
 			if digits++; digits >= 5 {
-				return "(other)"
+				return otherField
 			}
 			continue
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-', c == '_':
 		default:
-			return "(other)"
+			return otherField
 		}
 		digits = 0
 	}
