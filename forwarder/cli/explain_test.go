@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,6 +185,8 @@ func TestExplainFailures(t *testing.T) {
 		{"broken rules file", []string{"--rules", "testdata/check/unknown-key.yaml", "-"}, "", 1, `unknown key "wen"`},
 		{"not a webhook", []string{"--rules", exampleRules, "-"}, "Action=Webhook&Event=Call.Complete", 1, "forwarder explain: -:"},
 		{"broken JSON webhook", []string{"--rules", exampleRules, "-"}, `{"Call.Sid": `, 1, "forwarder explain: -:"},
+		{"webhook over the size limit on stdin", []string{"--rules", exampleRules, "-"}, "Action=Webhook&X=" + strings.Repeat("x", 64<<10), 1, "larger than the limit of 65536 bytes"},
+		{"webhook over the size limit in a file", []string{"--rules", exampleRules, bigWebhookFile(t)}, "", 1, "larger than the limit of 65536 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +199,17 @@ func TestExplainFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bigWebhookFile writes a webhook one byte over the webhook body limit.
+func bigWebhookFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "big.form")
+	body := "Action=Webhook&X=" + strings.Repeat("x", 64<<10)
+	if err := os.WriteFile(p, []byte(body[:64<<10+1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestExplainTooOldCall: a call past GA4's backdating limit is planned but
@@ -220,5 +234,26 @@ func TestExplainTooOldCall(t *testing.T) {
 		if err := json.Unmarshal(raw, &p); err != nil || !strings.Contains(p.Error, "backdating limit") || len(p.Events) != 0 {
 			t.Errorf("payload of %s = %s, want only an error naming the backdating limit", id, raw)
 		}
+	}
+}
+
+// TestExplainDroppedField: a malformed optional field is named, with the
+// reason, and the call is still explained.
+func TestExplainDroppedField(t *testing.T) {
+	clearEnv(t)
+	start := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+	_, body := explainSample(t, "webhooks/answered-with-gclid.form", start)
+	body = append(body, "&Call.Survey.Value=12.5"...)
+	r := run(t, bytes.NewReader(body), "explain", "--rules", exampleRules, "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%v", r.code, r)
+	}
+	var got decodedExplanation
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	want := []forwarder.DroppedField{{Field: "Call.Survey.Value", Reason: `not an integer: "12.5"`}}
+	if got.Call == nil || !slices.Equal(got.Call.Dropped, want) || len(got.Payloads) == 0 {
+		t.Errorf("call %+v with %d payloads, want %+v dropped and the call explained", got.Call, len(got.Payloads), want)
 	}
 }
