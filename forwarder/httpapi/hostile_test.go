@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -120,6 +121,15 @@ func droppedFields(reply map[string]any) string {
 	return strings.Join(out, " ")
 }
 
+// gz compresses b with gzip.
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
 func nested(depth int) []byte {
 	return []byte(strings.Repeat(`{"a":`, depth) + `"x"` + strings.Repeat("}", depth))
 }
@@ -225,6 +235,21 @@ func TestHostileRequests(t *testing.T) {
 		{name: "chunked body within the limit", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-chunked"), chunked: true}, want: 200, reply: "accepted", sid: "CAh-chunked"},
 		{name: "chunked body over the limit", req: rawRequest{headers: []string{bearerA, form}, body: over, chunked: true}, want: 413, field: "body"},
 		{name: "declared length over the limit, body never sent", req: rawRequest{headers: []string{bearerA, form, "Expect: 100-continue"}, length: 1 << 30}, want: 413, field: "body"},
+
+		// Content encodings: gzip is decoded within the size limit, which
+		// applies to the decoded body; other encodings are refused.
+		{name: "gzip body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(formBody("CAh-z1"))}, want: 200, reply: "accepted", sid: "CAh-z1"},
+		{name: "x-gzip body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: x-gzip"}, body: gz(formBody("CAh-z2"))}, want: 200, reply: "accepted", sid: "CAh-z2"},
+		{name: "gzip JSON body, chunked", req: rawRequest{headers: []string{bearerA, js, "Content-Encoding: GZIP"}, body: gz(jsonBody("CAh-z3")), chunked: true}, want: 200, reply: "accepted", sid: "CAh-z3"},
+		{name: "gzip body decoding to exactly the limit", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(padTo(t, formBody("CAh-z4"), httpapi.DefaultMaxBody))}, want: 200, reply: "accepted", sid: "CAh-z4"},
+		{name: "gzip body decoding to one byte over the limit", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(padTo(t, formBody("CAh-z5"), httpapi.DefaultMaxBody+1))}, want: 413, field: "body"},
+		{name: "gzip bomb", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(append(formBody("CAh-z6"), make([]byte, 32<<20)...))}, want: 413, field: "body"},
+		{name: "gzip header on a plain body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: formBody("CAh-z7")}, want: 400, field: "Content-Encoding"},
+		{name: "truncated gzip body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(formBody("CAh-z8"))[:40]}, want: 400, field: "Content-Encoding"},
+		{name: "identity encoding", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: identity"}, body: formBody("CAh-z9")}, want: 200, reply: "accepted", sid: "CAh-z9"},
+		{name: "brotli body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: br"}, body: formBody("CAh-z10")}, want: 415, field: "Content-Encoding"},
+		{name: "deflate body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: deflate"}, body: formBody("CAh-z11")}, want: 415, field: "Content-Encoding"},
+		{name: "gzip twice", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip, gzip"}, body: gz(gz(formBody("CAh-z12")))}, want: 415, field: "Content-Encoding"},
 
 		// Paths: one spelling only.
 		{name: "trailing slash", req: rawRequest{target: httpapi.WebhookPath + "/", headers: []string{bearerA, form}, body: formBody("CAh-p1")}, want: 404},

@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,6 +37,9 @@ func (h *Handler) webhook(c *gin.Context) {
 			c.JSON(http.StatusUnauthorized, errorReply{Error: problem, Field: h.sig.header})
 			return
 		}
+	}
+	if body, ok = h.decodeBody(c, body); !ok {
+		return
 	}
 	decoded := h.traceDecode(c)
 	params, err := webhook.Params(r.Method, r.Header.Get("Content-Type"), r.URL.RawQuery, body)
@@ -93,6 +98,43 @@ func (h *Handler) readBody(c *gin.Context) ([]byte, bool) {
 		}
 		h.log.WarnContext(c, "webhook body unreadable", "err", err)
 		c.JSON(http.StatusBadRequest, errorReply{Error: "request body could not be read", Field: "body"})
+		return nil, false
+	}
+	return body, true
+}
+
+// decodeBody undoes the request's Content-Encoding: none or identity
+// leave the body as it is, gzip is decoded up to the body limit (the
+// limit applies to the decoded body, so a small bomb gets 413), anything
+// else is a 415. It answers and returns false when it cannot decode.
+func (h *Handler) decodeBody(c *gin.Context, body []byte) ([]byte, bool) {
+	var codings []string
+	for _, v := range c.Request.Header.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(v, ",") {
+			if coding = strings.ToLower(strings.TrimSpace(coding)); coding != "" && coding != "identity" {
+				codings = append(codings, coding)
+			}
+		}
+	}
+	if len(codings) == 0 || len(body) == 0 {
+		return body, true
+	}
+	if len(codings) > 1 || (codings[0] != "gzip" && codings[0] != "x-gzip") {
+		h.log.WarnContext(c, "webhook rejected", "status", http.StatusUnsupportedMediaType, "field", "Content-Encoding")
+		c.JSON(http.StatusUnsupportedMediaType, errorReply{Error: "unsupported Content-Encoding " + strconv.Quote(strings.Join(codings, ", ")) + ": send the body as it is or gzip-compressed", Field: "Content-Encoding"})
+		return nil, false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err == nil {
+		body, err = io.ReadAll(io.LimitReader(zr, h.cfg.MaxBody+1))
+	}
+	switch {
+	case err != nil:
+		h.log.WarnContext(c, "webhook rejected", "status", http.StatusBadRequest, "field", "Content-Encoding", "err", err)
+		c.JSON(http.StatusBadRequest, errorReply{Error: "the body is not valid gzip", Field: "Content-Encoding"})
+		return nil, false
+	case int64(len(body)) > h.cfg.MaxBody:
+		h.tooLarge(c)
 		return nil, false
 	}
 	return body, true
