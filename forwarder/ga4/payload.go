@@ -42,6 +42,7 @@ type event struct {
 // "user_properties": {"name": {"value": v}}. The delivery's params are not
 // modified.
 func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
+	d = d.CleanTexts()
 	ts, err := checkEvent(d, now)
 	if err != nil {
 		return nil, err
