@@ -179,27 +179,15 @@ func (h *Handler) reject(c *gin.Context, err error, body []byte) {
 		Reason:      rep.Error,
 		Field:       rep.Field,
 		Method:      r.Method,
-		Query:       string(h.redact([]byte(stripToken(r.URL.RawQuery)))),
+		Query:       string(redact([]byte(stripToken(r.URL.RawQuery)), h.secrets)),
 		ContentType: r.Header.Get("Content-Type"),
-		Body:        h.redact(body),
+		Body:        redact(body, h.secrets),
 	}
 	if serr := h.rej.Reject(c, rec); serr != nil {
 		h.log.ErrorContext(c, "rejected request not kept", "err", serr)
 	}
 	h.log.WarnContext(c, "webhook rejected", "status", status, "field", logField(rep.Field))
 	c.JSON(status, rep)
-}
-
-// redactedToken replaces a token in a kept request.
-var redactedToken = []byte("REDACTED")
-
-func (h *Handler) redact(b []byte) []byte {
-	for _, s := range h.secrets {
-		if bytes.Contains(b, s) {
-			b = bytes.ReplaceAll(b, s, redactedToken)
-		}
-	}
-	return b
 }
 
 // remote renders a client address for a log line.
