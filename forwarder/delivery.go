@@ -60,6 +60,16 @@ type GA4Event struct {
 	UserProperties map[string]any `json:"user_properties,omitempty"`
 	// Time is the event time (normally the call's start).
 	Time time.Time `json:"time"`
+	// Consent is the request-level consent sent with the event; nil when
+	// the rules give none.
+	Consent *GA4Consent `json:"consent,omitempty"`
+}
+
+// GA4Consent is the Measurement Protocol's request-level consent. Each
+// field is GRANTED, DENIED or "" (not sent).
+type GA4Consent struct {
+	AdUserData        string `json:"ad_user_data,omitempty"`
+	AdPersonalization string `json:"ad_personalization,omitempty"`
 }
 
 // Google Ads backends.

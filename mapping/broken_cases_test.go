@@ -413,7 +413,7 @@ var brokenCases = []struct {
 		yaml: "settings:\n  default_region: au\n  region: AU\n" + adsHead + "  - name: a\n    send: [{to: ads, conversion_action: '1'}]\n",
 		want: []string{
 			"rules.yaml:2:19: settings: default_region \"au\" is not a country code: give the ISO 3166-1 alpha-2 code, in capitals, of the country whose national numbers callers use, such as AU (did you mean AU?)",
-			"rules.yaml:3:3: unknown key \"region\" in settings; known keys: default_region",
+			"rules.yaml:3:3: unknown key \"region\" in settings; known keys: default_region, consent",
 		},
 	},
 	{

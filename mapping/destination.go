@@ -32,6 +32,10 @@ type Destination struct {
 	// forwarder.AdsBackendDataManager (the default) or
 	// forwarder.AdsBackendGoogleAdsAPI.
 	Backend string `json:"backend,omitempty"`
+	// Consent is the consent signals sent with the GA4 events of the
+	// destination, for type ga4 (settings.consent fills the signals it
+	// leaves unset); nil when there are none.
+	Consent *forwarder.GA4Consent `json:"consent,omitempty"`
 	// TrackingID is the Universal Analytics property ("UA-XXXX-Y"), for
 	// type ua (legacy).
 	TrackingID string `json:"tracking_id,omitempty"`

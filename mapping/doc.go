@@ -7,10 +7,14 @@
 //	settings:                       # optional
 //	  default_region: AU            # ISO 3166-1 alpha-2: the country of caller numbers written
 //	                                # without a country code; none: they must be +E.164
+//	  consent:                      # optional: the consent signals of GA4 events and Google Ads
+//	    ad_user_data: granted       #   conversions that give none (granted or denied);
+//	    ad_personalization: denied  #   ad_personalization goes to GA4 only
 //	destinations:
 //	  web:                          # a name you choose
 //	    type: ga4
 //	    measurement_id: G-ABC123XYZ # the web stream's id; the API secret is in credentials.json
+//	    consent: {ad_user_data: granted} # optional: request-level consent of its events
 //	  ads:
 //	    type: google_ads
 //	    customer_id: 123-456-7890   # the conversion customer; dashes optional, kept as 10 digits
@@ -57,6 +61,8 @@
 //	          tier: {expr: 'call.duration >= 300 ? "long" : "short"'} # a CEL expression
 //	        user_properties:        # optional, at most 25; names <= 24 characters,
 //	          caller_country: "{{Call.From.Country}}" # values <= 36 (cut), same forms as params
+//	        consent: {ad_personalization: denied} # optional: over the destination's and settings',
+//	                                # signal by signal
 //	      - to: ads                 # a Google Ads offline conversion
 //	        conversion_action: "987654321" # required: the conversion action's id (digits)
 //	        kind: click             # the default; call: a call conversion (backend google_ads_api only)
@@ -68,7 +74,7 @@
 //	                                # calls default to end, as Google wants it after the start
 //	        caller_phone: hashed    # none (the default), or hashed: add the caller's number,
 //	                                # E.164 and SHA-256, for enhanced conversions (click only)
-//	        consent: {ad_user_data: granted} # optional: granted or denied
+//	        consent: {ad_user_data: granted} # optional: granted or denied (default: settings)
 //	      - to: legacy              # a Universal Analytics event hit (legacy)
 //	        category: Phone call    # required, <= 150 bytes; a constant or a {{Field}} text
 //	        action: "{{Call.Disposition}}" # required, <= 500 bytes

@@ -10,9 +10,9 @@ import (
 
 // ga4Type is the GA4 Measurement Protocol destination type.
 var ga4Type = &destType{
-	keys:       []string{"measurement_id"},
+	keys:       []string{"measurement_id", "consent"},
 	compile:    compileGA4Destination,
-	actionKeys: []string{"event", "params", "user_properties"},
+	actionKeys: []string{"event", "params", "user_properties", "consent"},
 	actionHints: map[string]string{
 		"value":             "value belongs under params: (a GA4 event carries value and currency as parameters)",
 		"currency":          "currency belongs under params: (a GA4 event carries value and currency as parameters)",
@@ -32,6 +32,14 @@ var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 var ga4Limits = valueLimits{maxLen: ga4MaxValueLen, noPersonal: true, dest: "GA4"}
 
 func compileGA4Destination(l *loader, o object, ctx string, d *Destination) {
+	c := l.consent
+	if o.has("consent") {
+		own, _ := l.compileConsent(o.get("consent"), ctx, true)
+		c = withDefaults(own, c)
+	}
+	if c != (forwarder.GA4Consent{}) {
+		d.Consent = &c
+	}
 	if !o.has("measurement_id") {
 		l.errorf(o.node, ctx, "measurement_id is missing: give the GA4 web stream's measurement id (G-...)")
 		return
@@ -55,7 +63,9 @@ type ga4Action struct {
 	event         string
 	params        []ga4Param
 	userProps     []ga4Param
-	idSuffix      string // "/rule/destination", the tail of the delivery ID
+	// consent is sent with every event; zero: none.
+	consent  forwarder.GA4Consent
+	idSuffix string // "/rule/destination", the tail of the delivery ID
 }
 
 type ga4Param struct {
@@ -75,6 +85,13 @@ func compileGA4Action(l *loader, o object, ctx string, d *Destination, rule stri
 	}
 	a.params = l.compileGA4Params(o.get("params"), ctx)
 	a.userProps = l.compileGA4UserProps(o.get("user_properties"), ctx)
+	if d.Consent != nil {
+		a.consent = *d.Consent
+	}
+	if o.has("consent") {
+		own, _ := l.compileConsent(o.get("consent"), ctx, true)
+		a.consent = withDefaults(own, a.consent)
+	}
 	return a
 }
 
@@ -157,6 +174,11 @@ func (a *ga4Action) plan(c *forwarder.Call, rule string) (forwarder.Delivery, st
 	}
 	params := renderParams(a.params, c)
 	userProps := renderParams(a.userProps, c)
+	var consent *forwarder.GA4Consent
+	if a.consent != (forwarder.GA4Consent{}) {
+		cp := a.consent
+		consent = &cp
+	}
 	return forwarder.Delivery{
 		ID:          c.Sid + a.idSuffix,
 		CallSid:     c.Sid,
@@ -171,6 +193,7 @@ func (a *ga4Action) plan(c *forwarder.Call, rule string) (forwarder.Delivery, st
 			Params:         params,
 			UserProperties: userProps,
 			Time:           c.StartDate,
+			Consent:        consent,
 		},
 	}, ""
 }

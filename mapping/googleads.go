@@ -43,7 +43,6 @@ var (
 	adsKinds        = []string{forwarder.AdsClick, forwarder.AdsCall}
 	adsTimes        = []string{"start", "end"}
 	adsCallerPhones = []string{"none", "hashed"}
-	adsConsents     = []string{"granted", "denied"}
 )
 
 func compileAdsDestination(l *loader, o object, ctx string, d *Destination) {
@@ -109,6 +108,7 @@ func compileAdsAction(l *loader, o object, ctx string, d *Destination, rule stri
 		l.errorf(o.node, ctx, "conversion_action is missing: give the id of the Google Ads conversion action to record, e.g. conversion_action: \"987654321\" (in Google Ads, Goals > Conversions: open the action, its id is the ctId in the address)")
 	} else {
 		a.conv.ConversionAction = l.conversionAction(o.get("conversion_action"), ctx)
+		a.pos = l.pos(o.get("conversion_action"))
 	}
 	if o.has("kind") {
 		a.conv.Kind = l.choice(o.get("kind"), ctx, "kind", adsKinds, false)
@@ -137,8 +137,10 @@ func compileAdsAction(l *loader, o object, ctx string, d *Destination, rule stri
 		}
 	}
 	l.compileAdsValue(o, ctx, a)
+	a.conv.AdUserData = l.consent.AdUserData
 	if o.has("consent") {
-		a.conv.AdUserData = l.compileConsent(o.get("consent"), ctx)
+		c, _ := l.compileConsent(o.get("consent"), ctx, false)
+		a.conv.AdUserData = c.AdUserData
 	}
 	return a
 }
@@ -260,23 +262,6 @@ func (l *loader) nonNegative(n *yaml.Node, ctx, what string) (float64, bool) {
 // maxAdsValue bounds constant values: beyond it a value is a typo (and
 // beyond 2^53 not even exact).
 const maxAdsValue = 1e15
-
-// compileConsent compiles `consent: {ad_user_data: granted}` into the
-// value Google takes (GRANTED or DENIED), or "" after a problem.
-func (l *loader) compileConsent(n *yaml.Node, ctx string) string {
-	hints := map[string]string{
-		"ad_personalization": "ad_personalization cannot be sent with conversions: Google only takes ad_user_data there",
-	}
-	o, ok := l.object(n, ctx, "consent", []string{"ad_user_data"}, hints)
-	if !ok {
-		return ""
-	}
-	if !o.has("ad_user_data") {
-		l.errorf(o.node, ctx, "consent needs ad_user_data: granted or denied (whether the caller agreed to their data being used for advertising)")
-		return ""
-	}
-	return strings.ToUpper(l.choice(o.get("ad_user_data"), ctx, "ad_user_data", adsConsents, true))
-}
 
 // numericFields lists the documented number fields, for messages.
 var numericFields = func() []string {

@@ -26,6 +26,8 @@ type adsAction struct {
 	// region reads national caller numbers (settings.default_region).
 	region   string
 	idSuffix string // "/rule/destination", the tail of the delivery ID
+	// pos is where conversion_action is given.
+	pos Pos
 }
 
 // Reasons a Google Ads action is skipped. The details never quote the

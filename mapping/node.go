@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/callforward/callforward/forwarder"
 	"math"
 	"slices"
 	"strings"
@@ -24,6 +25,9 @@ type loader struct {
 	// region is settings.default_region: the country national caller
 	// numbers are read in ("" when numbers must carry their country code).
 	region string
+	// consent is settings.consent: the consent signals of actions and
+	// destinations that give none.
+	consent forwarder.GA4Consent
 	// src is the file's text, for positions inside block scalars.
 	src string
 	// history is set when a rule asks about the caller's earlier calls.

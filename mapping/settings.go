@@ -8,7 +8,7 @@ import (
 )
 
 // settingsKeys are the keys of the top-level `settings` mapping.
-var settingsKeys = []string{"default_region"}
+var settingsKeys = []string{"default_region", "consent"}
 
 // settingsCtx names the settings in messages.
 const settingsCtx = "settings"
@@ -17,7 +17,13 @@ const settingsCtx = "settings"
 // loader, before destinations and rules, which use it.
 func (l *loader) compileSettings(n *yaml.Node) {
 	o, ok := l.object(n, "", "settings", settingsKeys, nil)
-	if !ok || !o.has("default_region") {
+	if !ok {
+		return
+	}
+	if o.has("consent") {
+		l.consent, _ = l.compileConsent(o.get("consent"), settingsCtx, true)
+	}
+	if !o.has("default_region") {
 		return
 	}
 	rn := o.get("default_region")

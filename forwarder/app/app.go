@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
 	"github.com/callforward/callforward/forwarder/deliver"
@@ -35,7 +37,7 @@ import (
 type App struct {
 	cfg        Config
 	log        *slog.Logger
-	store      Store
+	store      store.Store
 	rules      atomic.Pointer[mapping.Rules]
 	reloadMu   sync.Mutex        // one reload at a time
 	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
@@ -48,6 +50,10 @@ type App struct {
 	server     *http.Server
 	ln         net.Listener
 	tracing    *tracing.Tracing // off unless configured
+
+	// tokenSources are the Google access token sources by Ads backend;
+	// nil without Google credentials.
+	tokenSources map[string]oauth2.TokenSource
 }
 
 // New validates cfg, loads rules and credentials, opens the store and binds
@@ -155,7 +161,7 @@ func New(cfg Config) (*App, error) {
 	}
 	a.store = st
 	a.metrics = metrics.New(st.Stats)
-	if c, ok := st.(commitRecording); ok {
+	if c, ok := st.(store.CommitObserver); ok {
 		c.RecordCommits(a.metrics)
 	}
 

@@ -45,6 +45,7 @@ func (a *App) adsSender(ctx context.Context, creds *credentials.File) (*googlead
 			src.OnRefresh(a.countTokenRefresh)
 		}
 	}
+	a.tokenSources = map[string]oauth2.TokenSource{forwarder.AdsBackendDataManager: dm, forwarder.AdsBackendGoogleAdsAPI: ads}
 	s, err := googleads.NewSender(ctx, googleads.Config{
 		DataManagerEndpoint: a.cfg.DataManagerEndpoint,
 		GoogleAdsEndpoint:   a.cfg.GoogleAdsEndpoint,

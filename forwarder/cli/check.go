@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/app"
 	"github.com/callforward/callforward/forwarder/credentials"
+	"github.com/callforward/callforward/forwarder/preflight"
 	"github.com/callforward/callforward/mapping"
 )
 
@@ -19,8 +21,15 @@ func check(ctx context.Context, args []string, io IO) error {
 	rulesPath := fs.String("rules", "rules.yaml", "rules file (YAML)")
 	credsPath := fs.String("credentials", "", "credentials file (JSON); checked against the rules when given")
 	tokenURL := fs.String("oauth-token-url", app.Defaults().OAuthTokenURL, "Google OAuth2 token endpoint (to verify a token can be obtained)")
+	online := fs.Bool("online", false, "also ask Google: a test event to each GA4 stream's validation server and a validate-only conversion for each Google Ads conversion action (nothing is recorded)")
+	asJSON := fs.Bool("json", false, "with --online: print the online checks as JSON on stdout (the offline findings go to stderr)")
+	ep := googleEndpointFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *asJSON {
+		// The findings below go to stderr, so that stdout is the JSON alone.
+		io.Stdout, io.Stderr = io.Stderr, io.Stdout
 	}
 	rules, err := mapping.Load(*rulesPath)
 	if err != nil {
@@ -32,6 +41,9 @@ func check(ctx context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Stdout, "%s: ok (%d destinations, %d rules)\n", *rulesPath, len(rules.Destinations()), len(rules.RuleNames()))
 	if *credsPath == "" {
+		if *online {
+			return errors.New("--online needs --credentials: the checks use the API secrets and the Google sign-in")
+		}
 		return nil
 	}
 	creds, err := credentials.Load(*credsPath)
@@ -56,7 +68,9 @@ func check(ctx context.Context, args []string, io IO) error {
 			fmt.Fprintf(io.Stdout, "destination %q: GA4 %s has an API secret\n", d.Name, d.MeasurementID)
 		}
 	}
-	problems = append(problems, checkGoogleAccess(ctx, rules, creds, *tokenURL, io)...)
+	if !*online {
+		problems = append(problems, checkGoogleAccess(ctx, rules, creds, *tokenURL, io)...)
+	}
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(io.Stdout, p)
@@ -64,6 +78,25 @@ func check(ctx context.Context, args []string, io IO) error {
 		return errors.New("the credentials do not cover the rules")
 	}
 	fmt.Fprintf(io.Stdout, "%s: ok\n", *credsPath)
+	if !*online {
+		return nil
+	}
+	results := preflight.Run(ctx, ep.config(rules, *rulesPath, creds, *credsPath, *tokenURL))
+	if *asJSON {
+		if results == nil {
+			results = []preflight.Result{}
+		}
+		enc := json.NewEncoder(io.Stderr) // stdout: swapped above
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return fmt.Errorf("write the results: %w", err)
+		}
+	} else {
+		printResults(io.Stdout, results)
+	}
+	if preflight.Failed(results) {
+		return errors.New("part of the setup was refused: fix what the fail lines name, then run check --online again")
+	}
 	return nil
 }
 

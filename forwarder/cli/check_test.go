@@ -89,6 +89,12 @@ func TestCheckRules(t *testing.T) {
 			wantStderr: []string{"the rules file has errors"},
 		},
 		{
+			name:       "online without credentials",
+			args:       []string{"--rules", ga4Rules, "--online"},
+			wantCode:   1,
+			wantStderr: []string{"--online needs --credentials"},
+		},
+		{
 			name:       "an unknown flag",
 			args:       []string{"--rulez", exampleRules},
 			wantCode:   2,

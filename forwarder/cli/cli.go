@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"version":    {"print the version", version},
 	"deadletter": {"list, retry or drop dead-lettered deliveries", deadletter},
 	"replay":     {"re-plan stored calls under the current rules (nothing is sent twice)", replay},
+	"google":     {"set Google up: authorize (refresh token), conversion-actions (their ids)", google},
 }
 
 // errUsage marks an error already explained by the flag package.

@@ -33,7 +33,7 @@ func deadletter(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintln(io.Stderr, "usage: forwarder deadletter list|retry|drop [flags]")
 		fmt.Fprintln(io.Stderr, "  list   show dead-lettered deliveries: why, when, which rule and destination, Google's code")
 		fmt.Fprintln(io.Stderr, "  retry  make matching dead letters pending again (after fixing their cause)")
-		fmt.Fprintln(io.Stderr, "  drop   delete matching dead letters for good")
+		fmt.Fprintln(io.Stderr, "  drop   give up matching dead letters for good (replay leaves them dropped unless --include-dropped)")
 		fmt.Fprintln(io.Stderr, "Select with --id, --call, --rule, --destination, --code; retry and drop need a selection or --all.")
 	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "retry" && args[0] != "drop") {

@@ -110,8 +110,8 @@ func TestDeadletter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 0 {
-		t.Errorf("dropped dead letter still has a job: %+v", jobs)
+	if len(jobs) != 1 || jobs[0].State != store.JobDropped {
+		t.Errorf("dropped dead letter: %+v, want its tombstone", jobs)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/mapping"
 )
 
@@ -17,8 +18,10 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 // replay re-plans stored calls under the current rules. Deliveries a call
-// already has (delivered, pending or dead) are kept as they are: only
-// deliveries the new rules add are queued, so nothing is sent twice.
+// already has (delivered, pending, dead or dropped) are kept as they are:
+// only deliveries the new rules add are queued, so nothing is sent twice
+// and a dropped dead letter stays dropped. --include-dropped queues the
+// dropped ones the rules still plan again.
 func replay(ctx context.Context, args []string, io IO) error {
 	fs := newFlagSet("replay", io)
 	cfg := storeFlags(fs)
@@ -27,6 +30,7 @@ func replay(ctx context.Context, args []string, io IO) error {
 	fs.Var(&calls, "call", "Call.Sid to re-plan (repeatable)")
 	since := fs.String("since", "", "re-plan every call accepted since this time (RFC 3339, or a duration ago such as 48h)")
 	dryRun := fs.Bool("dry-run", false, "show what would be queued, change nothing")
+	includeDropped := fs.Bool("include-dropped", false, "also queue again the deliveries dropped with 'deadletter drop' that the rules still plan")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,7 +72,7 @@ func replay(ctx context.Context, args []string, io IO) error {
 			}
 			exists := map[string]bool{}
 			for _, j := range have {
-				exists[j.Job.Delivery.ID] = true
+				exists[j.Job.Delivery.ID] = !*includeDropped || j.State != store.JobDropped
 			}
 			for _, d := range planned {
 				if !exists[d.ID] {
@@ -78,7 +82,7 @@ func replay(ctx context.Context, args []string, io IO) error {
 			}
 			continue
 		}
-		n, err := st.Replan(ctx, sid, planned)
+		n, err := st.Replan(ctx, sid, planned, store.ReplanOptions{IncludeDropped: *includeDropped})
 		if err != nil {
 			return fmt.Errorf("replan %s: %w", sid, err)
 		}

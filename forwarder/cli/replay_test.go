@@ -8,6 +8,7 @@ import (
 
 	"github.com/callforward/callforward/examples"
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/mapping"
 )
 
@@ -116,6 +117,85 @@ func TestParseSince(t *testing.T) {
 		}
 		if err != nil || !got.Equal(tt.want) {
 			t.Errorf("parseSince(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestReplayLeavesDropped: a delivery dropped with "deadletter drop" stays
+// dropped through replay, unless --include-dropped asks for it again.
+func TestReplayLeavesDropped(t *testing.T) {
+	clearEnv(t)
+	body, err := examples.FS.ReadFile("webhooks/answered-with-gclid.form")
+	if err != nil {
+		t.Fatal(err)
+	}
+	call, err := decodeWebhook("answered-with-gclid.form", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := mapping.Load(ga4Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned := rules.Evaluate(call)
+	if len(planned) != 2 {
+		t.Fatalf("rules plan %d deliveries, want 2", len(planned))
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	st := openDataDir(t, dir)
+	if err := st.Accept(ctx, call, planned); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.Claim(ctx, 10)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("Claim = %d jobs, %v; want 2", len(jobs), err)
+	}
+	for _, j := range jobs {
+		if err := st.Bury(ctx, j, "permanent http_400", "http_400"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	steps := []struct {
+		name   string
+		args   []string
+		stdout []string
+	}{
+		{"drop", []string{"deadletter", "drop", "--all"}, []string{"2 dead letter(s) dropped"}},
+		{"replay", []string{"replay", "--call", call.Sid}, []string{"0 new deliveries queued"}},
+		{"dry run including dropped", []string{"replay", "--call", call.Sid, "--include-dropped", "--dry-run"},
+			[]string{"would queue " + planned[0].ID, "would queue " + planned[1].ID, "2 new deliveries would be queued"}},
+		{"replay including dropped", []string{"replay", "--call", call.Sid, "--include-dropped"}, []string{"2 new deliveries queued"}},
+		{"again", []string{"replay", "--call", call.Sid, "--include-dropped"}, []string{"0 new deliveries queued"}},
+	}
+	for _, s := range steps {
+		args := append(s.args, "--data-dir", dir)
+		if s.args[0] == "replay" {
+			args = append(args, "--rules", ga4Rules)
+		}
+		r := run(t, nil, args...)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d, want 0\n%v", s.name, r.code, r)
+		}
+		for _, w := range s.stdout {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%s: stdout does not contain %q\n%v", s.name, w, r)
+			}
+		}
+	}
+	st = openDataDir(t, dir)
+	defer st.Close()
+	infos, err := st.Jobs(ctx, call.Sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		if info.State != store.JobPending || info.Job.Attempts != 0 {
+			t.Errorf("job %s after replay: %s with %d attempts, want pending with 0", info.Job.Delivery.ID, info.State, info.Job.Attempts)
 		}
 	}
 }

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"flag"
+	"log/slog"
 
 	"github.com/callforward/callforward/forwarder/app"
+	"github.com/callforward/callforward/forwarder/preflight"
 )
 
 // serveFlags declares the flags of serve on fs, filling cfg.
@@ -33,7 +35,7 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent deliveries; 0 makes an intake-only instance that delivers nothing (with Redis, other instances deliver)")
 	fs.DurationVar(&cfg.SendTimeout, "send-timeout", cfg.SendTimeout, "bound on one send to Google")
 	fs.DurationVar(&cfg.Store.Lease, "lease", cfg.Store.Lease, "how long a claimed delivery is held before it may be taken over (must exceed send-timeout)")
-	fs.DurationVar(&cfg.Store.DedupWindow, "dedup-window", cfg.Store.DedupWindow, "how long a Call.Sid is remembered")
+	fs.DurationVar(&cfg.Store.DedupWindow, "dedup-window", cfg.Store.DedupWindow, "how long each event of a Call.Sid is remembered")
 	fs.Var(durationList{&cfg.RetrySchedule}, "retry-schedule", "waits between retries of a failing delivery, comma-separated; after the last one it is dead-lettered")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often idle workers look for due deliveries")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "bound on a graceful stop (answering requests in flight, finishing and recording sends in flight)")
@@ -71,5 +73,26 @@ func serve(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer a.Close()
+	go logSetupChecks(ctx, a, log)
 	return a.Run(ctx)
+}
+
+// logSetupChecks logs the checks of check --online once, at start: a
+// mistake shows before calls pile up in the dead-letter list. It never
+// stops the forwarder: intake works whatever Google says.
+func logSetupChecks(ctx context.Context, a *app.App, log *slog.Logger) {
+	for _, r := range a.CheckSetup(ctx) {
+		level := slog.LevelInfo
+		switch r.Status {
+		case preflight.Warn:
+			level = slog.LevelWarn
+		case preflight.Fail:
+			level = slog.LevelError
+		}
+		attrs := []any{"check", r.Check, "status", string(r.Status), "detail", r.Message}
+		if r.Fix != "" {
+			attrs = append(attrs, "fix", r.Fix)
+		}
+		log.Log(ctx, level, "setup check", attrs...)
+	}
 }

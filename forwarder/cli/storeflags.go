@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/callforward/callforward/forwarder/app"
+	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/forwarder/store/bolt"
 )
 
@@ -51,7 +52,7 @@ func (a addrList) Set(s string) error {
 
 // openStore opens the store for an operator command, explaining the one
 // error operators meet: the embedded store is held by a running forwarder.
-func openStore(ctx context.Context, cfg *app.StoreConfig) (app.Store, error) {
+func openStore(ctx context.Context, cfg *app.StoreConfig) (store.Store, error) {
 	st, err := app.OpenStore(ctx, *cfg)
 	if errors.Is(err, bolt.ErrInUse) {
 		return nil, fmt.Errorf("%w\nthe embedded store is held by a running forwarder: stop it first (e.g. systemctl stop callforward), run the command, then start it again", err)

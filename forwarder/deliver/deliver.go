@@ -49,13 +49,11 @@ type Queue interface {
 }
 
 // BatchAcker is implemented by a Queue that acknowledges many jobs in one
-// store operation (one transaction, one script run). The jobs of a batch
-// that Google accepted are acknowledged with it. AckMany returns one error
-// per job, index-aligned: nil, an error wrapping store.ErrLeaseLost, or
-// the failure of the operation (then retried like a failed Ack).
-type BatchAcker interface {
-	AckMany(ctx context.Context, jobs []store.Job) []error
-}
+// store operation; the jobs of a batch that Google accepted are
+// acknowledged with it, and a failure of the operation is retried like a
+// failed Ack. It is store.BatchAcker, declared once with the store's
+// contract, which every backend asserts it has.
+type BatchAcker = store.BatchAcker
 
 // Sender sends one delivery and classifies its failure.
 type Sender interface {

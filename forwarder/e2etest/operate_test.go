@@ -99,4 +99,12 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	if out := Run(t, e.bin, "deadletter", "list", "--data-dir", data); !strings.Contains(out, "0 dead letter(s)") {
 		t.Errorf("after drop: %s", out)
 	}
+	// A dropped delivery stays dropped through replay, unless asked for.
+	if out := Run(t, e.bin, "replay", "--since", "1h", "--rules", rulesPath, "--data-dir", data); !strings.Contains(out, ": 0 new deliveries queued") {
+		t.Errorf("replay after drop:\n%s", out)
+	}
+	out = Run(t, e.bin, "replay", "--since", "1h", "--include-dropped", "--dry-run", "--rules", rulesPath, "--data-dir", data)
+	if !strings.Contains(out, "would queue "+old.sid+"/every-call/web") || !strings.Contains(out, "1 new deliveries would be queued") {
+		t.Errorf("replay --include-dropped --dry-run after drop:\n%s", out)
+	}
 }

@@ -176,12 +176,7 @@ func (s *Server) adsUpload(w http.ResponseWriter, r *http.Request) {
 	s.google.mu.Lock()
 	c.requestID = fmt.Sprintf("emulated-ads-%d", s.google.requests[endpoint])
 	s.google.mu.Unlock()
-	switch {
-	case !customerIDDigits.MatchString(customer):
-		s.adsRequestError(w, c, http.StatusBadRequest, "requestError", "INVALID_CUSTOMER_ID", "Customer id must be 10 digits without dashes.")
-		return
-	case c.login != "" && !customerIDDigits.MatchString(c.login):
-		s.adsRequestError(w, c, http.StatusBadRequest, "headerError", "INVALID_LOGIN_CUSTOMER_ID", "The login customer id header must be 10 digits without dashes.")
+	if !s.checkAdsCustomer(w, r, c) {
 		return
 	}
 	body, ok := readGoogleBody(w, r)
@@ -201,6 +196,25 @@ func (s *Server) adsUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeAdsReply(w, r, c, s.uploadCalls(c, &req), req.ValidateOnly, false)
+}
+
+// checkAdsCustomer applies the checks of every Google Ads API request
+// after the access token's: the developer token, the customer and login
+// customer ids and the user's access to the customer. It answers the
+// refusal and returns false when one fails.
+func (s *Server) checkAdsCustomer(w http.ResponseWriter, r *http.Request, c adsCallCtx) bool {
+	cfg := s.google.config()
+	switch {
+	case !s.checkDeveloperToken(w, r, c, cfg):
+		return false
+	case !customerIDDigits.MatchString(c.customer):
+		s.adsRequestError(w, c, http.StatusBadRequest, "requestError", "INVALID_CUSTOMER_ID", "Customer id must be 10 digits without dashes.")
+		return false
+	case c.login != "" && !customerIDDigits.MatchString(c.login):
+		s.adsRequestError(w, c, http.StatusBadRequest, "headerError", "INVALID_LOGIN_CUSTOMER_ID", "The login customer id header must be 10 digits without dashes.")
+		return false
+	}
+	return s.checkCustomerAccess(w, c, cfg)
 }
 
 // decodeAds decodes body strictly into v, answering 400 when it cannot.

@@ -39,8 +39,13 @@ func (rc *rowCheck) action(resource, customer string, cfg AdsConfig) string {
 		return ""
 	case m[1] != customer:
 		rc.add("conversion_action", "conversionUploadError", "NO_CONVERSION_ACTION_FOUND", "The conversion action does not belong to this customer.")
-	case len(cfg.KnownActions) > 0 && !slices.Contains(cfg.KnownActions, m[2]):
-		rc.add("conversion_action", "conversionUploadError", "NO_CONVERSION_ACTION_FOUND", "The conversion action cannot be found, or it is not enabled.")
+	default:
+		switch cfg.actionProblem(customer, m[2]) {
+		case "missing", "disabled":
+			rc.add("conversion_action", "conversionUploadError", "NO_CONVERSION_ACTION_FOUND", "The conversion action cannot be found, or it is not enabled.")
+		case "type":
+			rc.add("conversion_action", "conversionUploadError", "INVALID_CONVERSION_ACTION_TYPE", "The conversion action is not of a type that takes uploaded conversions.")
+		}
 	}
 	return m[2]
 }

@@ -132,6 +132,13 @@ func (s *Server) dmIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	cfg := s.google.config()
+	if !reachesDestinations(&req, cfg) {
+		s.log.DebugContext(r.Context(), "emulator: events:ingest refused", "events", len(req.Events), "reason", "permission")
+		writeGoogleError(w, http.StatusForbidden, "PERMISSION_DENIED",
+			"The caller does not have permission to access the operating account, or it was not found.",
+			newErrorInfo("PERMISSION_DENIED", dmDomain))
+		return
+	}
 	if vs := validateIngest(&req, cfg, now); len(vs) > 0 {
 		s.log.DebugContext(r.Context(), "emulator: events:ingest refused", "events", len(req.Events), "violations", len(vs))
 		writeGoogleError(w, http.StatusBadRequest, "INVALID_ARGUMENT",
@@ -169,6 +176,26 @@ func (s *Server) dmIngest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		RequestID string `json:"requestId"`
 	}{requestID})
+}
+
+// reachesDestinations reports whether the user reaches the operating
+// account of every destination of req, through its login account when it
+// has one. Destinations without an operating account are left to the
+// field validation.
+func reachesDestinations(req *dmRequest, cfg AdsConfig) bool {
+	for _, d := range req.Destinations {
+		if d.OperatingAccount == nil {
+			continue
+		}
+		login := ""
+		if d.LoginAccount != nil {
+			login = d.LoginAccount.AccountID
+		}
+		if !cfg.reaches(d.OperatingAccount.AccountID, login) {
+			return false
+		}
+	}
+	return true
 }
 
 // eventDestinations returns the destinations e goes to: those its

@@ -114,6 +114,16 @@ func validateDestinations(v *violations, ds []dmDestination, cfg AdsConfig) []st
 			v.add(path+".product_destination_id", "INVALID_PRODUCT_DESTINATION_ID", "must be the conversion action id (digits)")
 		case len(cfg.KnownActions) > 0 && !slices.Contains(cfg.KnownActions, d.ProductDestinationID):
 			v.add(path+".product_destination_id", "PRODUCT_DESTINATION_NOT_FOUND", "no such conversion action")
+		case d.OperatingAccount != nil:
+			switch cfg.actionProblem(d.OperatingAccount.AccountID, d.ProductDestinationID) {
+			case "missing", "disabled":
+				v.add(path+".product_destination_id", "INVALID_CONVERSION_ACTION_ID", "the operating account has no enabled conversion action with this id")
+			case "type":
+				v.add(path+".product_destination_id", "INVALID_CONVERSION_ACTION_TYPE", "the conversion action is not of a type that takes imported conversions")
+			}
+			if cfg.termsNotAccepted(d.OperatingAccount.AccountID) {
+				v.add(path+".operating_account", "TERMS_AND_CONDITIONS_NOT_SIGNED", "the account has not accepted the customer data terms")
+			}
 		}
 		if len(ds) > 1 {
 			switch {

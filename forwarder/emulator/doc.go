@@ -33,6 +33,18 @@
 // request-level fields it was sent with and the number of the request
 // that carried it, so tests can see how events were batched.
 //
+// The Google side (OAuth, Data Manager, Google Ads) is steered by
+// [AdsConfig]: the OAuth consent screen (GET /o/oauth2/auth) consents at
+// once and redirects to the loopback redirect_uri with a code and the
+// state, and the token endpoint exchanges the code once, checking its PKCE
+// verifier; the scopes consented to stay with the refresh token and every
+// access token it gives, so an API refuses a token without its scope as
+// Google does. The accounts the user reaches (directly or through a
+// manager, the login customer id), their conversion actions and the
+// developer tokens are checked by events:ingest, the uploads and
+// googleAds:search alike, with or without validateOnly, which validates
+// everything and records nothing.
+//
 // Faults (5xx, 429, hangs, delays) are drawn from a seeded math/rand stream,
 // one draw per API request, before the request is handled: a faulted request
 // records nothing, and a given seed and request count always give the same

@@ -21,6 +21,9 @@ type GA4Event struct {
 	// UserProperties are the values of the request's user properties by
 	// name, which apply to every event of the request.
 	UserProperties map[string]any `json:"user_properties,omitempty"`
+	// Consent is the request's consent signals by name ("ad_user_data":
+	// "GRANTED", ...), which apply to every event of the request.
+	Consent map[string]string `json:"consent,omitempty"`
 	// Request numbers the /mp/collect request that carried the event,
 	// from 1 (since New or Reset): events of one request share it.
 	Request    int64     `json:"request"`
@@ -146,7 +149,7 @@ func (h *ga4Hit) outcome(receivedAt time.Time) (kept []GA4Event, dropped []GA4Dr
 		kept = append(kept, GA4Event{
 			MeasurementID: h.measurementID, APISecret: h.apiSecret, ClientID: h.clientID,
 			TimestampMicros: ts, Name: e.name, Params: e.params, UserProperties: h.userProperties,
-			ReceivedAt: receivedAt,
+			Consent: h.consent, ReceivedAt: receivedAt,
 		})
 	}
 	return kept, dropped

@@ -49,7 +49,11 @@ var (
 		"ip_override", "device", "validation_behavior", "events")
 	knownEventFields        = setOf("name", "params", "timestamp_micros")
 	knownUserPropertyFields = setOf("value", "timestamp_micros")
+	knownConsentFields      = setOf("ad_user_data", "ad_personalization")
 )
+
+// ga4ConsentValues are the values of a consent signal.
+var ga4ConsentValues = []string{"GRANTED", "DENIED"}
 
 // ValidationMessage is one finding, in the shape Google's validation
 // server answers.
@@ -67,7 +71,9 @@ type ga4Hit struct {
 	timestampMicros int64
 	// userProperties are the values of the request's user properties.
 	userProperties map[string]any
-	events         []ga4Parsed
+	// consent holds the request's consent signals by name.
+	consent map[string]string
+	events  []ga4Parsed
 	// problems concern the whole request: every event is dropped for them.
 	problems []ValidationMessage
 }
@@ -174,6 +180,9 @@ func (p *hitParser) request(root map[string]any) {
 	if v, ok := root["user_properties"]; ok {
 		h.userProperties = p.userProperties(v)
 	}
+	if v, ok := root["consent"]; ok {
+		h.consent = p.consent(v)
+	}
 	raw, ok := root["events"]
 	if !ok {
 		p.report(&h.problems, "events", codeValueRequired, "At least one event is required.")
@@ -249,6 +258,32 @@ func (p *hitParser) userProperties(raw any) map[string]any {
 		values[name] = plain(v)
 	}
 	return values
+}
+
+// consent checks the request-level consent, whose signals are GRANTED or
+// DENIED; it returns the signals by name.
+func (p *hitParser) consent(raw any) map[string]string {
+	problems := &p.hit.problems
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		p.report(problems, "consent", codeValueInvalid, "consent must be an object.")
+		return nil
+	}
+	out := map[string]string{}
+	for _, k := range sortedKeys(obj) {
+		path := "consent." + k
+		if !knownConsentFields[k] {
+			p.report(problems, path, codeValueInvalid, "Cannot find field: %q.", k)
+			continue
+		}
+		v, isString := obj[k].(string)
+		if !isString || !slices.Contains(ga4ConsentValues, v) {
+			p.report(problems, path, codeValueInvalid, "Consent value [%v] of %s is invalid; it must be GRANTED or DENIED.", obj[k], k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // timestamp checks a timestamp_micros value and returns it (0 when invalid).

@@ -63,6 +63,14 @@ func TestGA4ValidationRules(t *testing.T) {
 		{name: "no params", body: fmt.Sprintf(`{"client_id":%q,"events":[{"name":"phone_call"}]}`, testClientID)},
 		{name: "optional fields Google knows", body: fmt.Sprintf(`{"client_id":%q,"user_id":"crm-42","consent":{"ad_user_data":"GRANTED"},"non_personalized_ads":false,"events":[{"name":"phone_call","timestamp_micros":%d}]}`, testClientID, micros(-time.Hour))},
 
+		{name: "consent with both signals", body: fmt.Sprintf(`{"client_id":%q,"consent":{"ad_user_data":"DENIED","ad_personalization":"GRANTED"},"events":[{"name":"phone_call"}]}`, testClientID)},
+		{name: "consent in lower case", body: fmt.Sprintf(`{"client_id":%q,"consent":{"ad_user_data":"granted"},"events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"consent.ad_user_data", "VALUE_INVALID"}}},
+		{name: "consent signal unknown", body: fmt.Sprintf(`{"client_id":%q,"consent":{"ad_storage":"GRANTED","ad_personalization":true},"events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"consent.ad_personalization", "VALUE_INVALID"}, {"consent.ad_storage", "VALUE_INVALID"}}},
+		{name: "consent not an object", body: fmt.Sprintf(`{"client_id":%q,"consent":"GRANTED","events":[{"name":"phone_call"}]}`, testClientID),
+			want: []finding{{"consent", "VALUE_INVALID"}}},
+
 		{name: "measurement_id missing", query: "?api_secret=x", body: validBody(),
 			want: []finding{{"measurement_id", "VALUE_REQUIRED"}}},
 		{name: "measurement_id is a stream number", query: "?measurement_id=1234567&api_secret=x", body: validBody(),

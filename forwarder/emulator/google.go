@@ -60,6 +60,51 @@ type AdsConfig struct {
 	// TokenLifetimeSeconds is the expires_in of issued access tokens
 	// (3600 when 0).
 	TokenLifetimeSeconds int `json:"token_lifetime_seconds,omitempty"`
+	// OAuthClients are the OAuth clients that exist, client id to client
+	// secret; when empty, any client id and secret are accepted.
+	OAuthClients map[string]string `json:"oauth_clients,omitempty"`
+	// DenyConsent makes the consent screen answer as if the user clicked
+	// Cancel (error=access_denied).
+	DenyConsent bool `json:"deny_consent,omitempty"`
+	// ConsentScopes, when set, are the only scopes the user grants on the
+	// consent screen, of those asked (Google's granular consent).
+	ConsentScopes []string `json:"consent_scopes,omitempty"`
+	// Customers are the Google Ads accounts the signed-in user (or service
+	// account) can reach, by customer id (10 digits); when empty, every
+	// account is reachable, directly or through any manager, and has every
+	// conversion action (within KnownActions).
+	Customers map[string]AdsCustomer `json:"customers,omitempty"`
+	// DeveloperTokens, when set, are the developer tokens the Google Ads
+	// API accepts: a request without one of them is refused.
+	DeveloperTokens []string `json:"developer_tokens,omitempty"`
+}
+
+// AdsCustomer is a Google Ads account as the emulator knows it.
+type AdsCustomer struct {
+	// Direct: the user has access to the account itself, so no login
+	// customer id is needed (giving its own id as one works too).
+	Direct bool `json:"direct,omitempty"`
+	// Managers are the manager accounts through which the user reaches
+	// the account: each works as login customer id.
+	Managers []string `json:"managers,omitempty"`
+	// ConversionActions are the account's conversion actions; when empty
+	// it has every action (within KnownActions). Only enabled actions of
+	// an import type take conversions.
+	ConversionActions []ConversionAction `json:"conversion_actions,omitempty"`
+	// TermsNotAccepted: the account has not accepted the customer data
+	// terms, so the Data Manager API refuses its conversions.
+	TermsNotAccepted bool `json:"terms_not_accepted,omitempty"`
+}
+
+// ConversionAction is a conversion action of an AdsCustomer.
+type ConversionAction struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Type is Google's ConversionActionType: UPLOAD_CLICKS and
+	// UPLOAD_CALLS take imports; WEBPAGE, PHONE_CALL_FROM_ADS, ... do not.
+	Type string `json:"type"`
+	// Status is ENABLED, REMOVED or HIDDEN.
+	Status string `json:"status"`
 }
 
 // lifetime returns how long an issued access token lives.
@@ -79,6 +124,17 @@ func (c AdsConfig) clone() AdsConfig {
 	out.TooRecentCallers = slices.Clone(c.TooRecentCallers)
 	out.NotAllowlistedCustomers = slices.Clone(c.NotAllowlistedCustomers)
 	out.RevokedRefreshTokens = slices.Clone(c.RevokedRefreshTokens)
+	out.OAuthClients = maps.Clone(c.OAuthClients)
+	out.ConsentScopes = slices.Clone(c.ConsentScopes)
+	out.DeveloperTokens = slices.Clone(c.DeveloperTokens)
+	if c.Customers != nil {
+		out.Customers = make(map[string]AdsCustomer, len(c.Customers))
+		for id, cu := range c.Customers {
+			cu.Managers = slices.Clone(cu.Managers)
+			cu.ConversionActions = slices.Clone(cu.ConversionActions)
+			out.Customers[id] = cu
+		}
+	}
 	if c.RefreshTokenScopes != nil {
 		out.RefreshTokenScopes = make(map[string][]string, len(c.RefreshTokenScopes))
 		for k, v := range c.RefreshTokenScopes {
@@ -95,6 +151,8 @@ type googleState struct {
 	cfg      AdsConfig
 	tokens   map[string]accessToken
 	issued   int
+	codes    map[string]authCode
+	refresh  map[string]issuedRefresh
 	requests map[string]int
 
 	dmEvents     []DataManagerEvent
@@ -112,6 +170,8 @@ func newGoogleState(cfg AdsConfig) *googleState {
 	return &googleState{
 		cfg:       cfg.clone(),
 		tokens:    map[string]accessToken{},
+		codes:     map[string]authCode{},
+		refresh:   map[string]issuedRefresh{},
 		requests:  map[string]int{},
 		dmSeen:    map[string]bool{},
 		clickSeen: map[string]bool{},
@@ -142,6 +202,7 @@ func (s *Server) resetGoogle() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.cfg, g.tokens, g.issued, g.requests = fresh.cfg, fresh.tokens, 0, fresh.requests
+	g.codes, g.refresh = fresh.codes, fresh.refresh
 	g.dmEvents, g.dmSeen, g.dmDuplicates = nil, fresh.dmSeen, 0
 	g.clicks, g.calls = nil, nil
 	g.clickSeen, g.orderSeen, g.callSeen = fresh.clickSeen, fresh.orderSeen, fresh.callSeen

@@ -27,6 +27,7 @@ func (s *Server) routeOAuth(mux *http.ServeMux) {
 	// token depends on its cache, and the fault stream must depend on the
 	// number of API requests alone.
 	mux.HandleFunc("POST /token", s.oauthToken)
+	s.routeAuthorize(mux)
 }
 
 // tokenReply is the token endpoint's success answer.
@@ -35,6 +36,8 @@ type tokenReply struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// RefreshToken is issued by the authorization_code grant only.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
 // oauthError is the token endpoint's error answer (RFC 6749 §5.2).
@@ -43,22 +46,46 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// oauthToken is Google's token endpoint: the refresh-token grant of an
-// OAuth client and the JWT-bearer grant of a service account. Client
-// secrets and JWT signatures are not checked; revoked refresh tokens and
-// service accounts (AdsConfig.RevokedRefreshTokens) get invalid_grant.
+// oauthToken is Google's token endpoint: the authorization-code grant of
+// the installed-app flow (see oauthAuthorize), the refresh-token grant of
+// an OAuth client and the JWT-bearer grant of a service account. The
+// client may authenticate in the body or with HTTP basic auth. Client
+// secrets are checked only against AdsConfig.OAuthClients when it is set,
+// JWT signatures never; revoked refresh tokens and service accounts
+// (AdsConfig.RevokedRefreshTokens) get invalid_grant. A refresh token the
+// code grant issued grants the scopes the user consented to, to its client
+// only.
 func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	s.google.count(EndpointToken)
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "the body must be application/x-www-form-urlencoded"})
 		return
 	}
+	form := r.PostForm
+	if id, secret, ok := r.BasicAuth(); ok {
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	}
 	cfg := s.google.config()
+	gt := form.Get("grant_type")
+	if gt == grantRefreshToken || gt == grantAuthorizationCode {
+		if id := form.Get("client_id"); len(cfg.OAuthClients) > 0 && (cfg.OAuthClients[id] == "" || cfg.OAuthClients[id] != form.Get("client_secret")) {
+			writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_client", "Unauthorized"})
+			return
+		}
+	}
 	var scopes []string
-	switch gt := r.PostForm.Get("grant_type"); gt {
+	var refresh string
+	switch gt {
+	case grantAuthorizationCode:
+		var oerr *oauthError
+		if scopes, refresh, oerr = s.exchangeCode(form); oerr != nil {
+			writeJSON(w, http.StatusBadRequest, *oerr)
+			return
+		}
 	case grantRefreshToken:
-		rt := r.PostForm.Get("refresh_token")
-		if r.PostForm.Get("client_id") == "" || r.PostForm.Get("client_secret") == "" || rt == "" {
+		rt := form.Get("refresh_token")
+		if form.Get("client_id") == "" || form.Get("client_secret") == "" || rt == "" {
 			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_request", "client_id, client_secret and refresh_token are required"})
 			return
 		}
@@ -67,11 +94,20 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		granted, ok := cfg.RefreshTokenScopes[rt]
-		if !ok {
+		s.google.mu.Lock()
+		issued, ours := s.google.refresh[rt]
+		s.google.mu.Unlock()
+		switch {
+		case ours && issued.clientID != form.Get("client_id"):
+			writeJSON(w, http.StatusBadRequest, oauthError{"unauthorized_client", "Unauthorized"})
+			return
+		case ours:
+			granted = issued.scopes
+		case !ok:
 			granted = []string{scopeDataManager, scopeAdWords}
 		}
 		scopes = granted
-		if asked := strings.Fields(r.PostForm.Get("scope")); len(asked) > 0 {
+		if asked := strings.Fields(form.Get("scope")); len(asked) > 0 {
 			for _, sc := range asked {
 				if !slices.Contains(granted, sc) {
 					writeJSON(w, http.StatusBadRequest, oauthError{"invalid_scope", "the refresh token was not granted " + sc})
@@ -81,7 +117,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			scopes = asked
 		}
 	case grantJWTBearer:
-		claims, err := parseJWT(r.PostForm.Get("assertion"))
+		claims, err := parseJWT(form.Get("assertion"))
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", "Invalid JWT: " + err.Error()})
 			return
@@ -108,10 +144,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	g.tokens[tok] = accessToken{scopes: slices.Clone(scopes), expires: s.now().Add(lifetime)}
 	g.mu.Unlock()
 
-	s.log.DebugContext(r.Context(), "emulator: token issued", "grant_type", r.PostForm.Get("grant_type"), "scopes", len(scopes))
+	s.log.DebugContext(r.Context(), "emulator: token issued", "grant_type", gt, "scopes", len(scopes))
 	writeJSON(w, http.StatusOK, tokenReply{
 		AccessToken: tok, TokenType: "Bearer",
 		ExpiresIn: int(lifetime / time.Second), Scope: strings.Join(scopes, " "),
+		RefreshToken: refresh,
 	})
 }
 

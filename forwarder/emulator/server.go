@@ -67,6 +67,7 @@ func New(opts Options) *Server {
 	s.routeOAuth(mux)
 	s.routeDataManager(mux)
 	s.routeAds(mux)
+	s.routeSearch(mux)
 	s.routeControl(mux)
 	s.routeAdsControl(mux)
 	s.routeUA(mux)

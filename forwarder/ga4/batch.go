@@ -41,17 +41,18 @@ type batchEvent struct {
 type requestFields struct {
 	ClientID       string                  `json:"client_id"`
 	UserProperties map[string]userProperty `json:"user_properties,omitempty"`
+	Consent        *forwarder.GA4Consent   `json:"consent,omitempty"`
 }
 
 // encodeFields returns the JSON object of the request-level fields of ev.
 func encodeFields(ev *forwarder.GA4Event) ([]byte, error) {
-	return json.Marshal(requestFields{ClientID: ev.ClientID, UserProperties: userProperties(ev)})
+	return json.Marshal(requestFields{ClientID: ev.ClientID, UserProperties: userProperties(ev), Consent: ev.Consent})
 }
 
 // BatchKey returns the key of deliveries that may share a request: same
 // measurement id (which names the API secret), same client id and same
 // user properties, the request-level fields that apply to every event of a
-// request. The key is a hash: it holds no client id. A delivery without a
+// request; the consent too. The key is a hash: it holds no client id. A delivery without a
 // GA4 event gets "", and one whose user properties cannot be encoded a key
 // of its own (it is refused when sent).
 func BatchKey(d forwarder.Delivery) string {

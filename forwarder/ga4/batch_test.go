@@ -515,6 +515,7 @@ func TestBatchKey(t *testing.T) {
 		{"another user property value", edit(func(d *forwarder.Delivery) { d.GA4.UserProperties["lifetime_calls"] = 4 }), false},
 		{"no user properties", edit(func(d *forwarder.Delivery) { d.GA4.UserProperties = nil }), false},
 		{"unencodable user property", edit(func(d *forwarder.Delivery) { d.GA4.UserProperties["x"] = math.Inf(1) }), false},
+		{"a consent", edit(func(d *forwarder.Delivery) { d.GA4.Consent = &forwarder.GA4Consent{AdUserData: "DENIED"} }), false},
 	}
 	key := BatchKey(base)
 	if strings.Contains(key, testClientID) {

@@ -39,7 +39,8 @@ type event struct {
 // than GA4 accepts (code "event_too_old"). An event time in the future
 // (clock skew) is left out, so Google uses the time it receives the event.
 // User properties, when the event has any, are sent as
-// "user_properties": {"name": {"value": v}}. The delivery's params are not
+// "user_properties": {"name": {"value": v}}, and its consent as the
+// request-level "consent": {"ad_user_data": "GRANTED", ...}. The delivery's params are not
 // modified.
 func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 	d = d.CleanTexts()
@@ -51,6 +52,7 @@ func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 	body, err := json.Marshal(struct {
 		payload
 		UserProperties map[string]userProperty `json:"user_properties,omitempty"`
+		Consent        *forwarder.GA4Consent   `json:"consent,omitempty"`
 	}{
 		payload: payload{
 			ClientID:        ev.ClientID,
@@ -58,6 +60,7 @@ func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 			Events:          []event{{Name: ev.Name, Params: eventParams(ev)}},
 		},
 		UserProperties: userProperties(ev),
+		Consent:        ev.Consent,
 	})
 	if err != nil {
 		return nil, forwarder.Permanent("bad_params", fmt.Errorf("ga4: delivery %s: encode payload: %w", d.ID, err))

@@ -84,6 +84,9 @@ func TestBuildPayloadGolden(t *testing.T) {
 		{"user_properties", func(d *forwarder.Delivery) {
 			d.GA4.UserProperties = map[string]any{"caller_country": "Australia", "lifetime_calls": 3}
 		}},
+		{"consent", func(d *forwarder.Delivery) {
+			d.GA4.Consent = &forwarder.GA4Consent{AdUserData: "GRANTED", AdPersonalization: "DENIED"}
+		}},
 		{"engagement_set", func(d *forwarder.Delivery) {
 			d.GA4.Params = map[string]any{"engagement_time_msec": 2500}
 		}},

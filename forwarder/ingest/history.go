@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
 )
 
 // lookupTimeout bounds a caller lookup. A lookup takes well under a
@@ -13,10 +14,10 @@ import (
 const lookupTimeout = time.Second
 
 // CallerHistory finds the time of a caller's latest recorded call before a
-// given time (the stores' PreviousCall). key is a forwarder.CallerKey.
-type CallerHistory interface {
-	PreviousCall(ctx context.Context, key string, before time.Time) (at time.Time, ok bool, err error)
-}
+// given time (the stores' PreviousCall). It is store.CallerHistory,
+// declared once with the store's contract, which every backend asserts it
+// has.
+type CallerHistory = store.CallerHistory
 
 // CallerHistoryFunc adapts a function to CallerHistory.
 type CallerHistoryFunc func(ctx context.Context, key string, before time.Time) (time.Time, bool, error)

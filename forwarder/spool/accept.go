@@ -16,8 +16,9 @@ import (
 // primary is unavailable (Options.IsUnavailable), in the spool. A nil
 // error means the call is durable in one of them.
 //
-// It returns store.ErrDuplicate for a Sid that is still spooled (without
-// asking the primary) and for one the primary already holds. Other
+// It returns store.ErrDuplicate for an event of a Sid that is still
+// spooled (without asking the primary) and for one the primary already
+// holds. Other
 // errors of the primary are returned as they come. When the primary is
 // unavailable and the spool cannot take the call either, the error wraps
 // both.
@@ -25,7 +26,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if call == nil {
 		return errors.New("spool: accept: no call")
 	}
-	if name, err := fileName(call.Sid); err == nil {
+	if name, err := fileName(call.Sid, call.Event); err == nil {
 		spooled, err := s.has(name)
 		if err != nil {
 			s.log.WarnContext(ctx, "spool: duplicate check failed", "call_sid", call.Sid, "err", err)

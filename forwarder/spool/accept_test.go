@@ -152,3 +152,40 @@ func TestAcceptNilCall(t *testing.T) {
 	}
 	wantPending(t, s, 0)
 }
+
+// TestAcceptInitiateThenCompleteWhileDown: the Call.Initiate and the
+// Call.Complete of one call share its Sid; while Redis is down both are
+// spooled (the Initiate does not make the Complete a duplicate), copies of
+// either are duplicates, and the drain moves both into Redis.
+func TestAcceptInitiateThenCompleteWhileDown(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	r := openRedis(t, srv)
+	s := openSpool(t, t.TempDir(), r, spool.Options{})
+	ctx := t.Context()
+	srv.Stop()
+
+	initiate := newCall("CA-initiate")
+	initiate.Action, initiate.Event, initiate.Duration, initiate.Disposition = "Call.Initiate", forwarder.EventInitiate, nil, ""
+	complete := newCall(initiate.Sid)
+	deliveries := plan(complete, "a")
+	if err := s.Accept(ctx, initiate, nil); err != nil {
+		t.Fatalf("Accept(Initiate) while Redis is down = %v, want nil (spooled)", err)
+	}
+	if err := s.Accept(ctx, complete, deliveries); err != nil {
+		t.Fatalf("Accept(Complete) while Redis is down = %v, want nil (spooled)", err)
+	}
+	for _, call := range []*forwarder.Call{initiate, complete} {
+		if err := s.Accept(ctx, call, nil); !isDuplicate(err) {
+			t.Errorf("Accept(%s) again = %v, want ErrDuplicate from the spool", call.Event, err)
+		}
+	}
+	wantPending(t, s, 2)
+
+	srv.Restart()
+	waitUp(t, r)
+	if moved, err := s.DrainOnce(ctx); err != nil || moved != 2 {
+		t.Fatalf("DrainOnce after restart = %d, %v; want 2, nil", moved, err)
+	}
+	wantInRedis(t, r, complete, deliveries)
+}

@@ -17,10 +17,11 @@
 //     primary took the call (nil) or already had it (store.ErrDuplicate),
 //     so at every moment of a drain the call is in one or the other, and a
 //     copy sent meanwhile is answered duplicate.
-//   - No Sid is accepted twice by the spool: there is one file per
-//     Call.Sid, created under a lock after checking that none exists, and
-//     Accept answers store.ErrDuplicate for a Sid that is still spooled,
-//     without asking the primary. A Sid the primary already holds from
+//   - No event of a Sid is accepted twice by the spool: there is one file
+//     per event and Call.Sid (a call's Call.Initiate and Call.Complete
+//     share its Sid), created under a lock after checking that none
+//     exists, and Accept answers store.ErrDuplicate for an event of a Sid
+//     that is still spooled, without asking the primary. A Sid the primary already holds from
 //     before the outage may be spooled again (the spool cannot ask); the
 //     primary answers duplicate when it is drained and the file is dropped.
 //   - No double deliveries: the primary's dedup is the single judge. A crash
@@ -56,10 +57,11 @@
 // written), then by name; order is for fairness only, every call stands on
 // its own.
 //
-// A file's name is derived from the Sid, so that the duplicate check is
-// one stat: "c-" + Sid + ".json", with ':' written as '+'. Sids outside
-// the webhook's charset [A-Za-z0-9_.:-] (1 to 128 bytes) are refused, so no
-// name can leave the directory or hide as a dot file. Sids differing only
+// A file's name is derived from the Sid and the event, so that the
+// duplicate check is one stat: "c-" + Sid + "@" + event + ".json", with ':'
+// written as '+'. Sids outside the webhook's charset [A-Za-z0-9_.:-] (1 to
+// 128 bytes) and events outside [A-Za-z.] are refused, so no name can
+// leave the directory or hide as a dot file. Sids differing only
 // in case get distinct files, so the directory must be on a case-sensitive
 // file system (any Linux one).
 //

@@ -105,7 +105,7 @@ func TestDrainAfterCrash(t *testing.T) {
 	if err := s.Accept(ctx, call, ds); err != nil {
 		t.Fatalf("Accept during the outage = %v", err)
 	}
-	path := filepath.Join(dir, "c-CA-crash.json")
+	path := filepath.Join(dir, "c-CA-crash@Call.Complete.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("spool file: %v", err)
@@ -141,7 +141,7 @@ func spoolAll(t *testing.T, s *spool.Store, dir string, sids ...string) {
 			t.Fatalf("Accept(%s) while the primary is down = %v", sid, err)
 		}
 		at := epoch.Add(time.Duration(i) * time.Second)
-		if err := os.Chtimes(filepath.Join(dir, "c-"+sid+".json"), at, at); err != nil {
+		if err := os.Chtimes(filepath.Join(dir, "c-"+sid+"@Call.Complete.json"), at, at); err != nil {
 			t.Fatal(err)
 		}
 	}

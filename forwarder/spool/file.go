@@ -31,7 +31,7 @@ func encode(call *forwarder.Call, deliveries []forwarder.Delivery, now time.Time
 	if call == nil {
 		return "", nil, errors.New("no call")
 	}
-	name, err = fileName(call.Sid)
+	name, err = fileName(call.Sid, call.Event)
 	if err != nil {
 		return "", nil, err
 	}
@@ -59,13 +59,15 @@ func decode(name string, data []byte) (record, error) {
 	if r.Call == nil {
 		return record{}, fmt.Errorf("decode %s: no call", name)
 	}
-	// The name must be the Sid's: the duplicate check looks the Sid up by
-	// name, so a renamed file would let its Sid be spooled twice.
-	want, err := fileName(r.Call.Sid)
+	// The name must be the call's: the duplicate check looks the event and
+	// Sid up by name, so a renamed file would let its call be spooled
+	// twice. A file spooled before the event was part of the name is named
+	// by its Sid alone.
+	want, err := fileName(r.Call.Sid, r.Call.Event)
 	if err != nil {
 		return record{}, fmt.Errorf("decode %s: %w", name, err)
 	}
-	if want != name {
+	if want != name && legacyFileName(r.Call.Sid) != name {
 		return record{}, fmt.Errorf("decode %s: holds call %q, whose file is %s", name, r.Call.Sid, want)
 	}
 	return r, nil

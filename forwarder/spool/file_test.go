@@ -121,6 +121,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"other version", "c-CA1.json", `{"version":2,"call":{"sid":"CA1"}}`, "format version 2"},
 		{"no call", "c-CA1.json", `{"version":1}`, "no call"},
 		{"renamed", "c-CA2.json", `{"version":1,"call":{"sid":"CA1"}}`, "holds call"},
+		{"renamed to another event", "c-CA1@Call.Initiate.json", `{"version":1,"call":{"sid":"CA1","event":"Call.Complete"}}`, "holds call"},
+		{"bad event", "c-CA1@x.json", `{"version":1,"call":{"sid":"CA1","event":"../x"}}`, "outside"},
 		{"bad Sid", "c-CA1.json", `{"version":1,"call":{"sid":"../CA1"}}`, "outside"},
 	}
 	for _, tc := range tests {
@@ -151,5 +153,21 @@ func TestWriteTemp(t *testing.T) {
 	}
 	if _, err := writeTemp(filepath.Join(dir, "missing"), []byte("data")); err == nil {
 		t.Error("writeTemp into a missing directory = nil, want an error")
+	}
+}
+
+// TestDecodeNames: a file is read under its call's name, or under the name
+// by Sid alone that files had before the event was part of it.
+func TestDecodeNames(t *testing.T) {
+	call, deliveries := goldenCall()
+	name, data, err := encode(call, deliveries, goldenTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{name, legacyFileName(call.Sid)} {
+		r, err := decode(file, data)
+		if err != nil || r.Call.Sid != call.Sid {
+			t.Errorf("decode(%s) = %v, %v; want the call", file, r.Call, err)
+		}
 	}
 }

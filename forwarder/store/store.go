@@ -5,9 +5,11 @@
 //
 // The contract, in short:
 //
-//   - Accept writes the dedup mark for Call.Sid, the call and its planned
-//     deliveries in one atomic step. A second Accept of the same Sid within
-//     the dedup window writes nothing and returns ErrDuplicate. When Accept
+//   - Accept writes the dedup mark for Call.Event and Call.Sid, the call
+//     and its planned deliveries in one atomic step. A second Accept of the
+//     same event and Sid within the dedup window writes nothing and returns
+//     ErrDuplicate; Call.Sid names the call, so the Call.Initiate and the
+//     Call.Complete of one call are each accepted once. When Accept
 //     returns nil the call is durable.
 //   - When the call carries a caller key (Call.History.Key), the same
 //     atomic Accept records the call's time (Call.History.At) in the
@@ -20,12 +22,20 @@
 //     ErrLeaseLost if the lease was lost meanwhile (so a slow worker cannot
 //     overwrite a newer claim's outcome).
 //   - Nothing is deleted that is not settled: pending jobs stay until acked
-//     or buried, dead letters until dropped or retried, rejected requests
+//     or buried, dead letters until dropped or retried (a dropped one
+//     leaves a tombstone, JobDropped, that Replan respects), rejected requests
 //     until they age out of the retention window, caller history entries
 //     until they are older than Options.CallerHistory.
 //
-// Interfaces over these types are declared by their users (ingest, deliver,
-// httpapi, app), each with the few methods it needs.
+// The contract is declared once, as interfaces, in contract.go: Store is
+// all of it, made of named parts (Intake, Queue, Operator) and of the
+// abilities a consumer may discover by a type assertion (BatchAcker,
+// CallerHistory, CommitObserver). The app and the conformance suite use
+// Store; each backend asserts at compile time that it is a Store and has
+// each ability it offers, so a renamed method fails the build rather than
+// switching an ability off. A consumer that needs only a method or two
+// (ingest, deliver, httpapi, spool) may declare its own small interface,
+// but an optional ability is always asserted against the interface here.
 package store
 
 import (
@@ -35,8 +45,8 @@ import (
 	"github.com/callforward/callforward/forwarder"
 )
 
-// ErrDuplicate is returned by Accept when the call's Sid was accepted
-// before within the dedup window. Policy: the caller answers "duplicate"
+// ErrDuplicate is returned by Accept when the call's event and Sid were
+// accepted before within the dedup window. Policy: the caller answers "duplicate"
 // with 200; nothing was written.
 var ErrDuplicate = errors.New("store: duplicate call")
 
@@ -107,7 +117,7 @@ type Stats struct {
 
 // Options are the settings every backend honours.
 type Options struct {
-	// DedupWindow is how long a Call.Sid is remembered (default 30 days).
+	// DedupWindow is how long each event of a Call.Sid is remembered (default 30 days).
 	DedupWindow time.Duration
 	// Lease is how long a claimed job stays invisible to other claimers
 	// (default 1 minute). It must exceed the longest send.
@@ -165,7 +175,21 @@ const (
 	JobPending JobState = "pending"
 	JobDone    JobState = "done"
 	JobDead    JobState = "dead"
+	// JobDropped is the tombstone of a dead letter dropped by DropDead: a
+	// decision not to deliver, kept for the dedup window from the drop
+	// (like a done mark) so that neither Replan nor an Accept of the call
+	// plans the delivery again, unless ReplanOptions.IncludeDropped says
+	// so.
+	JobDropped JobState = "dropped"
 )
+
+// ReplanOptions tune Replan.
+type ReplanOptions struct {
+	// IncludeDropped makes Replan replace the tombstones of dropped dead
+	// letters (JobDropped) with new pending jobs; without it they are
+	// left alone like every other existing job.
+	IncludeDropped bool
+}
 
 // JobInfo is a job of a call with its state, as Jobs reports it.
 type JobInfo struct {

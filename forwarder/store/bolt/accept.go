@@ -23,15 +23,19 @@ type newJob struct {
 }
 
 // Accept stores call and one pending job per delivery (due now, no
-// attempts yet) together with the dedup mark of call.Sid, in one atomic,
-// fsynced step. It returns store.ErrDuplicate, writing nothing, when
-// call.Sid was accepted less than the dedup window ago.
+// attempts yet) together with the dedup mark of call.Event and call.Sid,
+// in one atomic, fsynced step. It returns store.ErrDuplicate, writing
+// nothing, when the same event of call.Sid was accepted less than the
+// dedup window ago. The events of one call (Call.Initiate, Call.Complete)
+// are each accepted once (see marks); the stored call is the latest
+// accepted, except that a Call.Complete still in its window is kept.
 //
-// A Sid accepted again after its window is a new call: its dedup mark and
+// An event accepted again after its window is new: its dedup mark and
 // call are replaced. A job of the same ID that still exists is kept as it
 // is when it is pending or dead (it is not settled) or when it is a done
-// mark younger than the window (so it is not sent twice); only an expired
-// done mark is replaced by a new pending job.
+// mark or a tombstone (store.JobDropped) younger than the window (so it is
+// not sent twice, nor against a decision); only an expired one is replaced
+// by a new pending job.
 //
 // When call.History carries a caller key, the call's time is recorded in
 // the caller's history in the same transaction (see PreviousCall).
@@ -62,7 +66,6 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		}
 		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID)}
 	}
-	acceptedAt := encodeTime(now)
 	acceptedKey := timeKey(now, call.Sid)
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
 	if err != nil {
@@ -73,21 +76,34 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	err = s.write(func(tx *bbolt.Tx) error {
 		duplicate = false
 		b := bucketsOf(tx)
+		m := marks{}
 		if v := b.dedup.Get(sid); v != nil {
-			at := decodeTime(v)
-			if now.Sub(at) < s.opts.DedupWindow {
+			old, err := decodeMarks(b.calls, sid, v)
+			if err != nil {
+				return err
+			}
+			m = old.live(now, s.opts.DedupWindow)
+			if _, ok := m.of(call.Event); ok {
 				duplicate = true
 				return nil
 			}
-			if err := b.accepted.Delete(timeKey(at, call.Sid)); err != nil {
+			if err := b.accepted.Delete(timeKey(decodeTime(v), call.Sid)); err != nil {
 				return err
 			}
 		}
-		if err := b.dedup.Put(sid, acceptedAt); err != nil {
+		// The stored call is the latest one accepted, except that a
+		// Call.Complete in its window is not replaced by another event
+		// of its call: it says more.
+		_, complete := m[forwarder.EventComplete]
+		replaceCall := call.Event == forwarder.EventComplete || !complete
+		m[call.Event] = now
+		if err := b.dedup.Put(sid, m.encode(now)); err != nil {
 			return err
 		}
-		if err := b.calls.Put(sid, callJSON); err != nil {
-			return err
+		if replaceCall {
+			if err := b.calls.Put(sid, callJSON); err != nil {
+				return err
+			}
 		}
 		if err := b.accepted.Put(acceptedKey, nil); err != nil {
 			return err
@@ -124,18 +140,19 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 }
 
 // keepExisting reports whether the job id already stored must be kept
-// rather than replaced by a new pending job; an expired done mark is
-// removed from the done index on the way.
+// rather than replaced by a new pending job; an expired done mark or
+// tombstone is removed from its index on the way.
 func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) {
 	rec, ok, err := getRecord(b.jobs, id)
 	if err != nil || !ok {
 		return false, err
 	}
-	if rec.State != store.JobDone || now.Sub(rec.Settled) < s.opts.DedupWindow {
+	idx := b.settledIndex(rec.State)
+	if idx == nil || now.Sub(rec.Settled) < s.opts.DedupWindow {
 		return true, nil
 	}
-	if err := b.done.Delete(timeKey(rec.Settled, id)); err != nil {
-		return false, fmt.Errorf("delete done mark %s: %w", id, err)
+	if err := idx.Delete(timeKey(rec.Settled, id)); err != nil {
+		return false, fmt.Errorf("delete %s mark %s: %w", rec.State, id, err)
 	}
 	return false, nil
 }

@@ -19,6 +19,16 @@ import (
 // process per data dir, or use the Redis store to run several.
 var ErrInUse = errors.New("data dir in use by another process")
 
+// The contract of package store, and each ability a consumer discovers by
+// a type assertion, by name: a renamed method fails the build instead of
+// switching the ability off.
+var (
+	_ store.Store          = (*Store)(nil)
+	_ store.BatchAcker     = (*Store)(nil)
+	_ store.CallerHistory  = (*Store)(nil)
+	_ store.CommitObserver = (*Store)(nil)
+)
+
 // lockTimeout is how long Open waits for the file lock before ErrInUse.
 const lockTimeout = time.Second
 
@@ -132,6 +142,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // buckets are the buckets of one transaction.
 type buckets struct {
 	dedup, calls, accepted, jobs, due, done, dead, rejected *bbolt.Bucket
+	// dropped indexes the tombstones of dropped dead letters.
+	dropped *bbolt.Bucket
 	// callers and callersAt are the caller history and its expiry index.
 	callers, callersAt *bbolt.Bucket
 }
@@ -146,10 +158,24 @@ func bucketsOf(tx *bbolt.Tx) buckets {
 		done:     tx.Bucket(bucketDone),
 		dead:     tx.Bucket(bucketDead),
 		rejected: tx.Bucket(bucketRejected),
+		dropped:  tx.Bucket(bucketDropped),
 
 		callers:   tx.Bucket(bucketCallers),
 		callersAt: tx.Bucket(bucketCallersAt),
 	}
+}
+
+// settledIndex returns the index that holds a job in state, by the time
+// it settled, when the state expires with the dedup window (done marks and
+// tombstones); nil otherwise.
+func (b buckets) settledIndex(state store.JobState) *bbolt.Bucket {
+	switch state {
+	case store.JobDone:
+		return b.done
+	case store.JobDropped:
+		return b.dropped
+	}
+	return nil
 }
 
 // schedule writes a pending record and its due key.

@@ -18,10 +18,8 @@ import (
 	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
-var _ storetest.Store = (*bolt.Store)(nil)
-
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, opts store.Options) storetest.Store {
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return open(t, filepath.Join(t.TempDir(), "forwarder.db"), opts)
 	})
 }

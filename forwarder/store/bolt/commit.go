@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/callforward/callforward/forwarder/store"
 )
 
 // committer runs the store's writes (Accept, Claim, the settlements, kept
@@ -25,23 +27,18 @@ import (
 type committer struct {
 	db *bbolt.DB
 	// recorder, when set, is told about every transaction.
-	recorder atomic.Pointer[CommitRecorder]
+	recorder atomic.Pointer[store.CommitRecorder]
 
 	mu      sync.Mutex
 	queue   []*write
 	leading bool // a goroutine is committing the queue
 }
 
-// CommitRecorder is told about every transaction the store's committer
-// runs (metrics.Metrics is one): how many writes it carried and how long
-// it took, fsync included. A transaction that failed and was re-run one
-// write at a time counts once, with its whole time.
-type CommitRecorder interface {
-	Commit(writes int, took time.Duration)
-}
-
-// RecordCommits makes r hear of every transaction from now on.
-func (s *Store) RecordCommits(r CommitRecorder) { s.commits.recorder.Store(&r) }
+// RecordCommits makes r hear of every transaction the committer runs from
+// now on: how many writes it carried and how long it took, fsync
+// included. A transaction that failed and was re-run one write at a time
+// counts once, with its whole time.
+func (s *Store) RecordCommits(r store.CommitRecorder) { s.commits.recorder.Store(&r) }
 
 // maxWritesPerTx bounds one transaction, so that a burst of writes is
 // committed in steps rather than as one transaction the size of the burst.

@@ -51,11 +51,17 @@ func (s *Store) RetryDead(ctx context.Context, id string) error {
 	})
 }
 
-// DropDead deletes the dead letter id. It returns store.ErrNotFound when
-// id is not a dead letter.
+// DropDead turns the dead letter id into a tombstone (store.JobDropped),
+// kept for the dedup window from now so that Replan and Accept leave the
+// delivery alone. It returns store.ErrNotFound when id is not a dead
+// letter.
 func (s *Store) DropDead(ctx context.Context, id string) error {
 	return s.updateDead(ctx, "drop dead", id, func(b buckets, rec record) error {
-		return b.jobs.Delete([]byte(id))
+		rec.State, rec.Settled = store.JobDropped, s.opts.Now()
+		if err := putRecord(b.jobs, rec); err != nil {
+			return err
+		}
+		return b.dropped.Put(timeKey(rec.Settled, id), nil)
 	})
 }
 

@@ -7,13 +7,14 @@
 // the time as 8 big-endian bytes (unix nanoseconds with the sign bit
 // flipped, so that times before 1970 sort too), followed by an ID.
 //
-//	dedup     Call.Sid → accepted-at (8 bytes)
-//	calls     Call.Sid → forwarder.Call
-//	accepted  accepted-at + Call.Sid → nil    (expiry index for dedup and calls)
+//	dedup     Call.Sid → latest accepted-at (8 bytes), then accepted-at and name of each event (dedup.go)
+//	calls     Call.Sid → forwarder.Call       (the latest event accepted; a Call.Complete is kept)
+//	accepted  latest accepted-at + Call.Sid → nil  (expiry index for dedup and calls)
 //	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died)
 //	due       DueAt + Delivery.ID → nil       (pending jobs only; claimed ones under their lease end)
 //	done      done-at + Delivery.ID → nil     (done marks, for Stats and Sweep)
 //	dead      buried-at + Delivery.ID → nil   (dead letters, newest last)
+//	dropped   dropped-at + Delivery.ID → nil  (tombstones of dropped dead letters, for Sweep)
 //	rejected  At + Rejected.ID → store.Rejected
 //	meta      heartbeat written by Ping
 //	callers   caller key + call time → nil   (caller history, see PreviousCall)
@@ -60,8 +61,9 @@
 //
 // # Retention
 //
-// Dedup marks, calls, done marks and rejected requests older than the
-// dedup window are removed by Sweep. Whether Sweep ran or not, Accept
+// Dedup marks, calls, done marks, tombstones and rejected requests older
+// than the dedup window are removed by Sweep (a call's marks go with it,
+// once its latest event is that old). Whether Sweep ran or not, Accept
 // judges a dedup mark or a done mark by its age, so results never depend
 // on when the last sweep happened. Pending jobs and dead letters are never
 // swept: they are not settled. Caller history entries are swept once

@@ -14,6 +14,7 @@ var (
 	bucketDue       = []byte("due")
 	bucketDone      = []byte("done")
 	bucketDead      = []byte("dead")
+	bucketDropped   = []byte("dropped")
 	bucketRejected  = []byte("rejected")
 	bucketMeta      = []byte("meta")
 	bucketCallers   = []byte("callers")
@@ -22,7 +23,7 @@ var (
 	allBuckets = [][]byte{
 		bucketDedup, bucketCalls, bucketAccepted, bucketJobs, bucketDue,
 		bucketDone, bucketDead, bucketRejected, bucketMeta, bucketCallers,
-		bucketCallersAt,
+		bucketCallersAt, bucketDropped,
 	}
 
 	keyHeartbeat = []byte("heartbeat")

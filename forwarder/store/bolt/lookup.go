@@ -34,7 +34,7 @@ func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
 
 // Jobs returns the jobs of the call sid with their states, ordered by
 // delivery ID; none (and no error) when the call has none. Swept done
-// marks and dropped dead letters are no longer listed.
+// marks and tombstones are no longer listed.
 func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bolt: jobs %s: %w", sid, err)

@@ -17,10 +17,12 @@ import (
 
 // Replan adds to the stored call sid the deliveries it does not have yet
 // (by delivery ID), as pending jobs due now, and returns how many it
-// added. Deliveries that exist in any state (pending, done, dead) are left
-// alone, so re-planning a call under fixed rules never re-sends what was
-// delivered. It returns store.ErrNotFound when the call is not stored.
-func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error) {
+// added. Deliveries that exist in any state (pending, done, dead, dropped)
+// are left alone, so re-planning a call under fixed rules never re-sends
+// what was delivered nor what an operator dropped; with
+// opts.IncludeDropped a dropped one is replaced by a new pending job. It
+// returns store.ErrNotFound when the call is not stored.
+func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery, opts store.ReplanOptions) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
 	}
@@ -44,7 +46,13 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		}
 		for _, j := range jobs {
 			if b.jobs.Get(j.id) != nil {
-				continue
+				replace, err := replaceDropped(b, string(j.id), opts)
+				if err != nil {
+					return err
+				}
+				if !replace {
+					continue
+				}
 			}
 			if err := b.jobs.Put(j.id, j.value); err != nil {
 				return err
@@ -60,6 +68,23 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
 	}
 	return added, nil
+}
+
+// replaceDropped reports whether Replan replaces the existing job id: only
+// a tombstone, and only when opts include dropped deliveries. It takes the
+// tombstone off its index on the way.
+func replaceDropped(b buckets, id string, opts store.ReplanOptions) (bool, error) {
+	if !opts.IncludeDropped {
+		return false, nil
+	}
+	rec, _, err := getRecord(b.jobs, id)
+	if err != nil || rec.State != store.JobDropped {
+		return false, err
+	}
+	if err := b.dropped.Delete(timeKey(rec.Settled, id)); err != nil {
+		return false, fmt.Errorf("delete tombstone %s: %w", id, err)
+	}
+	return true, nil
 }
 
 // The range of times unix nanoseconds can hold.

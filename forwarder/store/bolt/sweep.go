@@ -16,10 +16,11 @@ import (
 const sweepChunk = 1000
 
 // Sweep deletes what has outlived the dedup window: calls with their
-// dedup marks, done marks and rejected requests; and the caller history
-// entries older than its retention (store.Options.CallerHistory). Pending
-// jobs and dead letters are never swept. It returns how many calls, done
-// marks, rejected requests and caller history entries went.
+// dedup marks, done marks, tombstones of dropped dead letters and rejected
+// requests; and the caller history entries older than its retention
+// (store.Options.CallerHistory). Pending jobs and dead letters are never
+// swept. It returns how many calls, done marks, tombstones, rejected
+// requests and caller history entries went.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	now := s.opts.Now()
 	cutoff := cutoffs{dedup: now.Add(-s.opts.DedupWindow), history: now.Add(-s.opts.CallerHistory)}
@@ -72,7 +73,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 		sid := k[timeLen:]
 		// Accept moves the index entry when a Sid is accepted again, so
 		// the mark matches; checking it keeps a newer call safe anyway.
-		if v := b.dedup.Get(sid); v != nil && bytes.Equal(v, k[:timeLen]) {
+		if v := b.dedup.Get(sid); v != nil && bytes.Equal(v[:timeLen], k[:timeLen]) {
 			if err := b.dedup.Delete(sid); err != nil {
 				return removed, seen, err
 			}
@@ -86,20 +87,23 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 		}
 	}
 
-	for _, k := range expired(b.done) {
-		id := keyID(k)
-		rec, ok, err := getRecord(b.jobs, id)
-		if err != nil {
-			return removed, seen, err
-		}
-		if ok && rec.State == store.JobDone && rec.Settled.Equal(decodeTime(k)) {
-			if err := b.jobs.Delete([]byte(id)); err != nil {
+	for _, state := range []store.JobState{store.JobDone, store.JobDropped} {
+		idx := b.settledIndex(state)
+		for _, k := range expired(idx) {
+			id := keyID(k)
+			rec, ok, err := getRecord(b.jobs, id)
+			if err != nil {
 				return removed, seen, err
 			}
-			removed++
-		}
-		if err := b.done.Delete(k); err != nil {
-			return removed, seen, err
+			if ok && rec.State == state && rec.Settled.Equal(decodeTime(k)) {
+				if err := b.jobs.Delete([]byte(id)); err != nil {
+					return removed, seen, err
+				}
+				removed++
+			}
+			if err := idx.Delete(k); err != nil {
+				return removed, seen, err
+			}
 		}
 	}
 

@@ -28,36 +28,66 @@ end
 // It reads and decides everything before its first write: Redis does not
 // roll a script back, so a failure half-way must not be possible.
 //
-//	KEYS: dedup calls accepted jobs ids due done callers callers:at
+// The dedup hash holds, under each Sid, the Sid's latest acceptance (16
+// hex digits; its entry in the accepted index is at that time) followed by
+// the JSON object of its marks, event → accepted-at: dedup is by event and
+// Sid. A value of the 16 digits alone was written before dedup was keyed
+// by event; it stands for the event of the call stored with it, which is
+// the event that wrote it (for every event when that call cannot be read).
+// The stored call is the latest accepted, except that a Call.Complete in
+// its window is not replaced by another event of its call.
+//
+//	KEYS: dedup calls accepted jobs ids due done callers callers:at dropped
 //	ARGV: sid now cutoff call ttl-ms, the caller history members (callers,
 //	      callers:at; both empty when the call has no caller key) and their
-//	      ttl-ms, then id record for each delivery
+//	      ttl-ms, the event, then id record for each delivery
 //	returns 1, or 0 for a duplicate
 var acceptScript = goredis.NewScript(luaOlder + `
-local sid, now, cutoff = ARGV[1], ARGV[2], ARGV[3]
-local at = redis.call('HGET', KEYS[1], sid)
-if at and older(cutoff, at) then return 0 end
+local sid, now, cutoff, event = ARGV[1], ARGV[2], ARGV[3], ARGV[9]
+local v = redis.call('HGET', KEYS[1], sid)
+local at, marks = nil, {}
+if v then
+  at = string.sub(v, 1, 16)
+  local old = {}
+  if #v == 16 then
+    local ok, c = pcall(cjson.decode, redis.call('HGET', KEYS[2], sid) or '')
+    if ok and type(c) == 'table' and type(c.event) == 'string' and c.event ~= '' then
+      old[c.event] = at
+    else
+      old['*'] = at
+    end
+  else
+    old = cjson.decode(string.sub(v, 17))
+  end
+  for e, t in pairs(old) do
+    if older(cutoff, t) then marks[e] = t end
+  end
+  if marks[event] or marks['*'] then return 0 end
+end
+local replaceCall = event == 'Call.Complete' or not marks['Call.Complete']
+marks[event] = now
 
 local write, expired = {}, {}
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   local id = ARGV[i]
   local old = redis.call('HGET', KEYS[4], id)
   if not old then
     write[#write + 1] = i
   else
     local r = cjson.decode(old)
-    if r.state == 'done' and not older(cutoff, r.settled) then
+    local index = ({done = KEYS[7], dropped = KEYS[10]})[r.state]
+    if index and not older(cutoff, r.settled) then
       write[#write + 1] = i
-      expired[#expired + 1] = r.settled .. id
+      expired[#expired + 1] = {index, r.settled .. id}
     end
   end
 end
 
 if at then redis.call('ZREM', KEYS[3], at .. sid) end
-redis.call('HSET', KEYS[1], sid, now)
-redis.call('HSET', KEYS[2], sid, ARGV[4])
+redis.call('HSET', KEYS[1], sid, now .. cjson.encode(marks))
+if replaceCall then redis.call('HSET', KEYS[2], sid, ARGV[4]) end
 redis.call('ZADD', KEYS[3], 0, now .. sid)
-for _, m in ipairs(expired) do redis.call('ZREM', KEYS[7], m) end
+for _, e in ipairs(expired) do redis.call('ZREM', e[1], e[2]) end
 for _, i in ipairs(write) do
   local id = ARGV[i]
   redis.call('HSET', KEYS[4], id, ARGV[i + 1])
@@ -75,15 +105,18 @@ return 1
 `)
 
 // Accept stores call and one pending job per delivery (due now, no
-// attempts yet) together with the dedup mark of call.Sid, in one script,
-// so atomically. It returns store.ErrDuplicate, writing nothing, when
-// call.Sid was accepted less than the dedup window ago. Durability is the
-// server's (see the package comment).
+// attempts yet) together with the dedup mark of call.Event and call.Sid,
+// in one script, so atomically. It returns store.ErrDuplicate, writing
+// nothing, when the same event of call.Sid was accepted less than the
+// dedup window ago; the events of one call (Call.Initiate, Call.Complete)
+// are each accepted once (see acceptScript). Durability is the server's
+// (see the package comment).
 //
-// A Sid accepted again after its window is a new call: its dedup mark and
+// An event accepted again after its window is new: its dedup mark and
 // call are replaced. A job of the same ID that still exists is kept as it
-// is when it is pending or dead, or when it is a done mark younger than
-// the window; only an expired done mark is replaced by a new pending job.
+// is when it is pending or dead, or when it is a done mark or a tombstone
+// (store.JobDropped) younger than the window; only an expired one is
+// replaced by a new pending job.
 //
 // When call.History carries a caller key, the call's time is recorded in
 // the caller's history by the same script (see PreviousCall).
@@ -111,9 +144,9 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if record {
 		caller, callerIndex = callerMember(callerKey, callerAt), encodeTime(callerAt)+callerKey
 	}
-	args := make([]any, 0, 8+2*len(deliveries))
+	args := make([]any, 0, 9+2*len(deliveries))
 	args = append(args, call.Sid, nowKey, encodeTime(now.Add(-s.opts.DedupWindow)), callJSON, ms(s.ttl),
-		caller, callerIndex, ms(s.historyTTL))
+		caller, callerIndex, ms(s.historyTTL), string(call.Event))
 	for _, d := range deliveries {
 		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
 			return fmt.Errorf("redis: accept %s: delivery %q belongs to call %q", call.Sid, d.ID, d.CallSid)
@@ -125,7 +158,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		args = append(args, d.ID, rec)
 	}
 	k := s.keys
-	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt}, args...)
+	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

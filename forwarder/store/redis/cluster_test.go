@@ -33,7 +33,7 @@ func TestClusterConformance(t *testing.T) {
 	if !strings.Contains(info, "cluster_state:ok") {
 		t.Fatalf("cluster never came up: %s", info)
 	}
-	storetest.Run(t, func(t *testing.T, opts store.Options) storetest.Store {
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return open(t, srv.URL(), opts, redis.Options{Cluster: true, Prefix: uniquePrefix()})
 	})
 }

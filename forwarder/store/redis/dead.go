@@ -63,9 +63,9 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter,
 }
 
 // deadScript takes a dead letter off the dead index and makes it pending
-// again (retry) or deletes it (drop).
+// again (retry) or a tombstone (drop).
 //
-//	KEYS: jobs due dead ids
+//	KEYS: jobs due dead dropped
 //	ARGV: id op now
 //	returns 1, or 0 when id is not a dead letter
 var deadScript = goredis.NewScript(`
@@ -77,8 +77,9 @@ local r = cjson.decode(v)
 if r.state ~= 'dead' then return 0 end
 redis.call('ZREM', KEYS[3], r.settled .. id)
 if op == 'drop' then
-  redis.call('HDEL', KEYS[1], id)
-  redis.call('ZREM', KEYS[4], id)
+  r.state, r.settled = 'dropped', now
+  redis.call('HSET', KEYS[1], id, cjson.encode(r))
+  redis.call('ZADD', KEYS[4], 0, now .. id)
   return 1
 end
 r.state, r.due, r.attempts = 'pending', now, 0
@@ -95,8 +96,10 @@ func (s *Store) RetryDead(ctx context.Context, id string) error {
 	return s.updateDead(ctx, "retry dead", "retry", id)
 }
 
-// DropDead deletes the dead letter id. It returns store.ErrNotFound when
-// id is not a dead letter.
+// DropDead turns the dead letter id into a tombstone (store.JobDropped),
+// kept for the dedup window from now so that Replan and Accept leave the
+// delivery alone. It returns store.ErrNotFound when id is not a dead
+// letter.
 func (s *Store) DropDead(ctx context.Context, id string) error {
 	return s.updateDead(ctx, "drop dead", "drop", id)
 }
@@ -107,7 +110,7 @@ func (s *Store) updateDead(ctx context.Context, name, op, id string) error {
 		return fmt.Errorf("redis: %s %s: %w", name, id, err)
 	}
 	k := s.keys
-	res, err := s.run(ctx, deadScript, []string{k.jobs, k.due, k.dead, k.ids}, id, op, encodeTime(s.opts.Now()))
+	res, err := s.run(ctx, deadScript, []string{k.jobs, k.due, k.dead, k.dropped}, id, op, encodeTime(s.opts.Now()))
 	if err != nil {
 		return fmt.Errorf("redis: %s %s: %w", name, id, err)
 	}

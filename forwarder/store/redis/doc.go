@@ -36,14 +36,15 @@
 // store lives on one shard: Cluster brings failover, not more throughput,
 // which one Redis has to spare at webhook rates.
 //
-//	{p}:dedup        hash  Call.Sid → accepted-at
-//	{p}:calls        hash  Call.Sid → forwarder.Call JSON
+//	{p}:dedup        hash  Call.Sid → latest accepted-at, then {event: accepted-at} JSON (see acceptScript)
+//	{p}:calls        hash  Call.Sid → forwarder.Call JSON (the latest event accepted; a Call.Complete is kept)
 //	{p}:accepted     zset  accepted-at + Call.Sid   (expiry index of dedup and calls; CallSids)
 //	{p}:jobs         hash  Delivery.ID → job record (state, attempts, lease, delivery JSON)
 //	{p}:ids          zset  Delivery.ID              (every job, for Jobs by call)
 //	{p}:due          zset  DueAt + Delivery.ID      (pending jobs; claimed ones under their lease end)
 //	{p}:done         zset  done-at + Delivery.ID    (done marks, for Stats and Sweep)
 //	{p}:dead         zset  buried-at + Delivery.ID  (dead letters)
+//	{p}:dropped      zset  dropped-at + Delivery.ID (tombstones of dropped dead letters)
 //	{p}:rejected     hash  At + Rejected.ID → store.Rejected JSON
 //	{p}:rejected:at  zset  At + Rejected.ID
 //	{p}:heartbeat    string, written by Ping
@@ -80,8 +81,9 @@
 // # Retention
 //
 // Sweep removes, in chunks of one script each, the calls, dedup marks,
-// done marks and rejected requests older than the dedup window; pending
-// jobs and dead letters are never swept. As with bolt, Accept judges
+// done marks, tombstones and rejected requests older than the dedup
+// window (a call's marks go with it, once its latest event is that old);
+// pending jobs and dead letters are never swept. As with bolt, Accept judges
 // dedup and done marks by their stored age, so results never depend on
 // when Sweep last ran. On top of that, the keys that hold only expiring
 // data (dedup, calls, accepted, rejected, rejected:at, heartbeat) get a

@@ -10,7 +10,7 @@ import (
 // tag {prefix}, so on Redis Cluster they live in one slot and every
 // script may touch all of them.
 type keys struct {
-	dedup      string // hash: Call.Sid → accepted-at
+	dedup      string // hash: Call.Sid → latest accepted-at and the marks of its events
 	calls      string // hash: Call.Sid → forwarder.Call JSON
 	accepted   string // lex index: accepted-at + Call.Sid
 	jobs       string // hash: Delivery.ID → job record
@@ -18,6 +18,7 @@ type keys struct {
 	due        string // lex index: DueAt + Delivery.ID (pending jobs)
 	done       string // lex index: done-at + Delivery.ID
 	dead       string // lex index: buried-at + Delivery.ID
+	dropped    string // lex index: dropped-at + Delivery.ID (tombstones of dropped dead letters)
 	rejected   string // hash: At + Rejected.ID → store.Rejected JSON
 	rejectedAt string // lex index: At + Rejected.ID
 	heartbeat  string // string: written by Ping
@@ -38,6 +39,7 @@ func newKeys(prefix string) keys {
 		due:        k("due"),
 		done:       k("done"),
 		dead:       k("dead"),
+		dropped:    k("dropped"),
 		rejected:   k("rejected"),
 		rejectedAt: k("rejected:at"),
 		heartbeat:  k("heartbeat"),

@@ -10,6 +10,15 @@ import (
 	"github.com/callforward/callforward/forwarder/store"
 )
 
+// The contract of package store, and each ability a consumer discovers by
+// a type assertion, by name: a renamed method fails the build instead of
+// switching the ability off.
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.BatchAcker    = (*Store)(nil)
+	_ store.CallerHistory = (*Store)(nil)
+)
+
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "callforward"
 

@@ -23,8 +23,6 @@ import (
 	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
-var _ storetest.Store = (*redis.Store)(nil)
-
 // quietLogger drops go-redis's own log lines: the outage tests make its
 // pool report every failed dial.
 type quietLogger struct{}
@@ -44,7 +42,7 @@ func uniquePrefix() string { return fmt.Sprintf("test-%d", prefixes.Add(1)) }
 
 func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	storetest.Run(t, func(t *testing.T, opts store.Options) storetest.Store {
+	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
 		return open(t, srv.URL(), opts, redis.Options{Prefix: uniquePrefix()})
 	})
 }
@@ -121,7 +119,7 @@ func workload(t *testing.T, s *redis.Store, sid string) *forwarder.Call {
 	if err := s.Accept(ctx, call, ds[:3]); err != nil {
 		t.Fatalf("Accept = %v", err)
 	}
-	if n, err := s.Replan(ctx, sid, ds); err != nil || n != 1 {
+	if n, err := s.Replan(ctx, sid, ds, store.ReplanOptions{}); err != nil || n != 1 {
 		t.Fatalf("Replan = %d, %v; want 1, nil", n, err)
 	}
 	if sids, err := s.CallSids(ctx, epoch, 0); err != nil || !slices.Contains(sids, sid) {
@@ -384,7 +382,10 @@ func TestOutage(t *testing.T) {
 		{"Call", func(ctx context.Context) error { _, err := s.Call(ctx, call.Sid); return err }},
 		{"Jobs", func(ctx context.Context) error { _, err := s.Jobs(ctx, call.Sid); return err }},
 		{"DeadLetters", func(ctx context.Context) error { _, err := s.DeadLetters(ctx, 0); return err }},
-		{"Replan", func(ctx context.Context) error { _, err := s.Replan(ctx, call.Sid, nil); return err }},
+		{"Replan", func(ctx context.Context) error {
+			_, err := s.Replan(ctx, call.Sid, nil, store.ReplanOptions{})
+			return err
+		}},
 		{"CallSids", func(ctx context.Context) error { _, err := s.CallSids(ctx, time.Time{}, 0); return err }},
 	}
 	// The client retries for a few seconds before it gives up: run the

@@ -15,22 +15,33 @@ import (
 
 // replanScript adds to a stored call the jobs it does not have yet. It
 // reads and decides everything before its first write, and never touches
-// a job that exists, in whatever state.
+// a job that exists, in whatever state, except a tombstone when asked to
+// include dropped deliveries.
 //
-//	KEYS: calls jobs ids due
-//	ARGV: sid now, then id record for each delivery
+//	KEYS: calls jobs ids due dropped
+//	ARGV: sid now include-dropped ("1" or ""), then id record for each delivery
 //	returns the number of jobs added, or -1 when the call is not stored
 var replanScript = goredis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
-local now = ARGV[2]
-local write, seen = {}, {}
-for i = 3, #ARGV, 2 do
+local now, includeDropped = ARGV[2], ARGV[3] == '1'
+local write, seen, tombstones = {}, {}, {}
+for i = 4, #ARGV, 2 do
   local id = ARGV[i]
   if not seen[id] then
     seen[id] = true
-    if redis.call('HEXISTS', KEYS[2], id) == 0 then write[#write + 1] = i end
+    local old = redis.call('HGET', KEYS[2], id)
+    if not old then
+      write[#write + 1] = i
+    elseif includeDropped then
+      local r = cjson.decode(old)
+      if r.state == 'dropped' then
+        write[#write + 1] = i
+        tombstones[#tombstones + 1] = r.settled .. id
+      end
+    end
   end
 end
+for _, m in ipairs(tombstones) do redis.call('ZREM', KEYS[5], m) end
 for _, i in ipairs(write) do
   local id = ARGV[i]
   redis.call('HSET', KEYS[2], id, ARGV[i + 1])
@@ -43,20 +54,25 @@ return #write
 // Replan adds to the stored call sid the deliveries it does not have yet
 // (by delivery ID), as pending jobs due now, and returns how many it
 // added, all in one script, so atomically. Deliveries that exist in any
-// state (pending, claimed, done, dead) are left alone, so re-planning a
-// call under fixed rules never re-sends what was delivered; a delivery
-// listed twice is added once. It returns store.ErrNotFound when the call
+// state (pending, claimed, done, dead, dropped) are left alone, so
+// re-planning a call under fixed rules never re-sends what was delivered
+// nor what an operator dropped; with opts.IncludeDropped a dropped one is
+// replaced by a new pending job. A delivery listed twice is added once. It returns store.ErrNotFound when the call
 // is not stored (never accepted, swept, or its key expired).
 //
 // Every delivery must belong to the call: Delivery.CallSid equal to sid
 // and Delivery.ID under sid (see forwarder.DeliveryID).
-func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error) {
+func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery, opts store.ReplanOptions) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
 	}
 	nowKey := encodeTime(s.opts.Now())
-	args := make([]any, 0, 2+2*len(deliveries))
-	args = append(args, sid, nowKey)
+	include := ""
+	if opts.IncludeDropped {
+		include = "1"
+	}
+	args := make([]any, 0, 3+2*len(deliveries))
+	args = append(args, sid, nowKey, include)
 	for _, d := range deliveries {
 		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid+"/") {
 			return 0, fmt.Errorf("redis: replan %s: delivery %q belongs to call %q", sid, d.ID, d.CallSid)
@@ -68,7 +84,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		args = append(args, d.ID, rec)
 	}
 	k := s.keys
-	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due}, args...)
+	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due, k.dropped}, args...)
 	if err != nil {
 		return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
 	}

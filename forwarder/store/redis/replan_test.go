@@ -56,7 +56,7 @@ func TestReplanWritesOnlyJobKeys(t *testing.T) {
 			ds = append(slices.Clip(ds), extra...)
 
 			before, ttlBefore := dump(t, c), ttl()
-			n, err := s.Replan(ctx, tc.sid, ds)
+			n, err := s.Replan(ctx, tc.sid, ds, store.ReplanOptions{})
 			if n != tc.wantN || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Replan = %d, %v; want %d, %v", n, err, tc.wantN, tc.wantErr)
 			}

@@ -12,12 +12,12 @@ import (
 const sweepChunk = 1000
 
 // sweepScript removes up to a budget of expired index entries with what
-// they point to: calls with their dedup marks, done marks, rejected
+// they point to: calls with their dedup marks, done marks, tombstones, rejected
 // requests, caller history entries. An index entry whose value has moved
 // on (a Sid accepted again, a done mark replaced) is dropped without
 // touching the value.
 //
-//	KEYS: dedup calls accepted jobs ids done rejected rejected:at callers callers:at
+//	KEYS: dedup calls accepted jobs ids done rejected rejected:at callers callers:at dropped
 //	ARGV: upper bound of the expired entries, budget, upper bound of the
 //	      expired caller history entries
 //	returns {removed, seen}
@@ -33,7 +33,8 @@ end
 
 for _, m in ipairs(expired(KEYS[3])) do
   local at, sid = string.sub(m, 1, 16), string.sub(m, 17)
-  if redis.call('HGET', KEYS[1], sid) == at then
+  local v = redis.call('HGET', KEYS[1], sid)
+  if v and string.sub(v, 1, 16) == at then
     redis.call('HDEL', KEYS[1], sid)
     redis.call('HDEL', KEYS[2], sid)
     removed = removed + 1
@@ -41,18 +42,21 @@ for _, m in ipairs(expired(KEYS[3])) do
   redis.call('ZREM', KEYS[3], m)
 end
 
-for _, m in ipairs(expired(KEYS[6])) do
-  local at, id = string.sub(m, 1, 16), string.sub(m, 17)
-  local v = redis.call('HGET', KEYS[4], id)
-  if v then
-    local r = cjson.decode(v)
-    if r.state == 'done' and r.settled == at then
-      redis.call('HDEL', KEYS[4], id)
-      redis.call('ZREM', KEYS[5], id)
-      removed = removed + 1
+for _, settled in ipairs({{KEYS[6], 'done'}, {KEYS[11], 'dropped'}}) do
+  local index, state = settled[1], settled[2]
+  for _, m in ipairs(expired(index)) do
+    local at, id = string.sub(m, 1, 16), string.sub(m, 17)
+    local v = redis.call('HGET', KEYS[4], id)
+    if v then
+      local r = cjson.decode(v)
+      if r.state == state and r.settled == at then
+        redis.call('HDEL', KEYS[4], id)
+        redis.call('ZREM', KEYS[5], id)
+        removed = removed + 1
+      end
     end
+    redis.call('ZREM', index, m)
   end
-  redis.call('ZREM', KEYS[6], m)
 end
 
 for _, m in ipairs(expired(KEYS[8])) do
@@ -70,10 +74,11 @@ return {removed, seen}
 `)
 
 // Sweep deletes what has outlived the dedup window: calls with their
-// dedup marks, done marks and rejected requests; and the caller history
-// entries older than its retention (store.Options.CallerHistory). Pending
-// jobs and dead letters are never swept. It returns how many calls, done
-// marks, rejected requests and caller history entries went. It works in
+// dedup marks, done marks, tombstones of dropped dead letters and rejected
+// requests; and the caller history entries older than its retention
+// (store.Options.CallerHistory). Pending jobs and dead letters are never
+// swept. It returns how many calls, done marks, tombstones, rejected
+// requests and caller history entries went. It works in
 // chunks of one script each, so it may stop half-way on an error; the
 // next Sweep carries on.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
@@ -81,7 +86,7 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	bound := upTo(now.Add(-s.opts.DedupWindow))
 	historyBound := upTo(now.Add(-s.opts.CallerHistory))
 	k := s.keys
-	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt}
+	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt, k.dropped}
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {

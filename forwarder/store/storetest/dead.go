@@ -12,7 +12,8 @@ var deadTests = []subtest{
 	{"dead/bury lists the dead letter", testBury},
 	{"dead/newest first within limit", testDeadOrder},
 	{"dead/retry makes it pending again", testRetryDead},
-	{"dead/drop deletes it", testDropDead},
+	{"dead/drop leaves a tombstone", testDropDead},
+	{"dead/tombstone outlives its call, then is swept", testDroppedSwept},
 	{"dead/only dead letters are found", testDeadNotFound},
 }
 
@@ -117,11 +118,45 @@ func testDropDead(t *testing.T, e *env) {
 		t.Fatalf("DeadLetters after DropDead = %v, want none", deadIDs(dls))
 	}
 	e.wantStats(t, store.Stats{Calls: 1})
-	if infos := e.jobs(t, sid); len(infos) != 0 {
-		t.Fatalf("Jobs after DropDead = %v, want none", states(infos))
-	}
+	// The decision is kept as a tombstone: the job is listed as dropped,
+	// is never claimed, and is no dead letter any more.
+	wantIDs(t, "Jobs after DropDead", states(e.jobs(t, sid)), []string{id + "=dropped"})
+	e.clock.Advance(window / 2)
+	e.wantNoClaim(t)
 	wantErr(t, "second DropDead", e.s.DropDead(e.ctx, id), store.ErrNotFound)
 	wantErr(t, "RetryDead after DropDead", e.s.RetryDead(e.ctx, id), store.ErrNotFound)
+}
+
+// testDroppedSwept: a tombstone lives the dedup window from its drop,
+// like a done mark. While it lives, the Sid accepted again after its own
+// window does not plan the dropped delivery again; then Sweep removes it.
+func testDroppedSwept(t *testing.T, e *env) {
+	const sid = "CA-drop-swept"
+	id := deliveryID(sid, "r")
+	e.bury(t, sid, "HTTP 400", "400")
+	e.clock.Advance(time.Hour)
+	if err := e.s.DropDead(e.ctx, id); err != nil {
+		t.Fatalf("DropDead = %v, want nil", err)
+	}
+	e.clock.Advance(window - time.Hour)
+	if n, err := e.s.Sweep(e.ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep at the call's end = %d, %v; want 1 (the call), nil", n, err)
+	}
+	call := newCall(sid)
+	if err := e.s.Accept(e.ctx, call, plan(call, "r")); err != nil {
+		t.Fatalf("Accept after the window = %v, want nil", err)
+	}
+	wantIDs(t, "Jobs after Accept", states(e.jobs(t, sid)), []string{id + "=dropped"})
+	e.wantNoClaim(t)
+
+	e.clock.Advance(time.Hour)
+	if n, err := e.s.Sweep(e.ctx); err != nil || n != 1 {
+		t.Fatalf("Sweep at the tombstone's end = %d, %v; want 1, nil", n, err)
+	}
+	if infos := e.jobs(t, sid); len(infos) != 0 {
+		t.Fatalf("Jobs after Sweep = %v, want none", states(infos))
+	}
+	e.wantStats(t, store.Stats{Calls: 1})
 }
 
 func testDeadNotFound(t *testing.T, e *env) {

@@ -12,6 +12,7 @@ import (
 
 var replanTests = []subtest{
 	{"replan/adds only missing deliveries", testReplan},
+	{"replan/leaves dropped deliveries alone unless asked", testReplanDropped},
 	{"replan/unknown call", testReplanUnknown},
 	{"replan/swept call is unknown", testReplanSwept},
 	{"replan/refuses deliveries of another call", testReplanForeign},
@@ -53,7 +54,7 @@ func testReplan(t *testing.T, e *env) {
 	// Within the lease of the held job.
 	now := e.clock.Advance(lease / 2)
 	deliveries := plan(call, "a-done", "b-dead", "c-pending", "d-new", "e-claimed")
-	added, err := e.s.Replan(e.ctx, sid, deliveries)
+	added, err := e.s.Replan(e.ctx, sid, deliveries, store.ReplanOptions{})
 	if err != nil {
 		t.Fatalf("Replan = %v, want nil", err)
 	}
@@ -74,7 +75,7 @@ func testReplan(t *testing.T, e *env) {
 	if err := e.s.Ack(e.ctx, held); err != nil {
 		t.Errorf("Ack of the job held across Replan = %v, want nil", err)
 	}
-	again, err := e.s.Replan(e.ctx, sid, plan(call, "d-new"))
+	again, err := e.s.Replan(e.ctx, sid, plan(call, "d-new"), store.ReplanOptions{})
 	if err != nil || again != 0 {
 		t.Errorf("second Replan = %d, %v; want 0, nil", again, err)
 	}
@@ -82,7 +83,7 @@ func testReplan(t *testing.T, e *env) {
 
 func testReplanUnknown(t *testing.T, e *env) {
 	call := newCall("CA-never")
-	_, err := e.s.Replan(e.ctx, call.Sid, plan(call, "r"))
+	_, err := e.s.Replan(e.ctx, call.Sid, plan(call, "r"), store.ReplanOptions{})
 	wantErr(t, "Replan(unknown)", err, store.ErrNotFound)
 	if n := len(e.jobs(t, call.Sid)); n != 0 {
 		t.Errorf("Replan of an unknown call wrote %d jobs", n)
@@ -99,7 +100,7 @@ func testReplanSwept(t *testing.T, e *env) {
 		t.Fatalf("Sweep = %v, want nil", err)
 	}
 	before := e.jobs(t, call.Sid)
-	_, err := e.s.Replan(e.ctx, call.Sid, plan(call, "a", "b"))
+	_, err := e.s.Replan(e.ctx, call.Sid, plan(call, "a", "b"), store.ReplanOptions{})
 	wantErr(t, "Replan(swept)", err, store.ErrNotFound)
 	wantSameJSON(t, "Jobs after Replan of a swept call", e.jobs(t, call.Sid), before)
 }
@@ -118,7 +119,7 @@ func testReplanForeign(t *testing.T, e *env) {
 		{"ID under another call", append(plan(call, "b"), badID)},
 	}
 	for _, tc := range tests {
-		n, err := e.s.Replan(e.ctx, call.Sid, tc.ds)
+		n, err := e.s.Replan(e.ctx, call.Sid, tc.ds, store.ReplanOptions{})
 		if err == nil || errors.Is(err, store.ErrNotFound) || n != 0 {
 			t.Errorf("Replan with %s = %d, %v; want 0 and an error other than ErrNotFound", tc.name, n, err)
 		}
@@ -131,7 +132,7 @@ func testReplanForeign(t *testing.T, e *env) {
 
 func testReplanTwice(t *testing.T, e *env) {
 	call := e.accept(t, "CA-twice", "a")
-	added, err := e.s.Replan(e.ctx, call.Sid, plan(call, "n", "n"))
+	added, err := e.s.Replan(e.ctx, call.Sid, plan(call, "n", "n"), store.ReplanOptions{})
 	if err != nil || added != 1 {
 		t.Fatalf("Replan(n, n) = %d, %v; want 1, nil", added, err)
 	}
@@ -147,7 +148,7 @@ func testReplanCanceled(t *testing.T, e *env) {
 	before := e.jobs(t, call.Sid)
 	ctx, cancel := context.WithCancel(e.ctx)
 	cancel()
-	_, err := e.s.Replan(ctx, call.Sid, plan(call, "b"))
+	_, err := e.s.Replan(ctx, call.Sid, plan(call, "b"), store.ReplanOptions{})
 	wantErr(t, "Replan with a canceled context", err, context.Canceled)
 	_, err = e.s.CallSids(ctx, time.Time{}, 0)
 	wantErr(t, "CallSids with a canceled context", err, context.Canceled)
@@ -210,4 +211,37 @@ func testCallSidsMoved(t *testing.T, e *env) {
 		t.Fatalf("Sweep = %v, want nil", err)
 	}
 	wantIDs(t, "CallSids after Sweep", e.callSids(t, time.Time{}, 0), []string{"CA-1"})
+}
+
+// testReplanDropped: a dropped dead letter is a decision; Replan leaves
+// its tombstone alone unless asked to include dropped deliveries, which
+// queues them again, due now and never tried.
+func testReplanDropped(t *testing.T, e *env) {
+	const sid = "CA-replan-dropped"
+	id := deliveryID(sid, "r")
+	e.bury(t, sid, "HTTP 400", "400")
+	if err := e.s.DropDead(e.ctx, id); err != nil {
+		t.Fatalf("DropDead = %v, want nil", err)
+	}
+	call := newCall(sid)
+	added, err := e.s.Replan(e.ctx, sid, plan(call, "r", "s"), store.ReplanOptions{})
+	if err != nil || added != 1 {
+		t.Fatalf("Replan = %d, %v; want 1, nil", added, err)
+	}
+	wantIDs(t, "Jobs after Replan", states(e.jobs(t, sid)), []string{id + "=dropped", deliveryID(sid, "s") + "=pending"})
+	e.claimOne(t, deliveryID(sid, "s"))
+
+	now := e.clock.Advance(time.Minute)
+	added, err = e.s.Replan(e.ctx, sid, plan(call, "r", "s"), store.ReplanOptions{IncludeDropped: true})
+	if err != nil || added != 1 {
+		t.Fatalf("Replan including dropped = %d, %v; want 1, nil", added, err)
+	}
+	info := e.job(t, sid, id)
+	if info.State != store.JobPending || info.Job.Attempts != 0 || info.Job.Lease != "" {
+		t.Fatalf("job after Replan including dropped: %s, Attempts %d, Lease %q; want pending, 0, none",
+			info.State, info.Job.Attempts, info.Job.Lease)
+	}
+	wantTime(t, "DueAt", info.Job.DueAt, now)
+	e.claimOne(t, id)
+	e.wantStats(t, store.Stats{Calls: 1, Pending: 2})
 }

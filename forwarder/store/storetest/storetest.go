@@ -1,14 +1,18 @@
 // Package storetest is the conformance suite every store backend passes:
 // a backend's test calls Run with a constructor, and the suite checks the
-// contract of package store on a fresh store per subtest, with a fake
+// contract of package store (store.Store, every part of it) on a fresh store per subtest, with a fake
 // clock so that leases, retries and the dedup window can be crossed
 // without waiting.
 //
 // Besides the contract in package store, the suite pins down these
 // behaviours, which every backend shares:
 //
-//   - A Sid is a duplicate while its dedup mark is younger than the dedup
-//     window (age < window), judged by age whether or not Sweep ran.
+//   - An event of a Sid is a duplicate while its dedup mark is younger
+//     than the dedup window (age < window), judged by age whether or not
+//     Sweep ran. Each event of a Sid has its own mark: a Call.Initiate
+//     does not make the Call.Complete of its Sid a duplicate, nor the
+//     other way round. The stored call is the latest event accepted,
+//     except that a Call.Complete within its window is kept.
 //   - A Sid accepted again after its window replaces the call; its jobs
 //     that still exist are kept when pending or dead, and when they are
 //     done marks younger than the window; expired done marks are planned
@@ -26,8 +30,12 @@
 //   - Lists (DeadLetters, RejectedRequests) are newest first, limit <= 0
 //     meaning all; Jobs is ordered by delivery ID and is empty, not an
 //     error, for an unknown call.
-//   - Sweep counts the calls, done marks and rejected requests it
-//     removed.
+//   - DropDead leaves a tombstone (JobDropped) that Jobs lists, Claim
+//     never hands out, and Replan and Accept leave alone (Replan replaces
+//     it only with ReplanOptions.IncludeDropped); it lives the dedup window
+//     from the drop, like a done mark.
+//   - Sweep counts the calls, done marks, tombstones and rejected requests
+//     it removed.
 //   - Replan adds only the deliveries whose ID exists in no state, due
 //     now, leaving existing jobs (claimed ones included) untouched; it is
 //     ErrNotFound for a call never accepted or swept, and refuses
@@ -53,36 +61,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
 )
-
-// Store is everything the suite exercises: the methods every backend
-// implements.
-type Store interface {
-	Accept(ctx context.Context, call *forwarder.Call, deliveries []forwarder.Delivery) error
-	Reject(ctx context.Context, r store.Rejected) error
-
-	Claim(ctx context.Context, max int) ([]store.Job, error)
-	Ack(ctx context.Context, j store.Job) error
-	AckMany(ctx context.Context, jobs []store.Job) []error
-	Retry(ctx context.Context, j store.Job, at time.Time, reason string) error
-	Bury(ctx context.Context, j store.Job, reason, code string) error
-
-	Call(ctx context.Context, sid string) (*forwarder.Call, error)
-	Jobs(ctx context.Context, sid string) ([]store.JobInfo, error)
-	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
-	RetryDead(ctx context.Context, id string) error
-	DropDead(ctx context.Context, id string) error
-	RejectedRequests(ctx context.Context, limit int) ([]store.Rejected, error)
-	Replan(ctx context.Context, sid string, deliveries []forwarder.Delivery) (int, error)
-	CallSids(ctx context.Context, since time.Time, limit int) ([]string, error)
-	PreviousCall(ctx context.Context, key string, before time.Time) (time.Time, bool, error)
-
-	Ping(ctx context.Context) error
-	Stats(ctx context.Context) (store.Stats, error)
-	Sweep(ctx context.Context) (int, error)
-}
 
 // The options every subtest runs with.
 const (
@@ -96,7 +76,7 @@ var epoch = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
 // env is what a subtest works with.
 type env struct {
-	s     Store
+	s     store.Store
 	clock *Clock
 	ctx   context.Context
 }
@@ -105,11 +85,11 @@ type env struct {
 // store that honours opts (the suite controls time through opts.Now) and
 // arrange for it to be closed when t ends; it is called once per subtest,
 // and subtests run in parallel.
-func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) Store) {
+func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Store) {
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests,
+		replanTests, historyTests, eventTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
