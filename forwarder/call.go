@@ -92,10 +92,22 @@ type Call struct {
 	// know, by their dotted name, so rules can still use them.
 	Extra map[string]string `json:"extra,omitempty"`
 
+	// Dropped lists the optional parameters that were malformed and left
+	// out of the call, and why; the call was accepted without them.
+	Dropped []DroppedField `json:"dropped,omitempty"`
+
 	// History is the caller's earlier calls as the store knew them when
 	// the call arrived; nil when they were not looked up (no loaded rule
 	// asked). Set at intake, never decoded from a webhook.
 	History *CallerHistory `json:"caller_history,omitempty"`
+}
+
+// DroppedField is an optional webhook parameter left out of a call because
+// its value was malformed. Reason says why; it never quotes a phone
+// number, a client id or a click id.
+type DroppedField struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
 }
 
 // Survey is what the answering agent entered in the call survey.

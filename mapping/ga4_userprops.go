@@ -2,9 +2,10 @@ package mapping
 
 import (
 	"fmt"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/callforward/callforward/forwarder/ga4/reserved"
 )
 
 // GA4's limits on user properties (Measurement Protocol reference).
@@ -15,15 +16,6 @@ const (
 	ga4UserPropsReference = "GA4 allows at most 25 user properties per request"
 )
 
-// ga4ReservedUserProps are the user property names GA4 reserves.
-var ga4ReservedUserProps = map[string]bool{
-	"first_open_time": true, "first_visit_time": true, "last_deep_link_referrer": true,
-	"user_id": true, "first_open_after_install": true,
-}
-
-// ga4ReservedUserPropPrefixes may not start a user property name.
-var ga4ReservedUserPropPrefixes = []string{"google_", "ga_", "firebase_"}
-
 // ga4UserPropLimits are the constraints on user property values: as
 // parameters, but at most 36 characters.
 var ga4UserPropLimits = valueLimits{maxLen: ga4MaxUserPropValue, noPersonal: true, dest: "a GA4 user property"}
@@ -31,10 +23,9 @@ var ga4UserPropLimits = valueLimits{maxLen: ga4MaxUserPropValue, noPersonal: tru
 // checkGA4UserProp returns why name cannot be a GA4 user property name,
 // or "" when it can.
 func checkGA4UserProp(name string) string {
-	for _, p := range ga4ReservedUserPropPrefixes {
-		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
-			return fmt.Sprintf("user property name %q starts with %q, which GA4 reserves", name, p)
-		}
+	p, isReserved := reserved.UserProperty(name)
+	if isReserved && p != "" {
+		return fmt.Sprintf("user property name %q starts with %q, which GA4 reserves", name, p)
 	}
 	switch {
 	case name == "":
@@ -43,7 +34,7 @@ func checkGA4UserProp(name string) string {
 		return fmt.Sprintf("user property name %q is %d characters long; GA4 allows at most %d", name, len(name), ga4MaxUserPropName)
 	case !ga4Name.MatchString(name):
 		return fmt.Sprintf("user property name %q must start with a letter and contain only letters, digits and underscores", name)
-	case ga4ReservedUserProps[name]:
+	case isReserved:
 		return fmt.Sprintf("user property name %q is reserved by GA4", name)
 	}
 	return ""

@@ -3,7 +3,8 @@ package mapping
 import (
 	"fmt"
 	"regexp"
-	"strings"
+
+	"github.com/callforward/callforward/forwarder/ga4/reserved"
 )
 
 // GA4 naming rules (see the Measurement Protocol reference and Google's
@@ -22,41 +23,19 @@ var (
 	ga4MeasurementID = regexp.MustCompile(`^G-[A-Z0-9]{4,16}$`)
 )
 
-// ga4ReservedPrefixes may not start an event or parameter name.
-var ga4ReservedPrefixes = []string{"_", "firebase_", "ga_", "google_", "gtag."}
-
-// ga4ReservedEvents are the event names GA4 reserves (web and app lists).
-var ga4ReservedEvents = map[string]bool{
-	"ad_activeview": true, "ad_click": true, "ad_exposure": true, "ad_impression": true,
-	"ad_query": true, "ad_reward": true, "adunit_exposure": true, "app_background": true,
-	"app_clear_data": true, "app_exception": true, "app_remove": true, "app_store_refund": true,
-	"app_store_subscription_cancel": true, "app_store_subscription_convert": true,
-	"app_store_subscription_renew": true, "app_update": true, "app_upgrade": true,
-	"click": true, "error": true, "file_download": true, "first_open": true, "first_visit": true,
-	"form_start": true, "form_submit": true, "in_app_purchase": true, "os_update": true,
-	"page_view": true, "scroll": true, "session_start": true, "session_start_with_rollout": true,
-	"user_engagement": true, "video_complete": true, "video_progress": true, "video_start": true,
-	"view_complete": true, "view_search_results": true,
-}
-
-// ga4ReservedEventPrefixes are app-list families reserved as a whole.
-var ga4ReservedEventPrefixes = []string{"dynamic_link_", "notification_"}
-
-// ga4ReservedParams may not be set by a rule: the sender adds
-// engagement_time_msec itself, and GA4 reserves the others.
-var ga4ReservedParams = map[string]string{
+// ga4ParamAdvice says why a rule may not set a parameter: the sender
+// adds engagement_time_msec itself, and what to do instead of gclid,
+// which GA4 reserves (see package reserved for the list).
+var ga4ParamAdvice = map[string]string{
 	"engagement_time_msec": "the sender adds it to every event",
 	"gclid":                "GA4 reserves it; send click ids to Google Ads instead",
-	"session_number":       "GA4 reserves it",
 }
 
 // checkGA4Name returns why name is not a valid GA4 event or parameter
 // name, or "" when it is. kind is "event name" or "parameter name".
-func checkGA4Name(name, kind string) string {
-	for _, p := range ga4ReservedPrefixes {
-		if len(name) >= len(p) && strings.EqualFold(name[:len(p)], p) {
-			return fmt.Sprintf("%s %q starts with %q, which GA4 reserves", kind, name, p)
-		}
+func checkGA4Name(name, kind string, isReserved func(string) (string, bool)) string {
+	if p, ok := isReserved(name); ok && p != "" {
+		return fmt.Sprintf("%s %q starts with %q, which GA4 reserves", kind, name, p)
 	}
 	switch {
 	case name == "":
@@ -71,27 +50,25 @@ func checkGA4Name(name, kind string) string {
 
 // checkGA4Event returns why name cannot be a GA4 event name, or "".
 func checkGA4Event(name string) string {
-	if why := checkGA4Name(name, "event name"); why != "" {
+	if why := checkGA4Name(name, "event name", reserved.Event); why != "" {
 		return why
 	}
-	if ga4ReservedEvents[name] {
+	if _, ok := reserved.Event(name); ok {
 		return fmt.Sprintf("event name %q is reserved by GA4 (it collects that event itself); choose another, e.g. phone_call", name)
-	}
-	for _, p := range ga4ReservedEventPrefixes {
-		if strings.HasPrefix(name, p) {
-			return fmt.Sprintf("event name %q starts with %q, which GA4 reserves", name, p)
-		}
 	}
 	return ""
 }
 
 // checkGA4Param returns why name cannot be a GA4 parameter name, or "".
 func checkGA4Param(name string) string {
-	if why := checkGA4Name(name, "parameter name"); why != "" {
+	if why := checkGA4Name(name, "parameter name", reserved.Param); why != "" {
 		return why
 	}
-	if why, ok := ga4ReservedParams[name]; ok {
+	if why, ok := ga4ParamAdvice[name]; ok {
 		return fmt.Sprintf("parameter %q cannot be set here: %s", name, why)
+	}
+	if _, ok := reserved.Param(name); ok {
+		return fmt.Sprintf("parameter %q cannot be set here: GA4 reserves it", name)
 	}
 	return ""
 }

@@ -190,6 +190,7 @@ func New(cfg Config) (*App, error) {
 		a.spool, intake = sp, sp
 	}
 	in := ingest.New(intake, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics, TracerProvider: tp, History: st})
+	hcfg.Drops = a.metrics
 	handler := httpapi.New(hcfg, in, st, readiness{intake, &a.draining})
 	metricsHandler, counted := a.metrics.Handler(), a.metrics.CountReplies(handler)
 	// No ServeMux: it would "clean" odd paths with redirects before the

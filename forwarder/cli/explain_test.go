@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,7 @@ func TestExplainSamples(t *testing.T) {
 				t.Errorf("%d rule outcomes, want one per rule (%v)", len(got.Rules), rules.RuleNames())
 			}
 			planned := map[string]*forwarder.GA4Event{} // by delivery ID; nil when not GA4
+			ads := map[string]*forwarder.AdsConversion{}
 			for i, o := range got.Rules {
 				if o.Rule != rules.RuleNames()[i] {
 					t.Errorf("outcome %d is for rule %q, want %q (file order)", i, o.Rule, rules.RuleNames()[i])
@@ -117,11 +119,24 @@ func TestExplainSamples(t *testing.T) {
 				}
 				for _, d := range o.Deliveries {
 					planned[d.ID] = d.GA4
+					if d.Ads != nil {
+						ads[d.ID] = d.Ads
+					}
 				}
 			}
 			for id := range got.Payloads {
 				if _, ok := planned[id]; !ok {
 					t.Errorf("payload for %s, which no rule planned", id)
+				}
+			}
+			for id, a := range ads {
+				var p struct {
+					API    string          `json:"api"`
+					Method string          `json:"method"`
+					Body   json.RawMessage `json:"body"`
+				}
+				if err := json.Unmarshal(got.Payloads[id], &p); err != nil || p.API != a.Backend || p.Method == "" || len(p.Body) < 2 {
+					t.Errorf("Google Ads payload of %s = %s (%v), want the %s request", id, got.Payloads[id], err, a.Backend)
 				}
 			}
 			for id, ev := range planned {
@@ -184,6 +199,8 @@ func TestExplainFailures(t *testing.T) {
 		{"broken rules file", []string{"--rules", "testdata/check/unknown-key.yaml", "-"}, "", 1, `unknown key "wen"`},
 		{"not a webhook", []string{"--rules", exampleRules, "-"}, "Action=Webhook&Event=Call.Complete", 1, "forwarder explain: -:"},
 		{"broken JSON webhook", []string{"--rules", exampleRules, "-"}, `{"Call.Sid": `, 1, "forwarder explain: -:"},
+		{"webhook over the size limit on stdin", []string{"--rules", exampleRules, "-"}, "Action=Webhook&X=" + strings.Repeat("x", 64<<10), 1, "larger than the limit of 65536 bytes"},
+		{"webhook over the size limit in a file", []string{"--rules", exampleRules, bigWebhookFile(t)}, "", 1, "larger than the limit of 65536 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +213,17 @@ func TestExplainFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bigWebhookFile writes a webhook one byte over the webhook body limit.
+func bigWebhookFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "big.form")
+	body := "Action=Webhook&X=" + strings.Repeat("x", 64<<10)
+	if err := os.WriteFile(p, []byte(body[:64<<10+1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestExplainTooOldCall: a call past GA4's backdating limit is planned but
@@ -216,9 +244,73 @@ func TestExplainTooOldCall(t *testing.T) {
 		t.Fatalf("no payloads, want one error per planned delivery\n%s", r.stdout)
 	}
 	for id, raw := range got.Payloads {
+		if strings.HasSuffix(id, "/google-ads") {
+			continue // Google Ads takes calls up to 90 days old
+		}
 		var p gaPayload
 		if err := json.Unmarshal(raw, &p); err != nil || !strings.Contains(p.Error, "backdating limit") || len(p.Events) != 0 {
 			t.Errorf("payload of %s = %s, want only an error naming the backdating limit", id, raw)
 		}
+	}
+}
+
+// TestExplainDroppedField: a malformed optional field is named, with the
+// reason, and the call is still explained.
+func TestExplainDroppedField(t *testing.T) {
+	clearEnv(t)
+	start := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+	_, body := explainSample(t, "webhooks/answered-with-gclid.form", start)
+	body = append(body, "&Call.Survey.Value=12.5"...)
+	r := run(t, bytes.NewReader(body), "explain", "--rules", exampleRules, "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%v", r.code, r)
+	}
+	var got decodedExplanation
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	want := []forwarder.DroppedField{{Field: "Call.Survey.Value", Reason: `not an integer: "12.5"`}}
+	if got.Call == nil || !slices.Equal(got.Call.Dropped, want) || len(got.Payloads) == 0 {
+		t.Errorf("call %+v with %d payloads, want %+v dropped and the call explained", got.Call, len(got.Payloads), want)
+	}
+}
+
+// TestExplainText: on a terminal (forced here with --text) explain prints
+// a summary a person reads; --json keeps the JSON.
+func TestExplainText(t *testing.T) {
+	clearEnv(t)
+	start := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+	_, body := explainSample(t, "webhooks/answered-with-gclid.form", start)
+	body = append(body, "&Call.Survey.Value=12.5"...)
+	r := run(t, bytes.NewReader(body), "explain", "--text", "--rules", exampleRules, "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%v", r.code, r)
+	}
+	for _, want := range []string{
+		"Call CA0e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b (Call.Complete)",
+		"Dropped: Call.Survey.Value: not an integer: \"12.5\"",
+		"every-call: matched",
+		"CA0e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b/every-call/website (ga4",
+		"POST /mp/collect",
+		"events:ingest",
+		`"phone_call"`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "+61412345678") {
+		t.Errorf("text summary shows the caller's number in clear:\n%s", r.stdout)
+	}
+	if json.Valid([]byte(r.stdout)) {
+		t.Errorf("--text printed JSON")
+	}
+	j := run(t, bytes.NewReader(body), "explain", "--json", "--rules", exampleRules, "-")
+	if j.code != 0 || !json.Valid([]byte(j.stdout)) {
+		t.Errorf("--json: exit %d, valid JSON %v", j.code, json.Valid([]byte(j.stdout)))
+	}
+	both := run(t, bytes.NewReader(body), "explain", "--json", "--text", "--rules", exampleRules, "-")
+	if both.code != 2 {
+		t.Errorf("--json with --text: exit %d, want 2 (usage)", both.code)
 	}
 }

@@ -9,22 +9,30 @@ import (
 	"strings"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/webhook"
 )
 
 // readWebhook reads one webhook from path ("-" for stdin) and decodes it.
 // A body starting with '{' is JSON; anything else is a query string or
-// urlencoded form (the same encoding).
+// urlencoded form (the same encoding). Like the webhook endpoint, it
+// takes at most httpapi.DefaultMaxBody bytes.
 func readWebhook(path string, stdin io.Reader) (*forwarder.Call, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(path)
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read webhook: %w", err)
+		}
+		defer f.Close()
+		r = f
 	}
+	data, err := io.ReadAll(io.LimitReader(r, httpapi.DefaultMaxBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("read webhook: %w", err)
+	}
+	if len(data) > httpapi.DefaultMaxBody {
+		return nil, fmt.Errorf("read webhook %s: larger than the limit of %d bytes", path, httpapi.DefaultMaxBody)
 	}
 	return decodeWebhook(filepath.Base(path), data)
 }

@@ -1,6 +1,7 @@
 package e2etest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -39,6 +40,17 @@ func TestMetrics(t *testing.T) {
 	if code, _, _ := Post(t.Context(), req); code != 400 {
 		t.Fatalf("bad request: %d", code)
 	}
+	// A malformed optional field is dropped, and the call kept (ignored:
+	// no rule takes a Call.Initiate).
+	dropped := calls[1].form()
+	dropped.Set("Call.Sid", "CAdropped")
+	dropped.Set("Event", "Call.Initiate")
+	dropped.Set("Call.Survey.Value", "12.5")
+	req, _ = http.NewRequest(http.MethodPost, f.URL()+"/webhooks/fonedynamics?token="+e.token, strings.NewReader(dropped.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if code, body, _ := Post(t.Context(), req); code != 200 || fmt.Sprint(body["dropped"]) != "[map[field:Call.Survey.Value reason:not an integer: \"12.5\"]]" {
+		t.Fatalf("call with a malformed survey value: %d %v", code, body)
+	}
 	req, _ = http.NewRequest(http.MethodPost, f.URL()+"/webhooks/fonedynamics", strings.NewReader(calls[2].form().Encode()))
 	if code, _, _ := Post(t.Context(), req); code != 401 {
 		t.Fatalf("unauthenticated request: %d", code)
@@ -59,7 +71,8 @@ func TestMetrics(t *testing.T) {
 	}{
 		{"callforward_webhooks_total", map[string]string{"result": "accepted"}, 5},
 		{"callforward_webhooks_total", map[string]string{"result": "duplicate"}, 1},
-		{"callforward_webhook_replies_total", map[string]string{"code": "200"}, 6},
+		{"callforward_webhook_replies_total", map[string]string{"code": "200"}, 7},
+		{"callforward_webhook_fields_dropped_total", map[string]string{"field": "Call.Survey.Value"}, 1},
 		{"callforward_webhook_replies_total", map[string]string{"code": "400"}, 1},
 		{"callforward_webhook_replies_total", map[string]string{"code": "401"}, 1},
 		{"callforward_deliveries_total", map[string]string{"outcome": "delivered", "rule": "qualified"}, 3},
@@ -67,7 +80,7 @@ func TestMetrics(t *testing.T) {
 		{"callforward_deliveries_total", map[string]string{"outcome": "dead"}, 0},
 		{"callforward_queue_pending", nil, 0},
 		{"callforward_queue_oldest_due_age_seconds", nil, 0},
-		{"callforward_calls_stored", nil, 5},
+		{"callforward_calls_stored", nil, 6},
 		{"callforward_rejected_stored", nil, 1},
 		{"callforward_store_up", nil, 1},
 	}

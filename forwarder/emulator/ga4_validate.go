@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 	"unicode/utf8"
+
+	"github.com/callforward/callforward/forwarder/ga4/reserved"
 )
 
 // GA4 Measurement Protocol limits.
@@ -219,7 +221,7 @@ func (p *hitParser) userProperties(raw any) map[string]any {
 	for _, name := range sortedKeys(props) {
 		path := "user_properties." + name
 		switch {
-		case reservedUserProperties[name] || hasAnyPrefix(name, reservedUserPropertyPrefixes):
+		case isReserved(reserved.UserProperty, name):
 			p.report(problems, path, codeNameReserved, "User property [%s] has a reserved name.", name)
 		case !validName(name) || len(name) > maxUserPropNameLen:
 			p.report(problems, path, codeNameInvalid,
@@ -325,7 +327,7 @@ func (p *hitParser) event(i int, raw any) ga4Parsed {
 	default:
 		e.name = name
 		switch {
-		case reservedEventNames[name] || hasAnyPrefix(name, reservedEventPrefixes):
+		case isReserved(reserved.Event, name):
 			p.report(&e.problems, path+".name", codeNameReserved, "Event at index: [%d] has name [%s] which is reserved.", i, name)
 		case !validName(name):
 			p.report(&e.problems, path+".name", codeNameInvalid,
@@ -357,7 +359,7 @@ func (p *hitParser) params(problems *[]ValidationMessage, path string, raw any) 
 		out[name] = plain(v)
 		fp := path + "." + name
 		switch {
-		case hasAnyPrefix(name, reservedParamPrefixes):
+		case isReserved(reserved.Param, name):
 			p.report(problems, fp, codeNameReserved, "Param [%s] has a reserved name.", name)
 			continue
 		case !validName(name):

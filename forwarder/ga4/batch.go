@@ -155,6 +155,7 @@ func (s *Sender) plan(op string, ds []forwarder.Delivery, now time.Time) ([]requ
 // request with several; it returns the request-level fields and the API
 // secret. The checks come in the order a request of one meets them.
 func (s *Sender) prepare(op string, d forwarder.Delivery, now time.Time) (planned, []byte, string, error) {
+	d = d.CleanTexts()
 	ts, err := checkEvent(d, now)
 	if err != nil {
 		return planned{}, nil, "", err

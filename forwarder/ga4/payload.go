@@ -43,6 +43,7 @@ type event struct {
 // request-level "consent": {"ad_user_data": "GRANTED", ...}. The delivery's params are not
 // modified.
 func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
+	d = d.CleanTexts()
 	ts, err := checkEvent(d, now)
 	if err != nil {
 		return nil, err

@@ -76,11 +76,12 @@ func NewSender(cfg Config) *Sender {
 }
 
 // Send posts the GA4 event of d to /mp/collect. It returns nil on a 2xx
-// reply and a classified error otherwise (see package forwarder): 429 is
-// RetryAfter when Google names a wait and Transient otherwise, 408 and 5xx
-// are Transient, other 4xx Permanent, network failures Transient
-// ("network"), a cancelled ctx Transient ("canceled"). Deliveries Google
-// could not record fail as Permanent before anything is sent.
+// reply and a classified error otherwise, by the policy every sender
+// follows (httpreply.Decide): 401, 408, 429 and 5xx are RetryAfter when
+// Google names a wait and Transient otherwise, other 4xx Permanent,
+// network failures Transient ("network"), a cancelled ctx Transient
+// ("canceled"). Deliveries Google could not record fail as Permanent
+// before anything is sent.
 func (s *Sender) Send(ctx context.Context, d forwarder.Delivery) error {
 	return s.SendBatch(ctx, []forwarder.Delivery{d})[0]
 }

@@ -113,8 +113,16 @@ func consent(a *forwarder.AdsConversion) *adsConsent {
 }
 
 // upload sends convs (one batch key) to the Google Ads API and returns
-// one outcome per conversion.
+// one outcome per conversion. Twins (see distinct) are sent once.
 func (s *Sender) upload(ctx context.Context, convs []*forwarder.AdsConversion) []error {
+	if uniq, of := distinct(convs); len(uniq) < len(convs) {
+		res := s.upload(ctx, uniq)
+		out := make([]error, len(convs))
+		for i, j := range of {
+			out[i] = res[j]
+		}
+		return out
+	}
 	method, body, err := BuildUploadRequest(convs, s.cfg.ValidateOnly)
 	op := "googleads: google ads api: " + method
 	if err != nil {

@@ -117,20 +117,10 @@ func firstCode(codes map[string]any) (family, value string) {
 // classifyFailure maps a request Google refused as a whole.
 func (s *Sender) classifyFailure(op string, f failure, red redactor, now time.Time) error {
 	err := fmt.Errorf("%s: HTTP %d %s: %s", op, f.status, f.code, red.scrub(f.message))
-	switch {
-	case f.code == notAllowlisted:
+	if f.code == notAllowlisted {
 		return forwarder.Permanent(f.code, fmt.Errorf("%s: %s", op, notAllowlistedHint))
-	case f.status == http.StatusUnauthorized:
-		return forwarder.Transient(f.code, err)
-	case f.status == http.StatusRequestTimeout || f.status == http.StatusTooManyRequests || f.status >= 500:
-		if after, ok := httpreply.RetryAfter(f.header.Get("Retry-After"), now); ok {
-			return forwarder.RetryAfter(f.code, after, err)
-		}
-		return forwarder.Transient(f.code, err)
-	case f.status >= 400:
-		return forwarder.Permanent(f.code, err)
 	}
-	return forwarder.Transient(f.code, err)
+	return httpreply.Decide(f.status, f.header.Get("Retry-After"), now).Error(f.code, err)
 }
 
 // classifyTransport maps a failure to get any answer: no token, a

@@ -28,10 +28,11 @@
 // telling the operator to switch the destination to the data_manager
 // backend.
 //
-// Request-level failures are classified alike for both backends: 400,
-// 403 and 404 are permanent (payload or configuration), 401 is transient
-// and drops the cached access token, 408, 429 and 5xx are transient
-// (RetryAfter when Google sends Retry-After), network errors transient. A
+// Request-level failures are classified alike for both backends, and
+// like GA4's, by the policy in httpreply: 400, 403 and 404 are permanent
+// (payload or configuration), 401 is transient and drops the cached
+// access token, 408, 429 and 5xx are transient (RetryAfter when Google
+// sends Retry-After), network errors transient. A
 // token endpoint refusing the refresh token (invalid_grant) is transient
 // too, with code oauth_invalid_grant: deliveries wait while an operator
 // renews the credentials, instead of being dead-lettered by the thousand.

@@ -145,6 +145,7 @@ func (s *Sender) Send(ctx context.Context, d forwarder.Delivery) error {
 // delivery that fails the local checks is not sent.
 func (s *Sender) SendBatch(ctx context.Context, ds []forwarder.Delivery) []error {
 	errs := make([]error, len(ds))
+	convs := make([]*forwarder.AdsConversion, len(ds))
 	now := s.now()
 	groups := map[string][]int{}
 	var order []string
@@ -152,6 +153,9 @@ func (s *Sender) SendBatch(ctx context.Context, ds []forwarder.Delivery) []error
 		if errs[i] = s.check(d, now); errs[i] != nil {
 			continue
 		}
+		// Identifiers with a control character were refused by check;
+		// this covers every other text.
+		convs[i] = d.CleanTexts().Ads
 		k := BatchKey(d)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
@@ -162,15 +166,15 @@ func (s *Sender) SendBatch(ctx context.Context, ds []forwarder.Delivery) []error
 		idx := groups[k]
 		for start := 0; start < len(idx); start += MaxBatch {
 			chunk := idx[start:min(start+MaxBatch, len(idx))]
-			convs := make([]*forwarder.AdsConversion, len(chunk))
+			batch := make([]*forwarder.AdsConversion, len(chunk))
 			for j, i := range chunk {
-				convs[j] = ds[i].Ads
+				batch[j] = convs[i]
 			}
 			var res []error
-			if convs[0].Backend == forwarder.AdsBackendDataManager {
-				res = s.ingest(ctx, convs, true)
+			if batch[0].Backend == forwarder.AdsBackendDataManager {
+				res = s.ingest(ctx, batch, true)
 			} else {
-				res = s.upload(ctx, convs)
+				res = s.upload(ctx, batch)
 			}
 			for j, i := range chunk {
 				errs[i] = res[j]

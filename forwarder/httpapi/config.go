@@ -56,6 +56,10 @@ type Config struct {
 	// why.
 	Checks []Check
 
+	// Drops counts the optional fields left out of stored calls; nil:
+	// not counted.
+	Drops DropCounter
+
 	// TracerProvider, when set, traces each webhook (see the package
 	// comment); nil turns tracing off at no cost.
 	TracerProvider trace.TracerProvider

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -104,6 +105,31 @@ func padTo(t *testing.T, body []byte, n int) []byte {
 	return b
 }
 
+// droppedFields returns the fields a reply's "dropped" list names,
+// space-separated, checking that each says why.
+func droppedFields(reply map[string]any) string {
+	list, _ := reply["dropped"].([]any)
+	var out []string
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		field, _ := m["field"].(string)
+		if reason, _ := m["reason"].(string); reason == "" {
+			field += "(no reason)"
+		}
+		out = append(out, field)
+	}
+	return strings.Join(out, " ")
+}
+
+// gz compresses b with gzip.
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
 func nested(depth int) []byte {
 	return []byte(strings.Repeat(`{"a":`, depth) + `"x"` + strings.Repeat("}", depth))
 }
@@ -146,6 +172,8 @@ func TestHostileRequests(t *testing.T) {
 		reply string
 		// sid is the call id a 200 stored (accepted or ignored).
 		sid string
+		// dropped is the one optional field a 200 says it dropped.
+		dropped string
 	}{
 		// Wrong types and out-of-range values.
 		{name: "duration is a JSON string", req: rawRequest{headers: []string{bearerA, js}, body: jsonBody("CAh-t1", `"Call.Duration":"abc"`)}, want: 400, field: "Call.Duration"},
@@ -158,14 +186,16 @@ func TestHostileRequests(t *testing.T) {
 		{name: "call id is a JSON object", req: rawRequest{headers: []string{bearerA, js}, body: jsonBody("CAh-t8", `"Call.Sid":{"x":"1"}`)}, want: 400, field: "Call.Sid"},
 		{name: "call id is a JSON null", req: rawRequest{headers: []string{bearerA, js}, body: jsonBody("CAh-t9", `"Call.Sid":null`)}, want: 400, field: "Call.Sid"},
 		{name: "call id is a JSON number", req: rawRequest{headers: []string{bearerA, js}, body: jsonBody("x", `"Call.Sid":4815162342`)}, want: 200, reply: "accepted", sid: "4815162342"},
-		{name: "5000-byte known value", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-v1", "Property.Name", long5000)}, want: 400, field: "Property.Name"},
-		{name: "5000-byte unknown value", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-v2", "Custom.Note", long5000)}, want: 400, field: "Custom.Note"},
+		{name: "5000-byte known value", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-v1", "Property.Name", long5000)}, want: 200, reply: "accepted", sid: "CAh-v1", dropped: "Property.Name"},
+		{name: "5000-byte unknown value", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-v2", "Custom.Note", long5000)}, want: 200, reply: "accepted", sid: "CAh-v2", dropped: "Custom.Note"},
+		{name: "5000-byte call id", req: rawRequest{headers: []string{bearerA, form}, body: formBody(long5000)}, want: 400, field: "Call.Sid"},
 		{name: "200-byte parameter name", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-v3", strings.Repeat("N", 200), "1")}, want: 400, field: "body"},
 		{name: "empty parameter name", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-v4"), "&=x"...)}, want: 400, field: "body"},
 
 		// Encodings.
 		{name: "invalid UTF-8 in a name", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-u1"), "&%FF%FE=1"...)}, want: 400, field: "\uFFFD"},
-		{name: "invalid UTF-8 in a value", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-u2", "Property.Name", "-"), "&Property.Name=%C3%28"...)}, want: 400, field: "Property.Name"},
+		{name: "invalid UTF-8 in a value", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-u2", "Property.Name", "-"), "&Property.Name=%C3%28"...)}, want: 200, reply: "accepted", sid: "CAh-u2", dropped: "Property.Name"},
+		{name: "invalid UTF-8 in the event", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-u6", "Event", "-"), "&Event=%C3%28"...)}, want: 400, field: "Event"},
 		{name: "invalid UTF-8 in a JSON body", req: rawRequest{headers: []string{bearerA, js}, body: jsonBody("CAh-u3", "\"Property.Name\":\"\xff\"")}, want: 400, field: "body"},
 		{name: "malformed percent-encoding", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-u4"), "&Property.Name=%zz"...)}, want: 400, field: "body"},
 		{name: "semicolon separator in the query", req: rawRequest{target: httpapi.WebhookPath + "?a=1;b=2", headers: []string{bearerA, form}, body: formBody("CAh-u5")}, want: 400, field: "body"},
@@ -205,6 +235,21 @@ func TestHostileRequests(t *testing.T) {
 		{name: "chunked body within the limit", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-chunked"), chunked: true}, want: 200, reply: "accepted", sid: "CAh-chunked"},
 		{name: "chunked body over the limit", req: rawRequest{headers: []string{bearerA, form}, body: over, chunked: true}, want: 413, field: "body"},
 		{name: "declared length over the limit, body never sent", req: rawRequest{headers: []string{bearerA, form, "Expect: 100-continue"}, length: 1 << 30}, want: 413, field: "body"},
+
+		// Content encodings: gzip is decoded within the size limit, which
+		// applies to the decoded body; other encodings are refused.
+		{name: "gzip body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(formBody("CAh-z1"))}, want: 200, reply: "accepted", sid: "CAh-z1"},
+		{name: "x-gzip body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: x-gzip"}, body: gz(formBody("CAh-z2"))}, want: 200, reply: "accepted", sid: "CAh-z2"},
+		{name: "gzip JSON body, chunked", req: rawRequest{headers: []string{bearerA, js, "Content-Encoding: GZIP"}, body: gz(jsonBody("CAh-z3")), chunked: true}, want: 200, reply: "accepted", sid: "CAh-z3"},
+		{name: "gzip body decoding to exactly the limit", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(padTo(t, formBody("CAh-z4"), httpapi.DefaultMaxBody))}, want: 200, reply: "accepted", sid: "CAh-z4"},
+		{name: "gzip body decoding to one byte over the limit", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(padTo(t, formBody("CAh-z5"), httpapi.DefaultMaxBody+1))}, want: 413, field: "body"},
+		{name: "gzip bomb", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(append(formBody("CAh-z6"), make([]byte, 32<<20)...))}, want: 413, field: "body"},
+		{name: "gzip header on a plain body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: formBody("CAh-z7")}, want: 400, field: "Content-Encoding"},
+		{name: "truncated gzip body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip"}, body: gz(formBody("CAh-z8"))[:40]}, want: 400, field: "Content-Encoding"},
+		{name: "identity encoding", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: identity"}, body: formBody("CAh-z9")}, want: 200, reply: "accepted", sid: "CAh-z9"},
+		{name: "brotli body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: br"}, body: formBody("CAh-z10")}, want: 415, field: "Content-Encoding"},
+		{name: "deflate body", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: deflate"}, body: formBody("CAh-z11")}, want: 415, field: "Content-Encoding"},
+		{name: "gzip twice", req: rawRequest{headers: []string{bearerA, form, "Content-Encoding: gzip, gzip"}, body: gz(gz(formBody("CAh-z12")))}, want: 415, field: "Content-Encoding"},
 
 		// Paths: one spelling only.
 		{name: "trailing slash", req: rawRequest{target: httpapi.WebhookPath + "/", headers: []string{bearerA, form}, body: formBody("CAh-p1")}, want: 404},
@@ -249,12 +294,15 @@ func TestHostileRequests(t *testing.T) {
 		{name: "call id with a space inside", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh e7")}, want: 400, field: "Call.Sid"},
 		{name: "call id of 129 bytes", req: rawRequest{headers: []string{bearerA, form}, body: formBody(strings.Repeat("C", 129))}, want: 400, field: "Call.Sid"},
 		{name: "start date in year 0001", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-s1", "Call.StartDate", "0001-01-01 00:00:00")}, want: 400, field: "Call.StartDate"},
-		{name: "start date in year 9999", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-s2", "Call.StartDate", "9999-12-31 23:59:59")}, want: 200, reply: "accepted", sid: "CAh-s2"},
+		{name: "start date in year 9999", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-s2", "Call.StartDate", "9999-12-31 23:59:59")}, want: 400, field: "Call.StartDate"},
 		{name: "start date in year 10000", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-s3", "Call.StartDate", "10000-01-01 00:00:00")}, want: 400, field: "Call.StartDate"},
-		{name: "client id garbage", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g1", "Google.Analytics.ClientId", "<script>"+hostileClientID)}, want: 400, field: "Google.Analytics.ClientId"},
-		{name: "client id is a phone number", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g2", "Google.Analytics.ClientId", hostilePhone)}, want: 400, field: "Google.Analytics.ClientId"},
-		{name: "GCLID with spaces", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g3", "Google.AdWords.ClickId", "Cj0 "+hostileGCLID)}, want: 400, field: "Google.AdWords.ClickId"},
-		{name: "GCLID of 600 bytes", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g4", "Google.AdWords.ClickId", strings.Repeat("G", 600))}, want: 400, field: "Google.AdWords.ClickId"},
+		{name: "client id garbage", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g1", "Google.Analytics.ClientId", "<script>"+hostileClientID)}, want: 200, reply: "ignored", sid: "CAh-g1", dropped: "Google.Analytics.ClientId"},
+		{name: "client id is a phone number", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g2", "Google.Analytics.ClientId", hostilePhone)}, want: 200, reply: "ignored", sid: "CAh-g2", dropped: "Google.Analytics.ClientId"},
+		{name: "GCLID with spaces", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g3", "Google.AdWords.ClickId", "Cj0 "+hostileGCLID)}, want: 200, reply: "accepted", sid: "CAh-g3", dropped: "Google.AdWords.ClickId"},
+		{name: "GCLID of 600 bytes", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g4", "Google.AdWords.ClickId", strings.Repeat("G", 600))}, want: 200, reply: "accepted", sid: "CAh-g4", dropped: "Google.AdWords.ClickId"},
+		{name: "fractional survey value", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g7", "Call.Survey.Value", "12.5")}, want: 200, reply: "accepted", sid: "CAh-g7", dropped: "Call.Survey.Value"},
+		{name: "survey value is a JSON bool", req: rawRequest{headers: []string{bearerA, js}, body: jsonBody("CAh-g8", `"Call.Survey.Value":true`)}, want: 200, reply: "accepted", sid: "CAh-g8", dropped: "Call.Survey.Value"},
+		{name: "a dropped phone number as a parameter name", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-g9"), "&"+url.QueryEscape(hostilePhone)+"=%FF"...)}, want: 200, reply: "accepted", sid: "CAh-g9", dropped: hostilePhone},
 		{name: "phone number as a parameter name", req: rawRequest{headers: []string{bearerA, form}, body: append(formBody("CAh-g5"), "&%FF"+url.QueryEscape(hostilePhone)+"=1"...)}, want: 400, field: "\uFFFD" + hostilePhone},
 		{name: "complete call without a duration", req: rawRequest{headers: []string{bearerA, form}, body: formBody("CAh-g6", "Call.Duration", "-")}, want: 400, field: "Call.Duration"},
 	}
@@ -294,9 +342,16 @@ func TestHostileRequests(t *testing.T) {
 				if reply["status"] != tt.reply {
 					t.Errorf("reply status %v, want %q (reply %s)", reply["status"], tt.reply, got.body)
 				}
+				if got := droppedFields(reply); got != tt.dropped {
+					t.Errorf("reply drops %q, want %q (reply %s)", got, tt.dropped, got)
+				}
 				if tt.sid != "" {
-					if _, err := f.store.Call(context.Background(), tt.sid); err != nil {
-						t.Errorf("call %q not stored: %v", tt.sid, err)
+					call, err := f.store.Call(context.Background(), tt.sid)
+					if err != nil {
+						t.Fatalf("call %q not stored: %v", tt.sid, err)
+					}
+					if len(call.Dropped) != len(strings.Fields(tt.dropped)) || (tt.dropped != "" && call.Dropped[0].Field != tt.dropped) {
+						t.Errorf("stored call drops %+v, want %q", call.Dropped, tt.dropped)
 					}
 					stored[tt.sid] = true
 				}

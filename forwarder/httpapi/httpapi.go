@@ -19,10 +19,16 @@
 //     body (ratelimit.go);
 //  4. the body size (413), from Content-Length first, then while reading;
 //  5. the body signature, when a secret is configured (401, naming the
-//     header; signature.go);
-//  6. decoding (400, or 415 for the Content-Type; the request is kept).
+//     header; signature.go), over the body as sent;
+//  6. the Content-Encoding: gzip is decoded, and the size limit applies
+//     to the decoded body (413, so a small gzip bomb is refused); another
+//     encoding is a 415, a body that is not gzip a 400;
+//  7. decoding (400, or 415 for the Content-Type; the request is kept).
+//     A malformed optional field does not refuse the call: it is left
+//     out, and the 200's "dropped" list, the stored call, a log line and
+//     Config.Drops say which and why.
 //
-// Requests refused before step 6 are not kept: they come from someone who
+// Requests refused before step 7 are not kept: they come from someone who
 // is not the configured sender, and keeping them would let anyone fill the
 // store.
 //
@@ -86,6 +92,17 @@ type Rejecter interface {
 	Reject(ctx context.Context, r store.Rejected) error
 }
 
+// DropCounter counts the optional fields left out of stored calls
+// (metrics implement it). field is a documented parameter name or
+// "(other)".
+type DropCounter interface {
+	FieldDropped(field string)
+}
+
+type nopDrops struct{}
+
+func (nopDrops) FieldDropped(string) {}
+
 // Pinger reports whether the store can take writes.
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -103,6 +120,7 @@ type Handler struct {
 	in      Ingester
 	rej     Rejecter
 	ready   Pinger
+	drops   DropCounter
 	log     *slog.Logger
 	tracer  trace.Tracer // nil: tracing off
 	engine  *gin.Engine
@@ -125,7 +143,11 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 		in:      in,
 		rej:     rej,
 		ready:   ready,
+		drops:   cfg.Drops,
 		log:     cfg.Logger,
+	}
+	if h.drops == nil {
+		h.drops = nopDrops{}
 	}
 	for _, t := range cfg.Tokens {
 		if t != "" {

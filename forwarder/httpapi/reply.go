@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/ingest"
 	"github.com/callforward/callforward/forwarder/webhook"
 )
 
@@ -11,6 +13,13 @@ import (
 type errorReply struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
+}
+
+// acceptReply is the body of a 200: the intake result and the optional
+// fields left out of the call.
+type acceptReply struct {
+	ingest.Result
+	Dropped []forwarder.DroppedField `json:"dropped,omitempty"`
 }
 
 // rejectReply maps a decoding failure to its status and body.

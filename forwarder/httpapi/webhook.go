@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,6 +37,9 @@ func (h *Handler) webhook(c *gin.Context) {
 			c.JSON(http.StatusUnauthorized, errorReply{Error: problem, Field: h.sig.header})
 			return
 		}
+	}
+	if body, ok = h.decodeBody(c, body); !ok {
+		return
 	}
 	decoded := h.traceDecode(c)
 	params, err := webhook.Params(r.Method, r.Header.Get("Content-Type"), r.URL.RawQuery, body)
@@ -98,6 +103,43 @@ func (h *Handler) readBody(c *gin.Context) ([]byte, bool) {
 	return body, true
 }
 
+// decodeBody undoes the request's Content-Encoding: none or identity
+// leave the body as it is, gzip is decoded up to the body limit (the
+// limit applies to the decoded body, so a small bomb gets 413), anything
+// else is a 415. It answers and returns false when it cannot decode.
+func (h *Handler) decodeBody(c *gin.Context, body []byte) ([]byte, bool) {
+	var codings []string
+	for _, v := range c.Request.Header.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(v, ",") {
+			if coding = strings.ToLower(strings.TrimSpace(coding)); coding != "" && coding != "identity" {
+				codings = append(codings, coding)
+			}
+		}
+	}
+	if len(codings) == 0 || len(body) == 0 {
+		return body, true
+	}
+	if len(codings) > 1 || (codings[0] != "gzip" && codings[0] != "x-gzip") {
+		h.log.WarnContext(c, "webhook rejected", "status", http.StatusUnsupportedMediaType, "field", "Content-Encoding")
+		c.JSON(http.StatusUnsupportedMediaType, errorReply{Error: "unsupported Content-Encoding " + strconv.Quote(strings.Join(codings, ", ")) + ": send the body as it is or gzip-compressed", Field: "Content-Encoding"})
+		return nil, false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err == nil {
+		body, err = io.ReadAll(io.LimitReader(zr, h.cfg.MaxBody+1))
+	}
+	switch {
+	case err != nil:
+		h.log.WarnContext(c, "webhook rejected", "status", http.StatusBadRequest, "field", "Content-Encoding", "err", err)
+		c.JSON(http.StatusBadRequest, errorReply{Error: "the body is not valid gzip", Field: "Content-Encoding"})
+		return nil, false
+	case int64(len(body)) > h.cfg.MaxBody:
+		h.tooLarge(c)
+		return nil, false
+	}
+	return body, true
+}
+
 func (h *Handler) tooLarge(c *gin.Context) {
 	h.log.WarnContext(c, "webhook rejected", "status", http.StatusRequestEntityTooLarge, "limit", h.cfg.MaxBody)
 	// The rest of the body is not wanted: do not keep the connection for it.
@@ -113,8 +155,18 @@ func (h *Handler) ingest(c *gin.Context, call *forwarder.Call) {
 		return
 	}
 	h.traceIngested(c, string(res.Status))
+	for _, d := range call.Dropped {
+		// Only the documented names: any other was chosen by the client
+		// and could be personal data, or grow the metric without bound.
+		field := d.Field
+		if !webhook.IsField(field) {
+			field = otherField
+		}
+		h.drops.FieldDropped(field)
+		h.log.WarnContext(c, "webhook field dropped", "call_sid", call.Sid, "field", field, "reason", d.Reason)
+	}
 	failpoint.Hit(failpoint.AfterAcceptBeforeReply)
-	c.JSON(http.StatusOK, res)
+	c.JSON(http.StatusOK, acceptReply{Result: res, Dropped: call.Dropped})
 }
 
 // reject answers a request that could not be decoded and keeps it, with
@@ -127,27 +179,15 @@ func (h *Handler) reject(c *gin.Context, err error, body []byte) {
 		Reason:      rep.Error,
 		Field:       rep.Field,
 		Method:      r.Method,
-		Query:       string(h.redact([]byte(stripToken(r.URL.RawQuery)))),
+		Query:       string(redact([]byte(stripToken(r.URL.RawQuery)), h.secrets)),
 		ContentType: r.Header.Get("Content-Type"),
-		Body:        h.redact(body),
+		Body:        redact(body, h.secrets),
 	}
 	if serr := h.rej.Reject(c, rec); serr != nil {
 		h.log.ErrorContext(c, "rejected request not kept", "err", serr)
 	}
 	h.log.WarnContext(c, "webhook rejected", "status", status, "field", logField(rep.Field))
 	c.JSON(status, rep)
-}
-
-// redactedToken replaces a token in a kept request.
-var redactedToken = []byte("REDACTED")
-
-func (h *Handler) redact(b []byte) []byte {
-	for _, s := range h.secrets {
-		if bytes.Contains(b, s) {
-			b = bytes.ReplaceAll(b, s, redactedToken)
-		}
-	}
-	return b
 }
 
 // remote renders a client address for a log line.
@@ -158,6 +198,9 @@ func remote(ip netip.Addr) string {
 	return ip.String()
 }
 
+// otherField stands for a parameter name that is not shown.
+const otherField = "(other)"
+
 // logField returns a FieldError's field for a log line when it has the
 // shape of a parameter name (letters, digits, '.', '-', '_', at most 64
 // bytes, no run of five digits), and "(other)" otherwise: the name is
@@ -165,7 +208,7 @@ func remote(ip netip.Addr) string {
 // click id.
 func logField(f string) string {
 	if len(f) > 64 {
-		return "(other)"
+		return otherField
 	}
 	digits := 0
 	for i := 0; i < len(f); i++ {
@@ -173,12 +216,12 @@ func logField(f string) string {
 		switch {
 		case c >= '0' && c <= '9':
 			if digits++; digits >= 5 {
-				return "(other)"
+				return otherField
 			}
 			continue
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-', c == '_':
 		default:
-			return "(other)"
+			return otherField
 		}
 		digits = 0
 	}

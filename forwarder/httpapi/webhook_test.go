@@ -46,3 +46,23 @@ func TestParseSignature(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	secrets := [][]byte{[]byte("tok en"), []byte("k")}
+	tests := map[string]string{
+		"":                         "",
+		"mask":                     "masREDACTED",
+		"a=tok en&b=tok+en":        "a=REDACTED&b=REDACTED",
+		"a=%74%6F%6b%20%65%6E":     "a=REDACTED",
+		"a=%7":                     "a=%7",
+		"a=%zz":                    "a=%zz",
+		`{"a":"\u0074ok\u0020en"}`: `{"a":"REDACTED"}`,
+		"tok entok en":             "REDACTEDREDACTED",
+		"to":                       "to",
+	}
+	for in, want := range tests {
+		if got := string(redact([]byte(in), secrets)); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

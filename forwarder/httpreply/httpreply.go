@@ -2,7 +2,7 @@
 // (GA4, Universal Analytics, Google Ads): it classifies a non-2xx reply
 // into the forwarder's failure kinds, parses Retry-After, quotes a short
 // excerpt of a body for an error text, and drains bodies so connections
-// are reused. One policy for every sender.
+// are reused. One policy for every sender: the table in policy.go.
 package httpreply
 
 import (
@@ -27,31 +27,25 @@ const (
 	excerptRunes = 200
 )
 
-// Classify maps a non-2xx reply to a classified error. The policy: 429 is
-// worth waiting for (as long as Google says, when it says); 408 and 5xx are
-// Google's trouble and retried on the schedule; any other 4xx means the
-// request itself is wrong and will stay wrong; anything else (1xx, an
-// unfollowed 3xx) is unknown and retried rather than dropped.
-// scrub removes personal values from the body excerpt quoted in the
-// error (nil: quote as is).
+// Classify maps a non-2xx reply to a classified error, by the policy
+// (see Decide). scrub removes personal values from the body excerpt
+// quoted in the error of a permanent failure (nil: quote as is).
 func Classify(op string, resp *http.Response, scrub func(string) string, now time.Time) error {
 	if scrub == nil {
 		scrub = func(s string) string { return s }
 	}
+	d := Decide(resp.StatusCode, resp.Header.Get("Retry-After"), now)
 	code := fmt.Sprintf("http_%d", resp.StatusCode)
-	status := resp.StatusCode
-	switch {
-	case status == http.StatusTooManyRequests:
-		if after, ok := RetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			return forwarder.RetryAfter(code, after, fmt.Errorf("%s: rate limited, retry after %s", op, after))
-		}
-		return forwarder.Transient(code, fmt.Errorf("%s: rate limited", op))
-	case status == http.StatusRequestTimeout || status >= 500:
-		return forwarder.Transient(code, fmt.Errorf("%s: %s", op, resp.Status))
-	case status >= 400:
-		return forwarder.Permanent(code, fmt.Errorf("%s: %s: %s", op, resp.Status, scrub(Excerpt(resp.Body))))
+	var err error
+	switch d.Kind {
+	case forwarder.KindPermanent:
+		err = fmt.Errorf("%s: %s: %s", op, resp.Status, scrub(Excerpt(resp.Body)))
+	case forwarder.KindRetryAfter:
+		err = fmt.Errorf("%s: %s, retry after %s", op, resp.Status, d.After)
+	default:
+		err = fmt.Errorf("%s: %s", op, resp.Status)
 	}
-	return forwarder.Transient(code, fmt.Errorf("%s: unexpected %s", op, resp.Status))
+	return d.Error(code, err)
 }
 
 // RetryAfter parses a Retry-After header: delay seconds or an HTTP date.

@@ -28,6 +28,7 @@ func exported(t *testing.T) (names map[string]bool, histograms map[string]bool) 
 		return store.Stats{Pending: 1, EarliestDue: time.Now()}, nil
 	})
 	m.Webhook("accepted")
+	m.FieldDropped("Call.Survey.Value")
 	m.Reload(true)
 	m.Delivery(forwarder.Delivery{Type: "ga4", Destination: "web", Rule: "r"}, "retry", errors.New("down"), time.Millisecond)
 	m.Batch("ga4", 3)

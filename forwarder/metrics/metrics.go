@@ -27,6 +27,7 @@ import (
 type Metrics struct {
 	reg          *prometheus.Registry
 	webhooks     *prometheus.CounterVec
+	dropped      *prometheus.CounterVec
 	httpReplies  *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
 	sendErrors   *prometheus.CounterVec
@@ -51,6 +52,10 @@ func New(stats StatsFunc) *Metrics {
 			Name: "callforward_webhooks_total",
 			Help: "Webhooks stored, by result: accepted, duplicate or ignored.",
 		}, []string{"result"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_webhook_fields_dropped_total",
+			Help: "Optional webhook fields left out of stored calls because their value was malformed, by parameter name ((other) for an undocumented one).",
+		}, []string{"field"}),
 		httpReplies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callforward_webhook_replies_total",
 			Help: "Replies of the webhook endpoint, by HTTP status (4xx: rejected, with the reason in the status).",
@@ -94,7 +99,7 @@ func New(stats StatsFunc) *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
 	}
-	reg.MustRegister(m.webhooks, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
+	reg.MustRegister(m.webhooks, m.dropped, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
 		m.batchSize, m.tokenFetches, m.commitWrites, m.commitTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if stats != nil {
@@ -110,6 +115,11 @@ func (m *Metrics) Handler() http.Handler {
 
 // Webhook counts a stored webhook by its result (ingest reports it).
 func (m *Metrics) Webhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
+
+// FieldDropped counts an optional field left out of a stored call (the
+// webhook handler reports it); field is a documented parameter name or
+// "(other)".
+func (m *Metrics) FieldDropped(field string) { m.dropped.WithLabelValues(field).Inc() }
 
 // Reload counts a rules reload.
 func (m *Metrics) Reload(ok bool) {

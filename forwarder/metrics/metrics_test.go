@@ -13,11 +13,16 @@ import (
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/store"
 )
 
-// Metrics is what deliver reports batch sizes to.
-var _ deliver.BatchRecorder = (*Metrics)(nil)
+// Metrics is what deliver reports batch sizes to, and what the webhook
+// handler reports dropped fields to.
+var (
+	_ deliver.BatchRecorder = (*Metrics)(nil)
+	_ httpapi.DropCounter   = (*Metrics)(nil)
+)
 
 func scrape(t *testing.T, m *Metrics) string {
 	t.Helper()
@@ -41,6 +46,9 @@ func TestInstruments(t *testing.T) {
 	m.TokenRefresh("service_account", "adwords", nil)
 	m.Webhook("accepted")
 	m.Webhook("accepted")
+	m.FieldDropped("Call.Survey.Value")
+	m.FieldDropped("Call.Survey.Value")
+	m.FieldDropped("(other)")
 	m.Reload(true)
 	m.Reload(false)
 	d := forwarder.Delivery{Type: "ga4", Destination: "web", Rule: "qualified"}
@@ -58,6 +66,8 @@ func TestInstruments(t *testing.T) {
 	out := scrape(t, m)
 	for _, want := range []string{
 		`callforward_webhooks_total{result="accepted"} 2`,
+		`callforward_webhook_fields_dropped_total{field="Call.Survey.Value"} 2`,
+		`callforward_webhook_fields_dropped_total{field="(other)"} 1`,
 		`callforward_rules_reloads_total{result="ok"} 1`,
 		`callforward_rules_reloads_total{result="refused"} 1`,
 		`callforward_deliveries_total{destination="web",outcome="delivered",rule="qualified",type="ga4"} 1`,

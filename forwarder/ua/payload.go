@@ -43,6 +43,7 @@ var paramOrder = []string{"v", "tid", "cid", "t", "ec", "ea", "el", "ev", "ni", 
 // MaxQueueTime before now ("hit_too_old"). A hit time in the future (clock
 // skew) or unknown leaves qt out, so the collector dates the hit at receipt.
 func BuildPayload(d forwarder.Delivery, now time.Time) (url.Values, error) {
+	d = d.CleanTexts()
 	h := d.UA
 	if h == nil {
 		return nil, forwarder.Permanent("no_ua_hit", fmt.Errorf("ua: delivery %s has no UA hit", d.ID))

@@ -64,10 +64,11 @@ func NewSender(cfg Config) *Sender {
 }
 
 // Send posts the UA hit of d to /collect. It returns nil on a 2xx reply and
-// a classified error otherwise (see package forwarder): 429 is RetryAfter
-// when the collector names a wait and Transient otherwise, 408 and 5xx are
-// Transient, other 4xx Permanent, network failures Transient ("network"),
-// a cancelled ctx Transient ("canceled"). Hits a collector could not record
+// a classified error otherwise, by the policy every sender follows
+// (httpreply.Decide): 401, 408, 429 and 5xx are RetryAfter when the
+// collector names a wait and Transient otherwise, other 4xx Permanent,
+// network failures Transient ("network"), a cancelled ctx Transient
+// ("canceled"). Hits a collector could not record
 // fail as Permanent before anything is sent (see BuildPayload).
 func (s *Sender) Send(ctx context.Context, d forwarder.Delivery) error {
 	return s.post(ctx, "ua: send", collectPath, d, func(io.Reader) error { return nil })

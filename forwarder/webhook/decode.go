@@ -3,6 +3,7 @@ package webhook
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,29 +22,45 @@ const (
 
 // Decode validates params and builds the Call.
 //
-// Request-wide problems (too many parameters, a name that is empty, too
-// long or not UTF-8, a value that is not UTF-8 or over 4096 bytes, a
-// parameter given twice with different values) are reported first; when
-// several parameters have one, the one with the smallest name is reported.
-// Then the known fields are decoded in a fixed order (Action, Event,
-// Call.Sid, Call.StartDate, then the others) and the first problem is
-// returned. The error is always a *FieldError. See the package comment for
-// what is repaired, kept or rejected.
+// A problem with a parameter that identifies the call (Action, Event,
+// Call.Sid, Call.StartDate, and Call.Duration of a Call.Complete) or
+// with the request as a whole (too many parameters, a name that is
+// empty, too long or not UTF-8) is an error: request-wide problems
+// first, the one with the smallest name when several parameters have
+// one, then the fields in a fixed order (Action, Event, Call.Sid,
+// Call.StartDate, Call.Duration). The error is always a *FieldError.
+//
+// Any other parameter whose value is malformed (not UTF-8, over 4096
+// bytes, given twice with different values, or not what its field
+// takes) is left out of the call and listed in Call.Dropped, sorted by
+// name: a rejected webhook is a lost call, an optional field is not
+// worth one. See the package comment for what is repaired, kept or
+// rejected.
 func Decode(params url.Values) (*forwarder.Call, error) {
 	if len(params) > maxParams {
 		return nil, tooManyParams()
 	}
+	complete := len(params["Event"]) > 0 && strings.TrimSpace(params["Event"][0]) == string(forwarder.EventComplete)
 	c := &forwarder.Call{}
 	var bad *FieldError
 	var badName string
+	var skip map[string]bool // dropped before decoding
 	for name, vs := range params {
 		if name == tokenParam {
 			continue
 		}
 		if fe := checkParam(name, vs); fe != nil {
-			if bad == nil || name < badName {
-				bad, badName = fe, name
+			if fe.Field != name || isRequired(name, complete) {
+				if bad == nil || name < badName {
+					bad, badName = fe, name
+				}
+				continue
 			}
+			c.Dropped = append(c.Dropped, forwarder.DroppedField{Field: name, Reason: fe.Problem})
+			if skip == nil {
+				skip = map[string]bool{}
+			}
+			skip[name] = true
 			continue
 		}
 		if bad != nil {
@@ -65,7 +82,7 @@ func Decode(params url.Values) (*forwarder.Call, error) {
 	for i := range fields {
 		f := &fields[i]
 		raw := ""
-		if vs := params[f.name]; len(vs) > 0 {
+		if vs := params[f.name]; len(vs) > 0 && !skip[f.name] {
 			raw = vs[0]
 		}
 		if f.text != nil {
@@ -73,10 +90,35 @@ func Decode(params url.Values) (*forwarder.Call, error) {
 			continue
 		}
 		if problem := f.set(c, raw); problem != "" {
-			return nil, &FieldError{Field: f.name, Problem: problem}
+			if isRequired(f.name, complete) {
+				return nil, &FieldError{Field: f.name, Problem: problem}
+			}
+			c.Dropped = append(c.Dropped, forwarder.DroppedField{Field: f.name, Reason: problem})
 		}
 	}
+	slices.SortFunc(c.Dropped, func(a, b forwarder.DroppedField) int { return strings.Compare(a.Field, b.Field) })
 	return c, nil
+}
+
+// IsField reports whether name is a documented webhook parameter (one
+// that has a field of forwarder.Call), as opposed to one kept in
+// Call.Extra.
+func IsField(name string) bool {
+	_, ok := fieldIndex[name]
+	return ok
+}
+
+// isRequired reports whether a problem with the named parameter costs the
+// call rather than the parameter: the ones that identify the call, and
+// the duration a Call.Complete reports (rules qualify calls by it).
+func isRequired(name string, complete bool) bool {
+	switch name {
+	case "Action", "Event", "Call.Sid", "Call.StartDate":
+		return true
+	case "Call.Duration":
+		return complete
+	}
+	return false
 }
 
 // checkParam applies the request-wide rules to one parameter.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callforward/callforward/forwarder"
 )
@@ -40,26 +41,21 @@ func TestDecodeRejects(t *testing.T) {
 		{"impossible month", formRequest(set("Call.StartDate", "2026-13-01 00:00:00")), "Call.StartDate", "not a date"},
 		{"date before 1970", formRequest(set("Call.StartDate", "1969-12-31 23:59:59")), "Call.StartDate", "out of range"},
 		{"date pushed before year 1 by its offset", formRequest(set("Call.StartDate", "0000-01-01T00:00:00+01:00")), "Call.StartDate", "out of range"},
+		{"date in year 9999", formRequest(set("Call.StartDate", "9999-12-31 23:59:59")), "Call.StartDate", "more than 24h0m0s ahead"},
+		{"date two days ahead", formRequest(set("Call.StartDate", time.Now().UTC().Add(48*time.Hour).Format(time.DateTime))), "Call.StartDate", "more than 24h0m0s ahead"},
+		{"invalid UTF-8 in a required value", formRequest(set("Call.Sid", "CA\xe9")), "Call.Sid", "value is not valid UTF-8"},
+		{"required value too long", formRequest(set("Event", strings.Repeat("x", 4097))), "Event", "value longer than 4096 bytes"},
+		{"malformed duration of a Call.Complete given twice", formRequest(func(v url.Values) { v["Call.Duration"] = []string{"1", "2"} }), "Call.Duration", "given more than once with different values"},
 		{"non-integer duration", formRequest(set("Call.Duration", "abc")), "Call.Duration", `not an integer: "abc"`},
 		{"negative duration", formRequest(set("Call.Duration", "-5")), "Call.Duration", `must not be negative: "-5"`},
 		{"fractional duration", formRequest(set("Call.Duration", "187.5")), "Call.Duration", `not an integer: "187.5"`},
 		{"huge duration", formRequest(set("Call.Duration", "99999999999")), "Call.Duration", "out of range"},
 		{"duration with a unit", formRequest(set("Call.Duration", "187s")), "Call.Duration", "not an integer"},
 		{"missing duration on Call.Complete", formRequest(del("Call.Duration")), "Call.Duration", "required for Call.Complete"},
-		{"non-integer survey value", formRequest(set("Call.Survey.Value", "12abc")), "Call.Survey.Value", `not an integer: "12abc"`},
-		{"negative survey value", formRequest(set("Call.Survey.Value", "-1")), "Call.Survey.Value", "must not be negative"},
-		{"client id not numeric", formRequest(set("Google.Analytics.ClientId", "abc.def")), "Google.Analytics.ClientId", "not a GA client id"},
-		{"client id cookie cut short", formRequest(set("Google.Analytics.ClientId", "GA1.2.123")), "Google.Analytics.ClientId", "not a GA client id"},
-		{"client id a UUID", formRequest(set("Google.Analytics.ClientId", "0b6b1c4e-8a4e-4f1e-9c3e-1a2b3c4d5e6f")), "Google.Analytics.ClientId", "not a GA client id"},
-		{"gclid with whitespace", formRequest(set("Google.AdWords.ClickId", "Cj0K CQiA")), "Google.AdWords.ClickId", "contains whitespace"},
-		{"gclid too long", formRequest(set("Google.AdWords.ClickId", strings.Repeat("A", 513))), "Google.AdWords.ClickId", "longer than 512 bytes"},
 		{"repeated with different values", formRequest(func(v url.Values) { v.Add("Call.Sid", "CA2") }), "Call.Sid", "given more than once with different values"},
-		{"unknown parameter repeated with different values", formRequest(func(v url.Values) { v["Custom.Thing"] = []string{"a", "b"} }), "Custom.Thing", "given more than once with different values"},
-		{"invalid UTF-8 value", formRequest(set("Call.To.Name", "Caf\xe9")), "Call.To.Name", "value is not valid UTF-8"},
 		{"invalid UTF-8 name", formRequest(set("Call.\xff", "x")), "Call.\uFFFD", "parameter name is not valid UTF-8"},
 		{"name too long", formRequest(set(strings.Repeat("N", 129), "x")), FieldBody, "parameter name longer than 128 bytes"},
 		{"empty name", formRequest(set("", "x")), FieldBody, "empty parameter name"},
-		{"value too long", formRequest(set("Call.To.Name", strings.Repeat("x", 4097))), "Call.To.Name", "value longer than 4096 bytes"},
 		{"too many params", formRequest(func(v url.Values) {
 			for i := range 252 {
 				v.Set(fmt.Sprintf("X.%d", i), "1")
@@ -67,7 +63,7 @@ func TestDecodeRejects(t *testing.T) {
 		}), FieldBody, "more than 256 parameters"},
 		{"JSON array value", jsonRequest(`,"Call.Prompts.Keys":["1","2"]`), "Call.Prompts.Keys", "arrays are not supported"},
 		{"nested JSON array", jsonRequest(`,"Call":{"Prompts":{"Keys":[1]}}`), "Call.Prompts.Keys", "arrays are not supported"},
-		{"JSON fractional duration", jsonRequest(`,"Call.Duration":187.5`), "Call.Duration", `not an integer: "187.5"`},
+		{"JSON fractional duration of a Call.Complete", request{method: http.MethodPost, contentType: "application/json", body: []byte(`{"Action":"Webhook","Event":"Call.Complete","Call.Sid":"CA1","Call.StartDate":"2026-11-25 23:41:07","Call.Duration":187.5}`)}, "Call.Duration", `not an integer: "187.5"`},
 		{"JSON duplicate key", jsonRequest(`,"Call.Sid":"CA2"`), "Call.Sid", "given more than once with different values"},
 		{"JSON flat and nested key collide", jsonRequest(`,"Call":{"Sid":"CA2"}`), "Call.Sid", "given more than once with different values"},
 		{"JSON not an object", request{method: http.MethodPost, contentType: "application/json", body: []byte(`["Action"]`)}, FieldBody, "JSON body is not an object"},
@@ -119,10 +115,11 @@ func TestDecodeErrorOrder(t *testing.T) {
 	}{
 		{"request-wide problems before field problems, smallest name first", func(v url.Values) {
 			v.Set("Action", "nope")
-			v["Z.Dup"] = []string{"1", "2"}
+			v["Event"] = []string{"Call.Complete", "Call.Initiate"}
+			v["Call.Sid"] = []string{"CA1", "CA2"}
 			v["B.Dup"] = []string{"1", "2"}
 			v.Set("Call.To.Name", "\xff")
-		}, "B.Dup"},
+		}, "Call.Sid"},
 		{"field problems in table order", func(v url.Values) {
 			v.Set("Google.Analytics.ClientId", "x")
 			v.Set("Call.Duration", "x")
@@ -144,6 +141,89 @@ func TestDecodeErrorOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDecodeDrops checks that a malformed optional parameter is left out
+// of the call, which is accepted and says what was dropped and why.
+func TestDecodeDrops(t *testing.T) {
+	t.Parallel()
+	set := func(name, value string) func(url.Values) {
+		return func(v url.Values) { v.Set(name, value) }
+	}
+	tests := []struct {
+		name    string
+		req     request
+		field   string
+		problem string
+		// absent reports whether the call holds nothing of the field.
+		absent func(*forwarder.Call) bool
+	}{
+		{"fractional survey value", formRequest(set("Call.Survey.Value", "12.5")), "Call.Survey.Value", `not an integer: "12.5"`,
+			func(c *forwarder.Call) bool { return c.Survey.Value == nil }},
+		{"non-integer survey value", formRequest(set("Call.Survey.Value", "12abc")), "Call.Survey.Value", `not an integer: "12abc"`,
+			func(c *forwarder.Call) bool { return c.Survey.Value == nil }},
+		{"negative survey value", formRequest(set("Call.Survey.Value", "-1")), "Call.Survey.Value", "must not be negative",
+			func(c *forwarder.Call) bool { return c.Survey.Value == nil }},
+		{"JSON fractional survey value", jsonRequest(`,"Call.Survey.Value":12.5`), "Call.Survey.Value", `not an integer: "12.5"`,
+			func(c *forwarder.Call) bool { return c.Survey.Value == nil }},
+		{"malformed duration of a Call.Initiate", jsonRequest(`,"Call.Duration":"abc"`), "Call.Duration", `not an integer: "abc"`,
+			func(c *forwarder.Call) bool { return c.Duration == nil }},
+		{"client id not numeric", formRequest(set("Google.Analytics.ClientId", "abc.def")), "Google.Analytics.ClientId", "not a GA client id",
+			func(c *forwarder.Call) bool { return c.GAClientID == "" }},
+		{"client id cookie cut short", formRequest(set("Google.Analytics.ClientId", "GA1.2.123")), "Google.Analytics.ClientId", "not a GA client id",
+			func(c *forwarder.Call) bool { return c.GAClientID == "" }},
+		{"client id a UUID", formRequest(set("Google.Analytics.ClientId", "0b6b1c4e-8a4e-4f1e-9c3e-1a2b3c4d5e6f")), "Google.Analytics.ClientId", "not a GA client id",
+			func(c *forwarder.Call) bool { return c.GAClientID == "" }},
+		{"gclid with whitespace", formRequest(set("Google.AdWords.ClickId", "Cj0K CQiA")), "Google.AdWords.ClickId", "contains whitespace",
+			func(c *forwarder.Call) bool { return c.GCLID == "" }},
+		{"gclid too long", formRequest(set("Google.AdWords.ClickId", strings.Repeat("A", 513))), "Google.AdWords.ClickId", "longer than 512 bytes",
+			func(c *forwarder.Call) bool { return c.GCLID == "" }},
+		{"invalid UTF-8 value", formRequest(set("Call.To.Name", "Caf\xe9")), "Call.To.Name", "value is not valid UTF-8",
+			func(c *forwarder.Call) bool { return c.ToName == "" }},
+		{"value too long", formRequest(set("Call.To.Name", strings.Repeat("x", 4097))), "Call.To.Name", "value longer than 4096 bytes",
+			func(c *forwarder.Call) bool { return c.ToName == "" }},
+		{"unknown parameter repeated with different values", formRequest(func(v url.Values) { v["Custom.Thing"] = []string{"a", "b"} }), "Custom.Thing", "given more than once with different values",
+			func(c *forwarder.Call) bool { _, ok := c.Extra["Custom.Thing"]; return !ok }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			call, err := decodeRequest(tt.req)
+			if err != nil {
+				t.Fatalf("got error %v, want a Call without %s", err, tt.field)
+			}
+			if len(call.Dropped) != 1 || call.Dropped[0].Field != tt.field || !strings.Contains(call.Dropped[0].Reason, tt.problem) {
+				t.Errorf("dropped %+v, want %s: ...%s...", call.Dropped, tt.field, tt.problem)
+			}
+			if !tt.absent(call) {
+				t.Errorf("the call still holds %s", tt.field)
+			}
+			if call.Sid == "" || call.StartDate.IsZero() {
+				t.Errorf("call lost its identity: sid %q, start %v", call.Sid, call.StartDate)
+			}
+		})
+	}
+	t.Run("several, in a stable order", func(t *testing.T) {
+		t.Parallel()
+		for range 20 { // map order varies between runs
+			call, err := decodeRequest(formRequest(func(v url.Values) {
+				v.Set("Google.AdWords.ClickId", "a b")
+				v["Z.Dup"] = []string{"1", "2"}
+				v.Set("Call.Survey.Value", "x")
+				v.Set("Call.To.Name", "\xff")
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range call.Dropped {
+				got = append(got, d.Field)
+			}
+			if want := "Call.Survey.Value Call.To.Name Google.AdWords.ClickId Z.Dup"; strings.Join(got, " ") != want {
+				t.Fatalf("dropped %v, want %s", got, want)
+			}
+		}
+	})
 }
 
 func TestDecodeAccepts(t *testing.T) {

@@ -34,8 +34,16 @@
 //     rules can match what a newer platform sends;
 //   - parameters this version does not know go to Call.Extra.
 //
-// A parameter given twice with different values is an error rather than a
-// guess about which one the sender meant.
+// A parameter given twice with different values is not guessed at.
+//
+// Only the parameters that identify the call are required: Action, Event,
+// Call.Sid, Call.StartDate (not before 1970, not more than a day ahead of
+// the clock) and the Call.Duration of a Call.Complete. A problem with one
+// of them, or with the request as a whole, is a FieldError. Any other
+// parameter whose value is malformed (a survey value of 12.5, a client id
+// that is not one, a value that is not UTF-8, over 4096 bytes or given
+// twice with different values) is left out and listed in Call.Dropped
+// with the reason, and the call is kept.
 //
 // # Errors and personal data
 //

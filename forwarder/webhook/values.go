@@ -57,6 +57,12 @@ var startDateLayouts = [...]string{
 	"2006-01-02T15:04:05",
 }
 
+// maxStartAhead is how far ahead of the clock a start date may be: a
+// day covers any clock skew and any zone mistake (a local time sent as
+// UTC is at most 14 hours off); a later date is a sender bug, which
+// Google would refuse anyway.
+const maxStartAhead = 24 * time.Hour
+
 // parseStartDate reads a call's start date and returns it in UTC.
 func parseStartDate(v string) (time.Time, string) {
 	// An RFC 3339 offset sent unencoded in a GET query ("+10:00") arrives
@@ -74,6 +80,9 @@ func parseStartDate(v string) (time.Time, string) {
 		// stores and reports carry) cannot hold years past 9999.
 		if y := t.Year(); y < 1970 || y > 9999 {
 			return time.Time{}, "out of range: " + quote(v)
+		}
+		if t.After(time.Now().Add(maxStartAhead)) {
+			return time.Time{}, "more than " + maxStartAhead.String() + " ahead of this server's clock: " + quote(v)
 		}
 		return t, ""
 	}
