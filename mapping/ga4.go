@@ -169,7 +169,8 @@ func (l *loader) checkGA4Value(n *yaml.Node, v *value, ctx string) {
 func (a *ga4Action) destination() string { return a.dest }
 
 func (a *ga4Action) plan(c *forwarder.Call, rule string) (forwarder.Delivery, string) {
-	if c.GAClientID == "" {
+	clientID := plannedClientID(c)
+	if clientID == "" {
 		return forwarder.Delivery{}, skipNoClientID
 	}
 	params := renderParams(a.params, c)
@@ -188,7 +189,7 @@ func (a *ga4Action) plan(c *forwarder.Call, rule string) (forwarder.Delivery, st
 		CallTime:    c.StartDate,
 		GA4: &forwarder.GA4Event{
 			MeasurementID:  a.measurementID,
-			ClientID:       c.GAClientID,
+			ClientID:       clientID,
 			Name:           a.event,
 			Params:         params,
 			UserProperties: userProps,
@@ -212,3 +213,9 @@ func renderParams(ps []ga4Param, c *forwarder.Call) map[string]any {
 	}
 	return m
 }
+
+// plannedClientID is the GA client id a GA4 event or UA hit of c carries:
+// as the senders will send it (forwarder.CleanText), so that an id made
+// only of control characters counts as no id at all rather than planning
+// an event the sender must refuse.
+func plannedClientID(c *forwarder.Call) string { return forwarder.CleanText(c.GAClientID) }

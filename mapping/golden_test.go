@@ -148,7 +148,7 @@ func checkConsistent(t *testing.T, name string, c *forwarder.Call, ev []forwarde
 // constraints.
 func checkGA4Delivery(t *testing.T, name string, c *forwarder.Call, d forwarder.Delivery) {
 	t.Helper()
-	if d.GA4 == nil || d.Ads != nil || d.GA4.ClientID != c.GAClientID || !d.GA4.Time.Equal(c.StartDate) {
+	if d.GA4 == nil || d.Ads != nil || d.GA4.ClientID != forwarder.CleanText(c.GAClientID) || !d.GA4.Time.Equal(c.StartDate) {
 		t.Errorf("%s: GA4 delivery %+v does not follow the call", name, d)
 		return
 	}

@@ -178,7 +178,8 @@ func (l *loader) uaValue(n *yaml.Node, ctx string) *value {
 func (a *uaAction) destination() string { return a.dest }
 
 func (a *uaAction) plan(c *forwarder.Call, rule string) (forwarder.Delivery, string) {
-	if c.GAClientID == "" {
+	clientID := plannedClientID(c)
+	if clientID == "" {
 		return forwarder.Delivery{}, skipNoUAClientID
 	}
 	category := renderUAText(a.category, c, uaCategoryMax)
@@ -191,7 +192,7 @@ func (a *uaAction) plan(c *forwarder.Call, rule string) (forwarder.Delivery, str
 	}
 	hit := &forwarder.UAHit{
 		TrackingID:     a.trackingID,
-		ClientID:       c.GAClientID,
+		ClientID:       clientID,
 		Category:       category,
 		Action:         act,
 		Label:          renderUAText(a.label, c, uaLabelMax),
@@ -245,7 +246,9 @@ func renderUAText(v *value, c *forwarder.Call, max int) string {
 	case float64:
 		s = strconv.FormatFloat(r, 'f', -1, 64)
 	}
-	return truncateBytes(s, max)
+	// Cleaned as the sender will clean it, so that a text made only of
+	// control characters or broken bytes counts as empty here.
+	return truncateBytes(forwarder.CleanText(s), max)
 }
 
 // truncateBytes cuts s to at most max bytes, never inside a character.

@@ -18,7 +18,7 @@ func checkUADelivery(t *testing.T, name string, c *forwarder.Call, d forwarder.D
 		t.Errorf("%s: UA delivery %s has UA %v, GA4 %v, Ads %v", name, d.ID, h, d.GA4, d.Ads)
 		return
 	}
-	if h.ClientID != c.GAClientID || !h.Time.Equal(c.StartDate) {
+	if h.ClientID != forwarder.CleanText(c.GAClientID) || !h.Time.Equal(c.StartDate) {
 		t.Errorf("%s: UA delivery %s does not follow the call (client id or time differ)", name, d.ID)
 	}
 	if _, err := ua.BuildPayload(d, c.StartDate.Add(time.Minute)); err != nil {
