@@ -8,9 +8,9 @@ import (
 
 // Google's per-destination request statuses (the API's enum spells FAILED).
 const (
-	statusSuccess    = "SUCCESS"
-	statusPartial    = "PARTIAL_SUCCESS"
-	statusFailed     = "FAILED"
+	statusSuccess = "SUCCESS"
+	statusPartial = "PARTIAL_SUCCESS"
+	statusFailed  = "FAILED"
 )
 
 // Read reads Google's answer to requestStatus:retrieve for one ingest
