@@ -60,6 +60,8 @@ type AdsConfig struct {
 	// TokenLifetimeSeconds is the expires_in of issued access tokens
 	// (3600 when 0).
 	TokenLifetimeSeconds int `json:"token_lifetime_seconds,omitempty"`
+	// Processing steers the processing reports of requestStatus:retrieve.
+	Processing ProcessingConfig `json:"processing,omitzero"`
 }
 
 // lifetime returns how long an issued access token lives.
@@ -79,6 +81,7 @@ func (c AdsConfig) clone() AdsConfig {
 	out.TooRecentCallers = slices.Clone(c.TooRecentCallers)
 	out.NotAllowlistedCustomers = slices.Clone(c.NotAllowlistedCustomers)
 	out.RevokedRefreshTokens = slices.Clone(c.RevokedRefreshTokens)
+	out.Processing = c.Processing.clone()
 	if c.RefreshTokenScopes != nil {
 		out.RefreshTokenScopes = make(map[string][]string, len(c.RefreshTokenScopes))
 		for k, v := range c.RefreshTokenScopes {
@@ -100,6 +103,8 @@ type googleState struct {
 	dmEvents     []DataManagerEvent
 	dmSeen       map[string]bool
 	dmDuplicates int
+	// dmIngested is kept per request id for requestStatus:retrieve.
+	dmIngested map[string]*dmIngested
 
 	clicks    []AdsClickConversion
 	calls     []AdsCallConversion
@@ -142,7 +147,7 @@ func (s *Server) resetGoogle() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.cfg, g.tokens, g.issued, g.requests = fresh.cfg, fresh.tokens, 0, fresh.requests
-	g.dmEvents, g.dmSeen, g.dmDuplicates = nil, fresh.dmSeen, 0
+	g.dmEvents, g.dmSeen, g.dmDuplicates, g.dmIngested = nil, fresh.dmSeen, 0, nil
 	g.clicks, g.calls = nil, nil
 	g.clickSeen, g.orderSeen, g.callSeen = fresh.clickSeen, fresh.orderSeen, fresh.callSeen
 }
