@@ -68,7 +68,7 @@ func TestReadEmulatedProcessing(t *testing.T) {
 	}
 	destOf := []int{0, 1, 1, 0} // actions in first-seen order: 111, 222
 
-	poll := func() ([]diagnose.Verdict, bool) {
+	poll := func() ([]forwarder.Verdict, bool) {
 		t.Helper()
 		st, err := dm.RequestStatus.Retrieve().RequestId(resp.RequestId).Context(ctx).Do()
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	datamanager "google.golang.org/api/datamanager/v1"
+
+	"github.com/callforward/callforward/forwarder"
 )
 
 // Google's per-destination request statuses (the API's enum spells FAILED).
@@ -28,7 +30,7 @@ const (
 //     says so;
 //   - any other event of a SUCCESS or PARTIAL_SUCCESS destination is
 //     Counted; of a FAILED destination, Rejected.
-func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdicts []Verdict, done bool, err error) {
+func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdicts []forwarder.Verdict, done bool, err error) {
 	if resp == nil || len(resp.RequestStatusPerDestination) == 0 {
 		return nil, false, nil
 	}
@@ -46,7 +48,7 @@ func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdic
 		}
 	}
 
-	verdicts = make([]Verdict, len(destOf))
+	verdicts = make([]forwarder.Verdict, len(destOf))
 	for d, st := range statuses {
 		members := eventsOf(destOf, d)
 		var unindexed []*datamanager.ErrorCount
@@ -82,9 +84,9 @@ func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdic
 				continue
 			}
 			if st.RequestStatus == statusFailed {
-				verdicts[i] = Verdict{Outcome: Rejected, Reason: "FAILED", Note: "Google failed the request without a reason for this event"}
+				verdicts[i] = forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: "FAILED", Note: "Google failed the request without a reason for this event"}
 			} else {
-				verdicts[i] = Verdict{Outcome: Counted}
+				verdicts[i] = forwarder.Verdict{Outcome: forwarder.OutcomeCounted}
 			}
 		}
 	}
@@ -92,15 +94,15 @@ func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdic
 }
 
 // errorVerdict is the verdict of an event Google reported with reason.
-func errorVerdict(reason, note string) Verdict {
+func errorVerdict(reason, note string) forwarder.Verdict {
 	r := ShortReason(reason)
 	if r == "" {
 		r = "UNSPECIFIED"
 	}
 	if alreadyCounted[r] {
-		return Verdict{Outcome: Counted, Reason: r, Note: joinNote("Google already had this conversion", note)}
+		return forwarder.Verdict{Outcome: forwarder.OutcomeCounted, Reason: r, Note: joinNote("Google already had this conversion", note)}
 	}
-	return Verdict{Outcome: Rejected, Reason: r, Note: note}
+	return forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: r, Note: note}
 }
 
 func joinNote(a, b string) string {
