@@ -19,7 +19,10 @@ import (
 // Config is everything serve needs. The CLI fills it from flags and
 // FORWARDER_* environment variables; tests fill it directly.
 type Config struct {
-	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	Listen string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	// AdminListen is the address of the read API (package adminapi); ""
+	// (the default) serves none. It is never served on Listen.
+	AdminListen     string
 	Store           StoreConfig
 	RulesPath       string // rules file
 	WatchRules      bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
@@ -88,6 +91,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: empty address"))
+	}
+	if c.AdminListen != "" && c.AdminListen == c.Listen {
+		errs = append(errs, errors.New("admin-listen: must differ from listen (the read API is never served on the webhook port)"))
 	}
 	if c.Store.DataDir == "" && c.Store.RedisURL == "" {
 		errs = append(errs, errors.New("data-dir: empty"))
