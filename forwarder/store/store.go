@@ -204,4 +204,9 @@ type ReplanOptions struct {
 type JobInfo struct {
 	Job   Job      `json:"job"`
 	State JobState `json:"state"`
+	// Kind is the dead letter's kind, as DeadLetter.Kind, for a dead job
+	// and for the tombstone of a dropped one: DeadProcessing for those
+	// ResolvePoll made, "" (DeadSend) for the others and for every job
+	// in another state.
+	Kind string `json:"kind,omitempty"`
 }
