@@ -32,13 +32,12 @@ const Prefix = "/admin/api/"
 // maxLimit bounds a page of calls or dead letters.
 const maxLimit = 500
 
-// Store is what the read API reads. Listing calls (store.CallLister) and
-// the counts of pending polls (store.Diagnostics) are discovered by type
-// assertion.
+// Store is what the read API reads (store.Store has it).
 type Store interface {
 	callview.Reader
 	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
 	Stats(ctx context.Context) (store.Stats, error)
+	PollStats(ctx context.Context) (store.PollStats, error)
 }
 
 // Config configures the read API.
@@ -165,12 +164,7 @@ func (a *api) calls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	l, err := callview.Lister(a.cfg.Store)
-	if err != nil {
-		writeError(w, http.StatusNotImplemented, err.Error())
-		return
-	}
-	list, next, err := callview.List(r.Context(), l, f, q.Get("cursor"), limit)
+	list, next, err := callview.List(r.Context(), a.cfg.Store, f, q.Get("cursor"), limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -253,9 +247,8 @@ func (a *api) deadLetters(w http.ResponseWriter, r *http.Request) {
 // overview is the answer of GET /admin/api/overview.
 type overview struct {
 	Store store.Stats `json:"store"`
-	// Polls counts the Data Manager requests awaiting Google's report;
-	// absent when the store keeps none.
-	Polls *store.PollStats `json:"polls,omitempty"`
+	// Polls counts the Data Manager requests awaiting Google's report.
+	Polls store.PollStats `json:"polls"`
 }
 
 func (a *api) overview(w http.ResponseWriter, r *http.Request) {
@@ -265,13 +258,9 @@ func (a *api) overview(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if d, ok := a.cfg.Store.(store.Diagnostics); ok {
-		ps, err := d.PollStats(r.Context())
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		out.Polls = &ps
+	if out.Polls, err = a.cfg.Store.PollStats(r.Context()); err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }

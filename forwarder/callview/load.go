@@ -2,9 +2,7 @@ package callview
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
@@ -12,20 +10,13 @@ import (
 	"github.com/callforward/callforward/mapping"
 )
 
-// ErrNoListing is returned when the store cannot list calls
-// (store.CallLister).
-var ErrNoListing = errors.New("this store cannot list calls")
-
-// States are the values Query.State accepts.
-var States = []string{"pending", "dead", "rejected", "counted", "awaiting", "done"}
-
 // Query is a selection of calls as a person gives it, on the command line
 // (calls list) or as query parameters (the read API): every field may be
 // empty.
 type Query struct {
 	// Since is an RFC 3339 time or a duration before now (24h).
 	Since string
-	// State is one of States.
+	// State is a delivery state or outcome (see store.CallFilter.Check).
 	State, Rule, Destination string
 	// Sid is a prefix of the Call.Sid.
 	Sid string
@@ -34,8 +25,8 @@ type Query struct {
 // Filter turns q into a store filter, checking its values.
 func (q Query) Filter(now time.Time) (store.CallFilter, error) {
 	f := store.CallFilter{State: q.State, Rule: q.Rule, Destination: q.Destination, Sid: q.Sid}
-	if q.State != "" && !slices.Contains(States, q.State) {
-		return f, fmt.Errorf("state %q: want one of %v", q.State, States)
+	if err := f.Check(); err != nil {
+		return f, err
 	}
 	if q.Since != "" {
 		t, err := ParseSince(q.Since, now)
@@ -66,15 +57,6 @@ const maxPages = 20
 // DefaultLimit is the page size of List when none is given.
 const DefaultLimit = 50
 
-// Lister returns st's call listing, or ErrNoListing.
-func Lister(st any) (store.CallLister, error) {
-	l, ok := st.(store.CallLister)
-	if !ok {
-		return nil, ErrNoListing
-	}
-	return l, nil
-}
-
 // List returns up to limit calls matching f, newest first, from cursor
 // ("" for the newest), and the cursor of the next page ("" when there is
 // no more). It may return fewer than limit calls with a cursor when the
@@ -100,16 +82,16 @@ func List(ctx context.Context, l store.CallLister, f store.CallFilter, cursor st
 	return out, cursor, nil
 }
 
-// Reader reads one stored call and its deliveries (store.Operator has it).
+// Reader reads one stored call, its deliveries and when it arrived
+// (store.Store has it).
 type Reader interface {
 	Call(ctx context.Context, sid string) (*forwarder.Call, error)
 	Jobs(ctx context.Context, sid string) ([]store.JobInfo, error)
+	store.CallLister
 }
 
 // Load reads the call sid from st and builds its view, with the verdicts
-// of rules (nil: none). The arrival time comes from the store's call
-// listing when it has one (store.CallLister). An unknown sid is
-// store.ErrNotFound.
+// of rules (nil: none). An unknown sid is store.ErrNotFound.
 func Load(ctx context.Context, st Reader, rules *mapping.Rules, sid string) (CallView, error) {
 	call, err := st.Call(ctx, sid)
 	if err != nil {
@@ -131,12 +113,9 @@ func Load(ctx context.Context, st Reader, rules *mapping.Rules, sid string) (Cal
 }
 
 // arrival finds when the call sid was accepted in the store's listing
-// (zero when the store has none or the call is beyond maxPages).
-func arrival(ctx context.Context, st any, sid string) (time.Time, error) {
-	l, ok := st.(store.CallLister)
-	if !ok {
-		return time.Time{}, nil
-	}
+// (zero when it is not among the maxPages pages of calls whose Sid starts
+// with sid, newest first).
+func arrival(ctx context.Context, l store.CallLister, sid string) (time.Time, error) {
 	cursor := ""
 	for range maxPages {
 		calls, next, err := l.ListCalls(ctx, store.CallFilter{Sid: sid}, cursor, 100)

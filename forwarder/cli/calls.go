@@ -20,7 +20,7 @@ import (
 func calls(ctx context.Context, args []string, io IO) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
 		fmt.Fprintln(io.Stderr, "usage: forwarder calls list|show [flags]")
-		fmt.Fprintln(io.Stderr, "  list      calls newest first: --since 24h --state pending|dead|rejected|counted|awaiting|done --rule R --destination D --sid PREFIX --limit N")
+		fmt.Fprintln(io.Stderr, "  list      calls newest first: --since 24h --state pending|dead|rejected|counted|awaiting|... --rule R --destination D --sid PREFIX --limit N")
 		fmt.Fprintln(io.Stderr, "  show SID  one call's timeline: what arrived (personal data masked), each rule's verdict, each delivery's attempts and Google's outcome")
 		return errUsage
 	}
@@ -35,7 +35,7 @@ func callsList(ctx context.Context, args []string, io IO) error {
 	cfg := storeFlags(fs)
 	var q callview.Query
 	fs.StringVar(&q.Since, "since", "24h", "calls accepted since this time (RFC 3339, or a duration ago such as 24h; empty: all)")
-	fs.StringVar(&q.State, "state", "", "calls with a delivery in this state: "+strings.Join(callview.States, ", "))
+	fs.StringVar(&q.State, "state", "", "calls with a delivery in this state or with this outcome: pending, done, dead, dropped, awaiting, counted, rejected, unknown, sent")
 	fs.StringVar(&q.Rule, "rule", "", "calls with a delivery of this rule")
 	fs.StringVar(&q.Destination, "destination", "", "calls with a delivery to this destination")
 	fs.StringVar(&q.Sid, "sid", "", "calls whose Sid starts with this")
@@ -53,13 +53,9 @@ func callsList(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	defer st.Close()
-	l, err := callview.Lister(st)
-	if err != nil {
-		return err
-	}
 	var list []callview.CallSummary
 	for cursor := ""; len(list) < *limit; {
-		page, next, err := callview.List(ctx, l, f, cursor, *limit-len(list))
+		page, next, err := callview.List(ctx, st, f, cursor, *limit-len(list))
 		if err != nil {
 			return err
 		}
