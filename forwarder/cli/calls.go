@@ -108,17 +108,18 @@ func callsShow(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintln(fs.Output(), "usage: forwarder calls show [flags] SID")
 		fs.PrintDefaults()
 	}
-	// The Sid may come before or after the flags.
-	var sid string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sid, args = args[0], args[1:]
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if sid == "" && fs.NArg() == 1 {
+	// The Sid may come before, among or after the flags.
+	var sid string
+	if fs.NArg() > 0 {
 		sid = fs.Arg(0)
-	} else if fs.NArg() > 0 || sid == "" {
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if sid == "" || fs.NArg() > 0 {
 		fs.Usage()
 		return errUsage
 	}
@@ -149,14 +150,14 @@ func callsShow(ctx context.Context, args []string, io IO) error {
 func printCall(w io.Writer, v callview.CallView, rulesPath string) {
 	c := v.Call
 	fmt.Fprintf(w, "Call %s (%s)\n", v.Sid, c.Event)
-	if !v.Arrived.IsZero() {
-		fmt.Fprintf(w, "  arrived      %s\n", stamp(v.Arrived))
-	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	field := func(name, value string) {
 		if value != "" {
 			fmt.Fprintf(tw, "  %s\t%s\n", name, value)
 		}
+	}
+	if !v.Arrived.IsZero() {
+		field("arrived", stamp(v.Arrived))
 	}
 	if !c.StartDate.IsZero() {
 		field("started", stamp(c.StartDate))
@@ -180,7 +181,7 @@ func printCall(w io.Writer, v callview.CallView, rulesPath string) {
 	}
 	tw.Flush()
 
-	fmt.Fprintf(w, "\nRules (%s, in %s):\n", v.RulesNote, rulesPath)
+	fmt.Fprintf(w, "\nRules of %s (%s):\n", rulesPath, v.RulesNote)
 	for _, r := range v.Rules {
 		switch {
 		case r.Matched:
