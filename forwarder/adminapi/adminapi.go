@@ -117,7 +117,7 @@ func (a *api) authenticate(next http.Handler) http.Handler {
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		a.log.Info("admin api", "token", label, "method", r.Method, "path", r.URL.Path, "status", rec.status)
+		a.log.Info("admin api", "token_label", label, "method", r.Method, "path", r.URL.Path, "status", rec.status)
 	})
 }
 

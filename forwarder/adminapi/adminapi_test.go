@@ -154,7 +154,7 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("the log shows a token %q:\n%s", tok, logs)
 		}
 	}
-	for _, want := range []string{`"token":"dashboard"`, `"token":"console"`, "token refused", "request without a token"} {
+	for _, want := range []string{`"token_label":"dashboard"`, `"token_label":"console"`, "token refused", "request without a token"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %s:\n%s", want, logs)
 		}

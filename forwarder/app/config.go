@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2/google"
@@ -92,7 +93,7 @@ func (c Config) Validate() error {
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: empty address"))
 	}
-	if c.AdminListen != "" && c.AdminListen == c.Listen {
+	if c.AdminListen != "" && c.AdminListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 		errs = append(errs, errors.New("admin-listen: must differ from listen (the read API is never served on the webhook port)"))
 	}
 	if c.Store.DataDir == "" && c.Store.RedisURL == "" {
