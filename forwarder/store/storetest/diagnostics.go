@@ -126,7 +126,9 @@ func testSettlementHistory(t *testing.T, e *env) {
 	}{
 		{"ack", sent, func(j store.Job) error { return e.s.Ack(e.ctx, j) }, store.JobDone},
 		{"ackmany", counted, func(j store.Job) error { return e.s.AckMany(e.ctx, []store.Job{j})[0] }, store.JobDone},
-		{"ackpolled", nil, func(j store.Job) error { return e.s.AckPolled(e.ctx, []store.Job{j}, pollOf("req-h", []store.Job{j}))[0] }, store.JobDone},
+		{"ackpolled", nil, func(j store.Job) error {
+			return e.s.AckPolled(e.ctx, []store.Job{j}, pollOf("req-h", []store.Job{j}))[0]
+		}, store.JobDone},
 		{"retry", nil, func(j store.Job) error { return e.s.Retry(e.ctx, j, e.clock.Now().Add(time.Hour), "busy") }, store.JobPending},
 		{"bury", rejected, func(j store.Job) error { return e.s.Bury(e.ctx, j, "bad click", "UNPARSEABLE_GCLID") }, store.JobDead},
 	}
