@@ -34,8 +34,8 @@ func CallPage(limit int) (size, budget int) {
 // done, dead, dropped) and the final outcomes (counted, rejected,
 // unknown, sent).
 const (
-	// StateAwaiting: a Google Ads delivery done without a final verdict
-	// yet (a Data Manager request Google has not reported on).
+	// StateAwaiting: a Data Manager delivery done without a final
+	// verdict yet (Google has not reported on its request).
 	StateAwaiting = string(forwarder.OutcomeAwaiting)
 )
 
@@ -82,7 +82,7 @@ func (f CallFilter) keepJob(info JobInfo) bool {
 	case string(JobPending), string(JobDone), string(JobDead), string(JobDropped):
 		return string(info.State) == f.State
 	case StateAwaiting:
-		return info.State == JobDone && d.Type == forwarder.DestinationGoogleAds && (v == nil || !v.Outcome.Final())
+		return info.State == JobDone && d.Ads != nil && d.Ads.Backend != forwarder.AdsBackendGoogleAdsAPI && (v == nil || !v.Outcome.Final())
 	}
 	return v != nil && string(v.Outcome) == f.State
 }

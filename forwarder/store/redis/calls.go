@@ -144,4 +144,3 @@ func summaryOf(row any, f store.CallFilter) (store.CallSummary, bool, error) {
 	}
 	return store.CallSummary{Sid: sid, Event: call.Event, At: at, Jobs: jobs}, true, nil
 }
-

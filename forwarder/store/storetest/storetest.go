@@ -89,7 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Sto
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests, eventTests,
+		replanTests, historyTests, eventTests, diagnosticsTests, callTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
