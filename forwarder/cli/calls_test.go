@@ -107,3 +107,18 @@ func assertNoSecrets(t *testing.T, what, out string) {
 		}
 	}
 }
+
+// TestCallsStoreInUse: on an embedded store held by a running forwarder,
+// both commands explain what to do, like the other operator commands.
+func TestCallsStoreInUse(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	st := openDataDir(t, dir)
+	defer st.Close()
+	for _, args := range [][]string{{"calls", "list"}, {"calls", "show", "CA1", "--rules", "testdata/ga4-rules.yaml"}} {
+		r := run(t, nil, append(args, "--data-dir", dir)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "held by a running forwarder") {
+			t.Errorf("%v with the store held: %v\nwant exit 1 explaining that a running forwarder holds it", args, r)
+		}
+	}
+}
