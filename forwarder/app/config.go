@@ -20,10 +20,8 @@ import (
 // Config is everything serve needs. The CLI fills it from flags and
 // FORWARDER_* environment variables; tests fill it directly.
 type Config struct {
-	Listen string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
-	// AdminListen is the address of the read API (package adminapi); ""
-	// (the default) serves none. It is never served on Listen.
-	AdminListen     string
+	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	AdminListen     string // address of the read API (package adminapi), never Listen; "": none
 	Store           StoreConfig
 	RulesPath       string // rules file
 	WatchRules      bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
