@@ -55,7 +55,7 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 const maxPages = 20
 
 // DefaultLimit is the page size of List when none is given.
-const DefaultLimit = 50
+const DefaultLimit = store.DefaultCallPage
 
 // List returns up to limit calls matching f, newest first, from cursor
 // ("" for the newest), and the cursor of the next page ("" when there is

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callforward/callforward/forwarder/store/redistest"
 )
 
 // The sample call's identifiers (examples/webhooks/answered-with-gclid.form).
@@ -76,15 +78,27 @@ func adminGet(t *testing.T, url, token string) (int, []byte) {
 // TestCallsTimelineAndReadAPI: a forwarder delivers the sample call (GA4
 // events and a Data Manager conversion) and a GA4-only call to the
 // emulator. The read API, on its own listener, lists both calls and shows
-// each delivery's outcome; the webhook port does not serve it; after the
-// forwarder stops, calls list and calls show say the same. No output and
-// no log line shows a phone number, client id, GCLID or the admin token.
+// each delivery's outcome; the webhook port does not serve it; calls list
+// and calls show say the same, on Redis while the forwarder runs, on the
+// embedded store once it stopped. No output and no log line shows a phone
+// number, client id, GCLID or the admin token.
 func TestCallsTimelineAndReadAPI(t *testing.T) {
+	t.Run("embedded", func(t *testing.T) { testCallsTimeline(t, nil) })
+	t.Run("redis", func(t *testing.T) { testCallsTimeline(t, redistest.Start(t)) })
+}
+
+func testCallsTimeline(t *testing.T, r *redistest.Server) {
 	e := newEnv(t)
 	e.useExampleRules(t, "")
 	token := e.addAdminToken(t, "e2e-dashboard")
 	logs := &Logs{}
-	f := e.start(t, logs, append(e.adsArgs(), "--admin-listen", "127.0.0.1:0")...)
+	args := append(e.adsArgs(), "--admin-listen", "127.0.0.1:0")
+	storeArgs := []string{"--data-dir", filepath.Join(e.dir, "data")}
+	if r != nil {
+		storeArgs = []string{"--redis-url", r.URL()}
+		args = append(args, storeArgs...)
+	}
+	f := e.start(t, logs, args...)
 	admin := "http://" + adminAddr(t, logs)
 
 	e.postSample(t, f, "answered-with-gclid.form", nil)
@@ -172,25 +186,33 @@ func TestCallsTimelineAndReadAPI(t *testing.T) {
 		}
 	}
 
-	if _, err := f.Stop(); err != nil {
-		t.Fatalf("stop: %v", err)
+	if r == nil {
+		// The embedded store is held by the running forwarder.
+		if _, err := f.Stop(); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
 	}
-	data := filepath.Join(e.dir, "data")
-	list := Run(t, e.bin, "calls", "list", "--data-dir", data)
+	rules := []string{"--rules", filepath.Join(e.dir, "rules.yaml")}
+	list := Run(t, e.bin, append([]string{"calls", "list"}, storeArgs...)...)
 	if !strings.Contains(list, sampleSid) || !strings.Contains(list, other.sid) || !strings.Contains(list, "2 call(s)") {
 		t.Errorf("calls list:\n%s", list)
 	}
-	show := Run(t, e.bin, "calls", "show", sampleSid, "--data-dir", data, "--rules", filepath.Join(e.dir, "rules.yaml"))
+	show := Run(t, e.bin, append(append([]string{"calls", "show", sampleSid}, storeArgs...), rules...)...)
 	for _, w := range []string{"Call " + sampleSid, "•••678", "qualified-call-to-ads", "sent (GA4 does not report processing)", "verdicts from the rules in force"} {
 		if !strings.Contains(show, w) {
 			t.Errorf("calls show lacks %q:\n%s", w, show)
 		}
 	}
-	showJSON := Run(t, e.bin, "calls", "show", "--json", "--data-dir", data, "--rules", filepath.Join(e.dir, "rules.yaml"), other.sid)
+	showJSON := Run(t, e.bin, append(append(append([]string{"calls", "show", "--json"}, storeArgs...), rules...), other.sid)...)
 	if !strings.Contains(showJSON, `"sid": "`+other.sid+`"`) {
 		t.Errorf("calls show --json:\n%s", showJSON)
 	}
-	outputs = append(outputs, list, show, showJSON, Run(t, e.bin, "calls", "list", "--json", "--data-dir", data))
+	outputs = append(outputs, list, show, showJSON, Run(t, e.bin, append([]string{"calls", "list", "--json"}, storeArgs...)...))
+	if r != nil {
+		if _, err := f.Stop(); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+	}
 
 	secrets := []string{token, samplePhone, "412345678", sampleClientID, sampleGCLID, "Cj0KCQiA4L67", other.phone, other.clientID}
 	for i, out := range append(outputs, logs.String()) {
