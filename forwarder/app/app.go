@@ -49,6 +49,8 @@ type App struct {
 	draining   atomic.Bool  // set on shutdown: readiness fails first
 	server     *http.Server
 	ln         net.Listener
+	admin      *http.Server // the read API; nil without AdminListen
+	adminLn    net.Listener
 	tracing    *tracing.Tracing // off unless configured
 
 	// tokenSources are the Google access token sources by Ads backend;
@@ -211,6 +213,10 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
+	if err := a.listenAdmin(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	started = true
 	return a, nil
 }
@@ -294,8 +300,12 @@ func (a *App) Run(ctx context.Context) error {
 	if a.spool != nil {
 		go a.spool.Drain(dctx)
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- a.server.Serve(a.ln) }()
+	if a.admin != nil {
+		a.log.Info("read API listening", "addr", a.AdminAddr())
+		go func() { serveErr <- a.admin.Serve(a.adminLn) }()
+	}
 
 	var err error
 	select {
@@ -314,6 +324,11 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	if serr := a.server.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
+	}
+	if a.admin != nil {
+		if serr := a.admin.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, fmt.Errorf("read API shutdown: %w", serr))
+		}
 	}
 	stopDelivery()
 	select {
@@ -349,6 +364,9 @@ func (a *App) sweep(ctx context.Context) {
 func (a *App) Close() error {
 	if a.ln != nil {
 		a.ln.Close()
+	}
+	if a.adminLn != nil {
+		a.adminLn.Close()
 	}
 	var err error
 	if a.spool != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2/google"
@@ -20,6 +21,7 @@ import (
 // FORWARDER_* environment variables; tests fill it directly.
 type Config struct {
 	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	AdminListen     string // address of the read API (package adminapi), never Listen; "": none
 	Store           StoreConfig
 	RulesPath       string // rules file
 	WatchRules      bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
@@ -88,6 +90,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: empty address"))
+	}
+	if c.AdminListen != "" && c.AdminListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+		errs = append(errs, errors.New("admin-listen: must differ from listen (the read API is never served on the webhook port)"))
 	}
 	if c.Store.DataDir == "" && c.Store.RedisURL == "" {
 		errs = append(errs, errors.New("data-dir: empty"))

@@ -93,7 +93,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Sto
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests, eventTests, extendTests,
+		replanTests, historyTests, eventTests, extendTests, diagnosticsTests, callTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
