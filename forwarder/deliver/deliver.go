@@ -85,6 +85,17 @@ type BatchSender interface {
 	SendBatch(ctx context.Context, ds []forwarder.Delivery) []error
 }
 
+// ReceiptSender is a BatchSender whose destination processes what it
+// accepted later and reports on it (Data Manager): SendBatchReceipts is
+// SendBatch that also returns one receipt per delivery, index-aligned,
+// the zero Receipt where there is nothing to ask about. When the Queue is
+// a store.Diagnostics, the delivered jobs with a receipt are acknowledged
+// with AckPolled, which records the poll that asks Google about them.
+type ReceiptSender interface {
+	BatchSender
+	SendBatchReceipts(ctx context.Context, ds []forwarder.Delivery) ([]error, []forwarder.Receipt)
+}
+
 // SenderFunc adapts a function to Sender.
 type SenderFunc func(ctx context.Context, d forwarder.Delivery) error
 
@@ -127,6 +138,9 @@ type Config struct {
 	BatchWindow time.Duration
 	// MaxClaim bounds the jobs claimed in one round (default 500).
 	MaxClaim int
+	// FirstPoll is how long after a ReceiptSender's request was accepted
+	// its processing is first asked about (default 30m).
+	FirstPoll time.Duration
 	Policy   Policy
 	Now      func() time.Time // the store's clock (default time.Now): retries and lease ends
 	Logger   *slog.Logger
@@ -183,6 +197,9 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	if cfg.MaxClaim <= 0 {
 		cfg.MaxClaim = 500
+	}
+	if cfg.FirstPoll <= 0 {
+		cfg.FirstPoll = 30 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
