@@ -141,10 +141,10 @@ type Config struct {
 	// FirstPoll is how long after a ReceiptSender's request was accepted
 	// its processing is first asked about (default 30m).
 	FirstPoll time.Duration
-	Policy   Policy
-	Now      func() time.Time // the store's clock (default time.Now): retries and lease ends
-	Logger   *slog.Logger
-	Recorder Recorder // default: records nothing
+	Policy    Policy
+	Now       func() time.Time // the store's clock (default time.Now): retries and lease ends
+	Logger    *slog.Logger
+	Recorder  Recorder // default: records nothing
 	// TracerProvider, when set, traces each send or batch send (trace.go);
 	// nil turns tracing off.
 	TracerProvider trace.TracerProvider
