@@ -27,6 +27,14 @@
 //     leaves a tombstone, JobDropped, that Replan respects), rejected requests
 //     until they age out of the retention window, caller history entries
 //     until they are older than Options.CallerHistory.
+//   - Every settlement (Ack, AckMany, AckPolled, Retry, Bury) stores the
+//     History and Verdict of the job it is given, the history bounded to
+//     MaxHistory; the store never writes history of its own. AckPolled
+//     records a Data Manager request's pending poll in the same atomic
+//     step as its acks; polls are claimed under a lease like jobs, are
+//     never swept, and go when ResolvePoll records Google's verdicts
+//     (see Diagnostics). ListCalls pages through the calls newest first,
+//     examining a bounded number per page (see CallLister).
 //
 // The contract is declared once, as interfaces, in contract.go: Store is
 // all of it, made of named parts (Intake, Queue, Operator) and of the

@@ -22,8 +22,9 @@ import (
 // a zero SentAt or DueAt stands for now. A poll of the same RequestID
 // already pending is replaced.
 func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) []error {
-	inPoll := make(map[string]bool, len(p.Items))
+	var inPoll map[string]bool
 	if p.RequestID != "" {
+		inPoll = make(map[string]bool, len(p.Items))
 		for _, it := range p.Items {
 			inPoll[it.DeliveryID] = true
 		}
@@ -37,6 +38,9 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 		}
 		return b.done.Put(timeKey(now, id), nil)
 	}, func(b buckets, lost []bool, now time.Time) error {
+		if inPoll == nil {
+			return nil
+		}
 		acked := make(map[string]bool, len(jobs))
 		for i, j := range jobs {
 			if !lost[i] && inPoll[j.Delivery.ID] {

@@ -94,11 +94,7 @@ func (s *Store) Ack(ctx context.Context, j store.Job) error {
 // are acknowledged all the same), or, for every job, the failure of the
 // transaction, which then recorded none of them.
 func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
-	return s.settle(ctx, "ack", jobs, func(b buckets, id string, rec *rawRecord, now time.Time) error {
-		rec.State = store.JobDone
-		rec.Settled = now
-		return b.done.Put(timeKey(now, id), nil)
-	}, nil)
+	return s.AckPolled(ctx, jobs, store.Poll{})
 }
 
 // Retry schedules j again at at, keeping reason as its LastError. It
@@ -127,7 +123,8 @@ func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) erro
 
 // settle ends the claims of jobs in one transaction, checking each lease:
 // for each job whose lease is current it takes the job off the due index,
-// clears the lease, counts the attempt, lets apply move the job to its
+// clears the lease, counts the attempt, stores the History (bounded) and
+// Verdict of the job given, lets apply move the job to its
 // next state and index, and writes it back. It returns one error per job:
 // nil, ErrLeaseLost, or the transaction's failure.
 //

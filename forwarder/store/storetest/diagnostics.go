@@ -344,32 +344,54 @@ func testResolvePoll(t *testing.T, e *env) {
 	}
 }
 
-// testResolveRequeued resolves a poll after its job's done mark expired
-// and the call was accepted anew, planning the job again: the new job
-// keeps its state and gets no verdict of the old request.
+// testResolveRequeued resolves a poll after its jobs' done marks expired
+// and the call was accepted anew, planning them again: one is pending, the
+// other was sent again by another request. Neither gets a verdict of the
+// old request.
 func testResolveRequeued(t *testing.T, e *env) {
 	const sid = "CA-requeued"
-	e.polled(t, sid, "req-old", "r1", "r2")
+	e.polled(t, sid, "req-old", "r1", "r2", "r3")
 	e.clock.Advance(window)
 	ps := e.claimPolls(t, 1)
 	if len(ps) != 1 {
 		t.Fatalf("ClaimPolls = %v, want [req-old]", requestIDs(ps))
 	}
-	e.accept(t, sid, "r1") // after the window: r1 is planned anew
-	verdicts := []forwarder.Verdict{{Outcome: forwarder.OutcomeRejected, Reason: "EXPIRED_CLICK"}, {Outcome: forwarder.OutcomeCounted}}
-	if err := e.s.ResolvePoll(e.ctx, ps[0], verdicts); err != nil {
+	// After the window r1 and r2 are planned anew; r2 is sent again.
+	call := newCall(sid)
+	if err := e.s.Accept(e.ctx, call, plan(call, "r1", "r2")); err != nil {
+		t.Fatalf("Accept anew = %v, want nil", err)
+	}
+	again := e.claim(t, 2)
+	if len(again) != 2 {
+		t.Fatalf("Claim = %v, want r1 and r2", jobIDs(again))
+	}
+	r2 := again[1]
+	e.ackPolled(t, []store.Job{r2}, pollOf("req-new", []store.Job{r2}))
+	if err := e.s.Retry(e.ctx, again[0], e.clock.Now().Add(time.Hour), "busy"); err != nil {
+		t.Fatalf("Retry = %v, want nil", err)
+	}
+
+	rejected := forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: "EXPIRED_CLICK"}
+	if err := e.s.ResolvePoll(e.ctx, ps[0], []forwarder.Verdict{rejected, rejected, {Outcome: forwarder.OutcomeCounted}}); err != nil {
 		t.Fatalf("ResolvePoll = %v, want nil", err)
 	}
-	r1, r2 := e.job(t, sid, deliveryID(sid, "r1")), e.job(t, sid, deliveryID(sid, "r2"))
-	if r1.State != store.JobPending || r1.Job.Verdict != nil {
-		t.Fatalf("job planned anew = %s with verdict %v, want pending, none", r1.State, r1.Job.Verdict)
+	wantState := map[string]store.JobState{"r1": store.JobPending, "r2": store.JobDone, "r3": store.JobDone}
+	for rule, state := range wantState {
+		info := e.job(t, sid, deliveryID(sid, rule))
+		if info.State != state {
+			t.Fatalf("job %s = %s, want %s", rule, info.State, state)
+		}
+		if rule != "r3" && info.Job.Verdict != nil {
+			t.Fatalf("job %s planned anew has verdict %v of the old request, want none", rule, info.Job.Verdict)
+		}
 	}
-	if r2.State != store.JobDone || r2.Job.Verdict == nil || r2.Job.Verdict.Outcome != forwarder.OutcomeCounted {
-		t.Fatalf("job still done by the request = %s with verdict %v, want done, counted", r2.State, r2.Job.Verdict)
+	if v := e.job(t, sid, deliveryID(sid, "r3")).Job.Verdict; v == nil || v.Outcome != forwarder.OutcomeCounted {
+		t.Fatalf("job still done by the old request has verdict %v, want counted", v)
 	}
 	if dls := e.deadLetters(t, 0); len(dls) != 0 {
 		t.Fatalf("DeadLetters = %v, want none", deadIDs(dls))
 	}
+	e.wantPollStats(t, store.PollStats{Pending: 1, OldestSentAt: epoch})
 }
 
 func testResolveLostLease(t *testing.T, e *env) {
@@ -416,9 +438,15 @@ func claimConcurrently(t *testing.T, e *env, stores []store.Store) map[string]in
 		seen = map[string]int{}
 		wg   sync.WaitGroup
 	)
+	// Each claim takes at least one poll, so the pending polls bound the
+	// claims; a poll handed out again under a live lease must not loop.
+	st, err := e.s.PollStats(e.ctx)
+	if err != nil {
+		t.Fatalf("PollStats() = %v, want nil", err)
+	}
 	for _, s := range stores {
 		wg.Go(func() {
-			for {
+			for range st.Pending + 1 {
 				ps, err := s.ClaimPolls(e.ctx, 2)
 				if err != nil {
 					t.Errorf("ClaimPolls = %v, want nil", err)
@@ -436,6 +464,7 @@ func claimConcurrently(t *testing.T, e *env, stores []store.Store) map[string]in
 				}
 				mu.Unlock()
 			}
+			t.Errorf("ClaimPolls still hands polls out after %d claims", st.Pending+1)
 		})
 	}
 	wg.Wait()
