@@ -4,5 +4,5 @@
 // not yet a counted conversion. This package holds the schedule on which a
 // request's status is asked for (Schedule) and the reading of
 // requestStatus:retrieve's answer into one forwarder.Verdict per delivery
-// (Read).
+// (Read), and the Poller that asks as the store's pending polls fall due.
 package diagnose
