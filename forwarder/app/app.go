@@ -22,6 +22,7 @@ import (
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/diagnose"
 	"github.com/callforward/callforward/forwarder/ga4"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/ingest"
@@ -35,14 +36,17 @@ import (
 
 // App is a running forwarder.
 type App struct {
-	cfg        Config
-	log        *slog.Logger
-	store      store.Store
-	rules      atomic.Pointer[mapping.Rules]
-	reloadMu   sync.Mutex        // one reload at a time
-	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
-	creds      *credentials.File
-	deliverer  *deliver.Deliverer
+	cfg       Config
+	log       *slog.Logger
+	store     store.Store
+	rules     atomic.Pointer[mapping.Rules]
+	reloadMu  sync.Mutex        // one reload at a time
+	rulesSum  [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
+	creds     *credentials.File
+	deliverer *deliver.Deliverer
+	// poller asks Google how it processed the Data Manager requests it
+	// accepted; nil without a Data Manager client.
+	poller     *diagnose.Poller
 	metrics    *metrics.Metrics
 	spool      *spool.Store // nil without --spool-dir
 	httpClient *http.Client // to Google
@@ -167,7 +171,16 @@ func New(cfg Config) (*App, error) {
 		c.RecordCommits(a.metrics)
 	}
 
+	if diag, ok := st.(store.Diagnostics); ok {
+		a.metrics.ObservePolls(diag.PollStats)
+		if ads != nil && ads.DataManager() != nil {
+			a.poller = diagnose.NewPoller(diag, ads.DataManager(), diagnose.PollerConfig{
+				Schedule: cfg.Diagnostics, Logger: log, Recorder: a.metrics,
+			})
+		}
+	}
 	a.deliverer = deliver.New(st, senders, deliver.Config{
+		FirstPoll:    cfg.Diagnostics.WithDefaults().First,
 		Workers:      cfg.Workers,
 		PollInterval: cfg.PollInterval,
 		SendTimeout:  cfg.SendTimeout,
@@ -292,6 +305,15 @@ func (a *App) Run(ctx context.Context) error {
 		close(delivered)
 		a.log.Warn("delivery is off (workers 0): this instance accepts webhooks and delivers nothing; accepted deliveries wait for an instance with workers")
 	}
+	polled := make(chan struct{})
+	if a.poller != nil && a.cfg.Workers > 0 {
+		go func() {
+			defer close(polled)
+			_ = a.poller.Run(dctx)
+		}()
+	} else {
+		close(polled)
+	}
 	go a.sweep(dctx)
 	go a.reloadOnHUP(dctx)
 	if a.cfg.WatchRules {
@@ -335,6 +357,11 @@ func (a *App) Run(ctx context.Context) error {
 	case <-delivered:
 	case <-sctx.Done():
 		err = errors.Join(err, errors.New("delivery workers did not stop within the grace period; unsettled deliveries will be retried after their lease"))
+	}
+	select {
+	case <-polled:
+	case <-sctx.Done():
+		err = errors.Join(err, errors.New("the diagnostics poller did not stop within the grace period; its polls come back after their lease"))
 	}
 	a.log.Info("forwarder stopped")
 	return err

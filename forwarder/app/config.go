@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2/google"
 
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/diagnose"
 	"github.com/callforward/callforward/forwarder/googleads"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/tracing"
@@ -51,6 +52,9 @@ type Config struct {
 	ShutdownGrace   time.Duration // bound on a graceful stop
 	ShutdownDelay   time.Duration // on SIGTERM, fail readiness for this long before closing the listener
 	SweepInterval   time.Duration // how often expired records are removed
+	// Diagnostics is when Google is asked how it processed the Data
+	// Manager requests it accepted.
+	Diagnostics diagnose.Schedule
 	// Tracing is off unless Tracing.Endpoint (or Tracing.Exporter) is set.
 	Tracing tracing.Config
 	Logger  *slog.Logger
@@ -81,6 +85,7 @@ func Defaults() Config {
 		PollInterval:        250 * time.Millisecond,
 		ShutdownGrace:       20 * time.Second,
 		SweepInterval:       time.Hour,
+		Diagnostics:         diagnose.Schedule{}.WithDefaults(),
 		Tracing:             tracing.Config{SampleRatio: 1, ServiceName: "callforward"},
 	}
 }
@@ -127,6 +132,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("retry-schedule[%d]: %v is not positive", i, d))
 		}
+	}
+	if err := c.Diagnostics.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Tracing.Validate(); err != nil {
 		errs = append(errs, err)

@@ -106,6 +106,11 @@ func NewSender(ctx context.Context, cfg Config) (*Sender, error) {
 	return s, nil
 }
 
+// DataManager is the sender's Data Manager client (its endpoint and token
+// source), for asking Google about the requests it accepted; nil when the
+// backend is not configured.
+func (s *Sender) DataManager() *datamanager.Service { return s.dm }
+
 // authClient returns a copy of base (or a default client) whose transport
 // adds a bearer token from ts.
 func authClient(base *http.Client, ts oauth2.TokenSource) *http.Client {
