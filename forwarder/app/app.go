@@ -171,13 +171,11 @@ func New(cfg Config) (*App, error) {
 		c.RecordCommits(a.metrics)
 	}
 
-	if diag, ok := st.(store.Diagnostics); ok {
-		a.metrics.ObservePolls(diag.PollStats)
-		if ads != nil && ads.DataManager() != nil {
-			a.poller = diagnose.NewPoller(diag, ads.DataManager(), diagnose.PollerConfig{
-				Schedule: cfg.Diagnostics, Logger: log, Recorder: a.metrics,
-			})
-		}
+	a.metrics.ObservePolls(st.PollStats)
+	if ads != nil && ads.DataManager() != nil {
+		a.poller = diagnose.NewPoller(st, ads.DataManager(), diagnose.PollerConfig{
+			Schedule: cfg.Diagnostics, Logger: log, Recorder: a.metrics,
+		})
 	}
 	a.deliverer = deliver.New(st, senders, deliver.Config{
 		FirstPoll:    cfg.Diagnostics.WithDefaults().First,
@@ -288,6 +286,15 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Stats reports what the store holds.
 func (a *App) Stats(ctx context.Context) (store.Stats, error) { return a.store.Stats(ctx) }
+
+// PollStats counts the Data Manager requests Google has not reported on
+// yet.
+func (a *App) PollStats(ctx context.Context) (store.PollStats, error) { return a.store.PollStats(ctx) }
+
+// ListCalls lists the stored calls newest first (see store.CallLister).
+func (a *App) ListCalls(ctx context.Context, f store.CallFilter, cursor string, limit int) ([]store.CallSummary, string, error) {
+	return a.store.ListCalls(ctx, f, cursor, limit)
+}
 
 // Run serves webhooks and delivers until ctx is done, then stops
 // gracefully: intake stops, requests in flight are answered, sends in
