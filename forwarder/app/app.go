@@ -36,17 +36,15 @@ import (
 
 // App is a running forwarder.
 type App struct {
-	cfg       Config
-	log       *slog.Logger
-	store     store.Store
-	rules     atomic.Pointer[mapping.Rules]
-	reloadMu  sync.Mutex        // one reload at a time
-	rulesSum  [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
-	creds     *credentials.File
-	deliverer *deliver.Deliverer
-	// poller asks Google how it processed the Data Manager requests it
-	// accepted; nil without a Data Manager client.
-	poller     *diagnose.Poller
+	cfg        Config
+	log        *slog.Logger
+	store      store.Store
+	rules      atomic.Pointer[mapping.Rules]
+	reloadMu   sync.Mutex        // one reload at a time
+	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
+	creds      *credentials.File
+	deliverer  *deliver.Deliverer
+	poller     *diagnose.Poller // asks Google about accepted Data Manager requests; nil without Data Manager
 	metrics    *metrics.Metrics
 	spool      *spool.Store // nil without --spool-dir
 	httpClient *http.Client // to Google

@@ -271,7 +271,7 @@ func waitProcessed(ctx context.Context, a *app.App, limit time.Duration) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("Google has not reported on %d request(s) after %v", st.Pending, limit)
+			return fmt.Errorf("no processing report from Google for %d request(s) after %v", st.Pending, limit)
 		}
 		select {
 		case <-ctx.Done():

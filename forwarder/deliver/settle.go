@@ -27,8 +27,7 @@ func (d *Deliverer) settleUnit(ctx context.Context, stop <-chan struct{}, jobs [
 	acker, _ := d.q.(BatchAcker)
 	diag, _ := d.q.(store.Diagnostics)
 	var acks []store.Job
-	polls := map[string]*store.Poll{}
-	polled := map[string][]store.Job{}
+	polled := map[string]*polledRequest{}
 	var requests []string
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, settleConcurrency)
@@ -49,14 +48,14 @@ func (d *Deliverer) settleUnit(ctx context.Context, stop <-chan struct{}, jobs [
 		}
 		switch {
 		case err == nil && rec.RequestID != "" && diag != nil:
-			p, ok := polls[rec.RequestID]
+			r, ok := polled[rec.RequestID]
 			if !ok {
-				p = d.newPoll(rec.RequestID, res)
-				polls[rec.RequestID] = p
+				r = &polledRequest{poll: d.newPoll(rec.RequestID, res)}
+				polled[rec.RequestID] = r
 				requests = append(requests, rec.RequestID)
 			}
-			p.Items = append(p.Items, store.PollItem{DeliveryID: j.Delivery.ID, Index: rec.Index, Dest: rec.Dest})
-			polled[rec.RequestID] = append(polled[rec.RequestID], j)
+			r.poll.Items = append(r.poll.Items, store.PollItem{DeliveryID: j.Delivery.ID, Index: rec.Index, Dest: rec.Dest})
+			r.jobs = append(r.jobs, j)
 			continue
 		case err == nil && acker != nil:
 			acks = append(acks, j)
@@ -72,20 +71,27 @@ func (d *Deliverer) settleUnit(ctx context.Context, stop <-chan struct{}, jobs [
 		d.ackBatch(ctx, stop, acker.AckMany, acks, res.took)
 	}
 	for _, id := range requests {
-		p := *polls[id]
+		r := polled[id]
 		d.ackBatch(ctx, stop, func(ctx context.Context, jobs []store.Job) []error {
-			p.Items = keepItems(p.Items, jobs)
-			return diag.AckPolled(ctx, jobs, p)
-		}, polled[id], res.took)
+			r.poll.Items = keepItems(r.poll.Items, jobs)
+			return diag.AckPolled(ctx, jobs, r.poll)
+		}, r.jobs, res.took)
 	}
 	wg.Wait()
 }
 
+// polledRequest is an accepted request of a unit: the jobs it carried,
+// acknowledged together with the poll that will ask Google about them.
+type polledRequest struct {
+	poll store.Poll
+	jobs []store.Job
+}
+
 // newPoll is the pending poll of request id, without items, due
 // FirstPoll after Google accepted it.
-func (d *Deliverer) newPoll(id string, res sent) *store.Poll {
+func (d *Deliverer) newPoll(id string, res sent) store.Poll {
 	sentAt := res.at.Add(res.took)
-	return &store.Poll{RequestID: id, SentAt: sentAt, DueAt: sentAt.Add(d.cfg.FirstPoll)}
+	return store.Poll{RequestID: id, SentAt: sentAt, DueAt: sentAt.Add(d.cfg.FirstPoll)}
 }
 
 // keepItems returns the items of the deliveries of jobs.
