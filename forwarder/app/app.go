@@ -173,6 +173,8 @@ func New(cfg Config) (*App, error) {
 	if ads != nil && ads.DataManager() != nil {
 		a.poller = diagnose.NewPoller(st, ads.DataManager(), diagnose.PollerConfig{
 			Schedule: cfg.Diagnostics, Logger: log, Recorder: a.metrics,
+			// A poll is held under the store's lease, which outlasts a send.
+			Timeout: cfg.SendTimeout,
 		})
 	}
 	a.deliverer = deliver.New(st, senders, deliver.Config{

@@ -23,6 +23,12 @@
 // over) is not sent: it is left to its lease, and whoever claims it next
 // sends it.
 //
+// Every settlement adds the attempt to the job's history (when, how long,
+// the result, Google's code and answer, the request id). A ReceiptSender
+// tells which accepted request carried each delivery: those deliveries
+// are acknowledged with store.Diagnostics.AckPolled, in the same step as
+// the poll that will ask Google how it processed them (package diagnose).
+//
 // When the store cannot record an outcome (it is down), the worker keeps
 // trying, and the claimer takes no new jobs until every such outcome is
 // recorded: a job whose lease ran out during the outage is acknowledged
