@@ -22,6 +22,7 @@ import (
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/credentials"
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/diagnose"
 	"github.com/callforward/callforward/forwarder/ga4"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/ingest"
@@ -43,12 +44,15 @@ type App struct {
 	rulesSum   [sha256.Size]byte // of the rules file content last tried; guarded by reloadMu
 	creds      *credentials.File
 	deliverer  *deliver.Deliverer
+	poller     *diagnose.Poller // asks Google about accepted Data Manager requests; nil without Data Manager
 	metrics    *metrics.Metrics
 	spool      *spool.Store // nil without --spool-dir
 	httpClient *http.Client // to Google
 	draining   atomic.Bool  // set on shutdown: readiness fails first
 	server     *http.Server
 	ln         net.Listener
+	admin      *http.Server // the read API; nil without AdminListen
+	adminLn    net.Listener
 	tracing    *tracing.Tracing // off unless configured
 
 	// tokenSources are the Google access token sources by Ads backend;
@@ -165,7 +169,16 @@ func New(cfg Config) (*App, error) {
 		c.RecordCommits(a.metrics)
 	}
 
+	a.metrics.ObservePolls(st.PollStats)
+	if ads != nil && ads.DataManager() != nil {
+		a.poller = diagnose.NewPoller(st, ads.DataManager(), diagnose.PollerConfig{
+			Schedule: cfg.Diagnostics, Logger: log, Recorder: a.metrics,
+			// A poll is held under the store's lease, which outlasts a send.
+			Timeout: cfg.SendTimeout,
+		})
+	}
 	a.deliverer = deliver.New(st, senders, deliver.Config{
+		FirstPoll:    cfg.Diagnostics.WithDefaults().First,
 		Workers:      cfg.Workers,
 		PollInterval: cfg.PollInterval,
 		SendTimeout:  cfg.SendTimeout,
@@ -211,6 +224,10 @@ func New(cfg Config) (*App, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
+	if err := a.listenAdmin(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	started = true
 	return a, nil
 }
@@ -270,6 +287,15 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // Stats reports what the store holds.
 func (a *App) Stats(ctx context.Context) (store.Stats, error) { return a.store.Stats(ctx) }
 
+// PollStats counts the Data Manager requests Google has not reported on
+// yet.
+func (a *App) PollStats(ctx context.Context) (store.PollStats, error) { return a.store.PollStats(ctx) }
+
+// ListCalls lists the stored calls newest first (see store.CallLister).
+func (a *App) ListCalls(ctx context.Context, f store.CallFilter, cursor string, limit int) ([]store.CallSummary, string, error) {
+	return a.store.ListCalls(ctx, f, cursor, limit)
+}
+
 // Run serves webhooks and delivers until ctx is done, then stops
 // gracefully: intake stops, requests in flight are answered, sends in
 // flight finish and are settled, all within ShutdownGrace.
@@ -286,6 +312,15 @@ func (a *App) Run(ctx context.Context) error {
 		close(delivered)
 		a.log.Warn("delivery is off (workers 0): this instance accepts webhooks and delivers nothing; accepted deliveries wait for an instance with workers")
 	}
+	polled := make(chan struct{})
+	if a.poller != nil && a.cfg.Workers > 0 {
+		go func() {
+			defer close(polled)
+			_ = a.poller.Run(dctx)
+		}()
+	} else {
+		close(polled)
+	}
 	go a.sweep(dctx)
 	go a.reloadOnHUP(dctx)
 	if a.cfg.WatchRules {
@@ -294,8 +329,12 @@ func (a *App) Run(ctx context.Context) error {
 	if a.spool != nil {
 		go a.spool.Drain(dctx)
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- a.server.Serve(a.ln) }()
+	if a.admin != nil {
+		a.log.Info("read API listening", "addr", a.AdminAddr())
+		go func() { serveErr <- a.admin.Serve(a.adminLn) }()
+	}
 
 	var err error
 	select {
@@ -315,11 +354,21 @@ func (a *App) Run(ctx context.Context) error {
 	if serr := a.server.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
 	}
+	if a.admin != nil {
+		if serr := a.admin.Shutdown(sctx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, fmt.Errorf("read API shutdown: %w", serr))
+		}
+	}
 	stopDelivery()
 	select {
 	case <-delivered:
 	case <-sctx.Done():
 		err = errors.Join(err, errors.New("delivery workers did not stop within the grace period; unsettled deliveries will be retried after their lease"))
+	}
+	select {
+	case <-polled:
+	case <-sctx.Done():
+		err = errors.Join(err, errors.New("the diagnostics poller did not stop within the grace period; its polls come back after their lease"))
 	}
 	a.log.Info("forwarder stopped")
 	return err
@@ -349,6 +398,9 @@ func (a *App) sweep(ctx context.Context) {
 func (a *App) Close() error {
 	if a.ln != nil {
 		a.ln.Close()
+	}
+	if a.adminLn != nil {
+		a.adminLn.Close()
 	}
 	var err error
 	if a.spool != nil {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2/google"
 
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/diagnose"
 	"github.com/callforward/callforward/forwarder/googleads"
 	"github.com/callforward/callforward/forwarder/httpapi"
 	"github.com/callforward/callforward/forwarder/tracing"
@@ -20,6 +22,7 @@ import (
 // FORWARDER_* environment variables; tests fill it directly.
 type Config struct {
 	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	AdminListen     string // address of the read API (package adminapi), never Listen; "": none
 	Store           StoreConfig
 	RulesPath       string // rules file
 	WatchRules      bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
@@ -49,6 +52,9 @@ type Config struct {
 	ShutdownGrace   time.Duration // bound on a graceful stop
 	ShutdownDelay   time.Duration // on SIGTERM, fail readiness for this long before closing the listener
 	SweepInterval   time.Duration // how often expired records are removed
+	// Diagnostics is when Google is asked how it processed the Data
+	// Manager requests it accepted.
+	Diagnostics diagnose.Schedule
 	// Tracing is off unless Tracing.Endpoint (or Tracing.Exporter) is set.
 	Tracing tracing.Config
 	Logger  *slog.Logger
@@ -79,6 +85,7 @@ func Defaults() Config {
 		PollInterval:        250 * time.Millisecond,
 		ShutdownGrace:       20 * time.Second,
 		SweepInterval:       time.Hour,
+		Diagnostics:         diagnose.Schedule{}.WithDefaults(),
 		Tracing:             tracing.Config{SampleRatio: 1, ServiceName: "callforward"},
 	}
 }
@@ -88,6 +95,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Listen == "" {
 		errs = append(errs, errors.New("listen: empty address"))
+	}
+	if c.AdminListen != "" && c.AdminListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
+		errs = append(errs, errors.New("admin-listen: must differ from listen (the read API is never served on the webhook port)"))
 	}
 	if c.Store.DataDir == "" && c.Store.RedisURL == "" {
 		errs = append(errs, errors.New("data-dir: empty"))
@@ -122,6 +132,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("retry-schedule[%d]: %v is not positive", i, d))
 		}
+	}
+	if err := c.Diagnostics.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Tracing.Validate(); err != nil {
 		errs = append(errs, err)

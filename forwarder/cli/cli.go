@@ -39,6 +39,7 @@ var commands = map[string]command{
 	"deadletter": {"list, retry or drop dead-lettered deliveries", deadletter},
 	"replay":     {"re-plan stored calls under the current rules (nothing is sent twice)", replay},
 	"google":     {"set Google up: authorize (refresh token), conversion-actions (their ids)", google},
+	"calls":      {"list stored calls, or show one call's timeline and Google's outcome", calls},
 }
 
 // errUsage marks an error already explained by the flag package.
@@ -99,7 +100,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		fmt.Fprintln(fs.Output(), err)
 		return errUsage
 	}
-	if fs.NArg() > 0 && fs.Name() != "forwarder explain" {
+	if fs.NArg() > 0 && fs.Name() != "forwarder explain" && fs.Name() != "forwarder calls show" {
 		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
 		return errUsage
 	}

@@ -19,10 +19,22 @@ import (
 	"time"
 
 	"github.com/callforward/callforward/examples"
+	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/app"
+	"github.com/callforward/callforward/forwarder/callview"
 	"github.com/callforward/callforward/forwarder/emulator"
 	"github.com/callforward/callforward/forwarder/httpapi"
+	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/mapping"
+)
+
+// The demo's processing: Google takes demoProcessing to process a
+// conversion, and rejects clicks starting with demoExpiredGCLID as
+// expired; demoExpiredSid is the call with such a click.
+const (
+	demoProcessing   = 1500 * time.Millisecond
+	demoExpiredGCLID = "Cj0KCQexpired"
+	demoExpiredSid   = "CA7d1e0c5b4a39281706f5e4d3c2b1a0ff"
 )
 
 // demo runs the real forwarder (embedded store in a temporary directory)
@@ -44,7 +56,13 @@ func demo(ctx context.Context, args []string, io IO) error {
 		defer os.RemoveAll(dir)
 	}
 
-	emu := emulator.New(emulator.Options{Seed: 1})
+	// Google "processes" conversions for a moment, and rejects the
+	// click of the demo's expired-click call, so the demo shows both
+	// outcomes of processing.
+	emu := emulator.New(emulator.Options{Seed: 1, Ads: emulator.AdsConfig{Processing: emulator.ProcessingConfig{
+		DelayMS:             demoProcessing.Milliseconds(),
+		RejectGCLIDPrefixes: map[string]string{demoExpiredGCLID: "PROCESSING_ERROR_REASON_EXPIRED_CLICK"},
+	}}})
 	google := httptest.NewServer(emu.Handler())
 	defer google.Close()
 
@@ -62,6 +80,7 @@ func demo(ctx context.Context, args []string, io IO) error {
 	cfg.GoogleAdsEndpoint = google.URL
 	cfg.OAuthTokenURL = google.URL + "/token"
 	cfg.PollInterval = 20 * time.Millisecond
+	cfg.Diagnostics.First, cfg.Diagnostics.Max = time.Second, time.Second
 	a, err := app.New(cfg)
 	if err != nil {
 		return err
@@ -83,7 +102,7 @@ func demo(ctx context.Context, args []string, io IO) error {
 		if err != nil {
 			return err
 		}
-		reply, err := sendSample(ctx, base, token, path.Base(name), body)
+		reply, err := sendSample(ctx, base, token, path.Base(name), body, nil)
 		if err != nil {
 			return err
 		}
@@ -91,13 +110,24 @@ func demo(ctx context.Context, args []string, io IO) error {
 	}
 	// The platform re-sends a call it got no answer for: show dedup.
 	again, _ := examples.FS.ReadFile("webhooks/answered-with-gclid.form")
-	reply, err := sendSample(ctx, base, token, "answered-with-gclid.form", again)
+	reply, err := sendSample(ctx, base, token, "answered-with-gclid.form", again, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(io.Stdout, "%-28s → %s\n", "answered-with-gclid (again)", reply)
+	// Another caller, whose ad click Google will find expired.
+	reply, err = sendSample(ctx, base, token, "answered-with-gclid.form", again, map[string]string{
+		"Call.Sid": demoExpiredSid, "Google.AdWords.ClickId": demoExpiredGCLID + "Bw2h0fQ", "Call.From": "+61400000999",
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "%-28s → %s\n", "expired ad click", reply)
 
 	if err := waitSettled(ctx, a, 10*time.Second); err != nil {
+		return err
+	}
+	if err := waitProcessed(ctx, a, 15*time.Second); err != nil {
 		return err
 	}
 	events := emu.GA4Events()
@@ -123,12 +153,30 @@ func demo(ctx context.Context, args []string, io IO) error {
 		fmt.Fprintf(io.Stdout, "  customer %s  action %s  %s  %s  at %s  transaction %s\n",
 			c.CustomerID, c.ConversionAction, value, ids, c.EventTimestamp, c.TransactionID)
 	}
+	fmt.Fprintf(io.Stdout, "\nGoogle's processing report (requestStatus:retrieve), per Google Ads delivery:\n")
+	rejected := 0
+	calls, _, err := a.ListCalls(ctx, store.CallFilter{}, "", 100)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		for _, j := range c.Jobs {
+			if j.Job.Delivery.Type != forwarder.DestinationGoogleAds {
+				continue
+			}
+			_, outcome := callview.Outcome(j)
+			if j.Job.Verdict != nil && j.Job.Verdict.Outcome == forwarder.OutcomeRejected {
+				rejected++
+			}
+			fmt.Fprintf(io.Stdout, "  %s  %s\n", j.Job.Delivery.ID, outcome)
+		}
+	}
 	st, err := a.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Stdout, "\nstore: %d calls, %d delivered, %d pending, %d dead-lettered, %d rejected\n",
-		st.Calls, st.Done, st.Pending, st.Dead, st.Rejected)
+	fmt.Fprintf(io.Stdout, "\nstore: %d calls, %d delivered, %d pending, %d dead-lettered (%d rejected by Google in processing), %d rejected\n",
+		st.Calls, st.Done, st.Pending, st.Dead, rejected, st.Rejected)
 	stop()
 	if err := <-done; err != nil {
 		return err
@@ -136,8 +184,8 @@ func demo(ctx context.Context, args []string, io IO) error {
 	if dropped := emu.GA4Dropped(); len(dropped) > 0 {
 		return fmt.Errorf("GA4 would have dropped %d event(s): %+v", len(dropped), dropped)
 	}
-	if st.Dead > 0 || st.Pending > 0 {
-		return errors.New("some deliveries did not succeed")
+	if st.Dead != rejected || st.Pending > 0 || rejected != 1 {
+		return errors.New("some deliveries did not succeed, or Google's processing report was not the expected one")
 	}
 	return nil
 }
@@ -185,10 +233,13 @@ func writeDemoFiles(dir string) (rulesPath, credsPath, token string, err error) 
 
 // sendSample sends one sample the way the platform would, with its
 // start date moved to a few minutes ago (GA4 takes events up to 72 hours old).
-func sendSample(ctx context.Context, endpoint, token, name string, body []byte) (string, error) {
-	body, err := examples.Set(name, body, map[string]string{
-		"Call.StartDate": examples.StartDate(time.Now().Add(-10 * time.Minute)),
-	})
+// set overrides more of its fields.
+func sendSample(ctx context.Context, endpoint, token, name string, body []byte, set map[string]string) (string, error) {
+	params := map[string]string{"Call.StartDate": examples.StartDate(time.Now().Add(-10 * time.Minute))}
+	for k, v := range set {
+		params[k] = v
+	}
+	body, err := examples.Set(name, body, params)
 	if err != nil {
 		return "", err
 	}
@@ -206,6 +257,28 @@ func sendSample(ctx context.Context, endpoint, token, name string, body []byte) 
 		return "", err
 	}
 	return fmt.Sprintf("%d %s", res.StatusCode, strings.TrimSpace(buf.String())), nil
+}
+
+// waitProcessed waits until Google reported on every Data Manager request.
+func waitProcessed(ctx context.Context, a *app.App, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		st, err := a.PollStats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no processing report from Google for %d request(s) after %v", st.Pending, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // waitSettled waits until no delivery is pending.

@@ -27,7 +27,9 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		`answered-with-gclid (again)  → 200 {"status":"duplicate"}`,
-		" 0 pending, 0 dead-lettered, 0 rejected",
+		" 0 pending, 1 dead-lettered (1 rejected by Google in processing), 0 rejected",
+		"CA7d1e0c5b4a39281706f5e4d3c2b1a0ff/qualified-call-to-ads/google-ads  rejected by Google: EXPIRED_CLICK\n",
+		"CA0e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b/qualified-call-to-ads/google-ads  counted\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout does not contain %q\n%v", want, r)
@@ -48,8 +50,9 @@ func TestDemo(t *testing.T) {
 		counts[l[1]]++
 	}
 	// The samples hold three completed calls with a client id, two of them
-	// answered for over a minute, one with a survey value.
-	for name, n := range map[string]int{"phone_call": 3, "qualified_call": 2, "booking": 1} {
+	// answered for over a minute, one with a survey value; the demo adds
+	// one answered call from an expired ad click.
+	for name, n := range map[string]int{"phone_call": 4, "qualified_call": 3, "booking": 1} {
 		if counts[name] != n {
 			t.Errorf("GA4 received %d %q event(s), want %d (all: %v)\n%v", counts[name], name, n, counts, r)
 		}

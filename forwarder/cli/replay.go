@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callforward/callforward/forwarder/callview"
 	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/mapping"
 )
@@ -101,11 +102,9 @@ func replay(ctx context.Context, args []string, io IO) error {
 
 // parseSince reads an RFC 3339 time or a duration before now.
 func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	t, err := callview.ParseSince(s, now)
+	if err != nil {
+		return t, fmt.Errorf("--%w", err)
 	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want an RFC 3339 time (2026-11-26T00:00:00Z) or a duration (48h)", s)
+	return t, nil
 }

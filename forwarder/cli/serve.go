@@ -12,6 +12,7 @@ import (
 // serveFlags declares the flags of serve on fs, filling cfg.
 func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) {
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on")
+	fs.StringVar(&cfg.AdminListen, "admin-listen", cfg.AdminListen, "serve the read API (/admin/api/...) on this address, e.g. 127.0.0.1:9090; needs admin_tokens in the credentials file; empty: off")
 	fs.String("config", "", "optional YAML file of settings, keyed by flag name (flag > environment > file > default)")
 	declareStoreFlags(fs, &cfg.Store)
 	fs.StringVar(&cfg.RulesPath, "rules", cfg.RulesPath, "rules file (YAML)")
@@ -38,6 +39,9 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.DurationVar(&cfg.Store.DedupWindow, "dedup-window", cfg.Store.DedupWindow, "how long each event of a Call.Sid is remembered")
 	fs.Var(durationList{&cfg.RetrySchedule}, "retry-schedule", "waits between retries of a failing delivery, comma-separated; after the last one it is dead-lettered")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", cfg.PollInterval, "how often idle workers look for due deliveries")
+	fs.DurationVar(&cfg.Diagnostics.First, "diagnostics-first-poll", cfg.Diagnostics.First, "wait after Google accepts a Data Manager request before asking how it processed it (requestStatus:retrieve)")
+	fs.DurationVar(&cfg.Diagnostics.Max, "diagnostics-max-interval", cfg.Diagnostics.Max, "longest wait between two polls of one request; the waits double from diagnostics-first-poll up to it")
+	fs.DurationVar(&cfg.Diagnostics.GiveUp, "diagnostics-give-up", cfg.Diagnostics.GiveUp, "how long after the send a request is asked about; then its deliveries' outcome is unknown")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "bound on a graceful stop (answering requests in flight, finishing and recording sends in flight)")
 	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", cfg.ShutdownDelay, "on SIGTERM, fail /readyz and keep serving this long before closing the listener, so a load balancer stops sending first")
 	fs.StringVar(&cfg.Tracing.Endpoint, "otlp-endpoint", cfg.Tracing.Endpoint, "OpenTelemetry collector to send traces to by OTLP/HTTP, e.g. http://collector:4318 (/v1/traces is added to a URL without a path); empty: tracing off")

@@ -60,6 +60,16 @@ type File struct {
 	GA4APISecrets map[string]Secret `json:"ga4_api_secrets"`
 	// Google holds OAuth settings for the Google Ads destinations.
 	Google *Google `json:"google,omitempty"`
+	// AdminTokens are accepted on the read API (serve --admin-listen);
+	// each has a label that log lines name instead of the token.
+	AdminTokens []AdminToken `json:"admin_tokens,omitempty"`
+}
+
+// AdminToken is a bearer token of the read API with the label that names
+// it in logs.
+type AdminToken struct {
+	Label string `json:"label"`
+	Token Secret `json:"token"`
 }
 
 // Google is how the forwarder authenticates to Google's APIs.
@@ -164,6 +174,19 @@ func (f *File) validate() error {
 		}
 		if s == "" {
 			errs = append(errs, fmt.Errorf("ga4_api_secrets[%q]: empty secret", id))
+		}
+	}
+	labels := map[string]bool{}
+	for i, t := range f.AdminTokens {
+		switch {
+		case t.Label == "":
+			errs = append(errs, fmt.Errorf("admin_tokens[%d]: label is required (log lines name the token by it)", i))
+		case labels[t.Label]:
+			errs = append(errs, fmt.Errorf("admin_tokens[%d]: label %q is used twice", i, t.Label))
+		}
+		labels[t.Label] = true
+		if len(t.Token) < 16 {
+			errs = append(errs, fmt.Errorf("admin_tokens[%d] (%s): token too short (%d characters); use at least 16 random characters", i, t.Label, len(t.Token)))
 		}
 	}
 	if g := f.Google; g != nil {

@@ -26,6 +26,10 @@ func TestParse(t *testing.T) {
 		{"incomplete oauth", `{"google":{"oauth_client":{"client_id":"id"}}}`, "refresh_token are all required"},
 		{"two service accounts", `{"google":{"service_account_key_file":"a.json","service_account_key":{"type":"service_account"}}}`, "not both"},
 		{"secret not a string", `{"ga4_api_secrets":{"G-ABC123":42}}`, "must be a string"},
+		{"admin token", `{"admin_tokens":[{"label":"dashboard","token":"0123456789abcdef"}]}`, ""},
+		{"admin token without label", `{"admin_tokens":[{"token":"0123456789abcdef"}]}`, "admin_tokens[0]: label is required"},
+		{"admin label twice", `{"admin_tokens":[{"label":"a","token":"0123456789abcdef"},{"label":"a","token":"fedcba9876543210"}]}`, `label "a" is used twice`},
+		{"short admin token", `{"admin_tokens":[{"label":"a","token":"short"}]}`, "admin_tokens[0] (a): token too short"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,12 @@
 // over) is not sent: it is left to its lease, and whoever claims it next
 // sends it.
 //
+// Every settlement adds the attempt to the job's history (when, how long,
+// the result, Google's code and answer, the request id). A ReceiptSender
+// tells which accepted request carried each delivery: those deliveries
+// are acknowledged with store.Diagnostics.AckPolled, in the same step as
+// the poll that will ask Google how it processed them (package diagnose).
+//
 // When the store cannot record an outcome (it is down), the worker keeps
 // trying, and the claimer takes no new jobs until every such outcome is
 // recorded: a job whose lease ran out during the outage is acknowledged
@@ -85,6 +91,17 @@ type BatchSender interface {
 	SendBatch(ctx context.Context, ds []forwarder.Delivery) []error
 }
 
+// ReceiptSender is a BatchSender whose destination processes what it
+// accepted later and reports on it (Data Manager): SendBatchReceipts is
+// SendBatch that also returns one receipt per delivery, index-aligned,
+// the zero Receipt where there is nothing to ask about. When the Queue is
+// a store.Diagnostics, the delivered jobs with a receipt are acknowledged
+// with AckPolled, which records the poll that asks Google about them.
+type ReceiptSender interface {
+	BatchSender
+	SendBatchReceipts(ctx context.Context, ds []forwarder.Delivery) ([]error, []forwarder.Receipt)
+}
+
 // SenderFunc adapts a function to Sender.
 type SenderFunc func(ctx context.Context, d forwarder.Delivery) error
 
@@ -127,10 +144,13 @@ type Config struct {
 	BatchWindow time.Duration
 	// MaxClaim bounds the jobs claimed in one round (default 500).
 	MaxClaim int
-	Policy   Policy
-	Now      func() time.Time // the store's clock (default time.Now): retries and lease ends
-	Logger   *slog.Logger
-	Recorder Recorder // default: records nothing
+	// FirstPoll is how long after a ReceiptSender's request was accepted
+	// its processing is first asked about (default 30m).
+	FirstPoll time.Duration
+	Policy    Policy
+	Now       func() time.Time // the store's clock (default time.Now): retries and lease ends
+	Logger    *slog.Logger
+	Recorder  Recorder // default: records nothing
 	// TracerProvider, when set, traces each send or batch send (trace.go);
 	// nil turns tracing off.
 	TracerProvider trace.TracerProvider
@@ -183,6 +203,9 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	if cfg.MaxClaim <= 0 {
 		cfg.MaxClaim = 500
+	}
+	if cfg.FirstPoll <= 0 {
+		cfg.FirstPoll = 30 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -183,6 +184,9 @@ func TestRunSettlesByOutcome(t *testing.T) {
 		wantSends int    // calls the sender saw
 		wantError string // substring of the job's LastError ("" = none expected)
 		wantCode  string // dead letter code, when dead
+		// wantHistory is the job's attempts as "result code" (nil: one
+		// "delivered" attempt).
+		wantHistory []string
 	}{
 		{
 			name: "success is done after one attempt", typ: typeFake,
@@ -192,6 +196,7 @@ func TestRunSettlesByOutcome(t *testing.T) {
 			name: "transient failures are retried until success", typ: typeFake,
 			errs:      []error{down, down},
 			wantState: store.JobDone, wantTries: 3, wantSends: 3, wantError: "transient http_503: service unavailable",
+			wantHistory: []string{"retry http_503", "retry http_503", "delivered "},
 		},
 		{
 			name: "unclassified failure is retried", typ: typeFake,
@@ -208,17 +213,20 @@ func TestRunSettlesByOutcome(t *testing.T) {
 			errs:      []error{forwarder.Permanent("http_400", errors.New("invalid client_id"))},
 			wantState: store.JobDead, wantTries: 1, wantSends: 1,
 			wantError: "permanent http_400: invalid client_id", wantCode: "http_400",
+			wantHistory: []string{"dead http_400"},
 		},
 		{
 			name: "schedule used up is dead-lettered", typ: typeFake,
 			errs:      []error{down, down, down, down},
 			wantState: store.JobDead, wantTries: 3, wantSends: 3,
 			wantError: "gave up after 3 attempts: transient http_503: service unavailable", wantCode: "http_503",
+			wantHistory: []string{"retry http_503", "retry http_503", "dead http_503"},
 		},
 		{
 			name: "unknown delivery type is dead-lettered", typ: "carrier_pigeon",
 			wantState: store.JobDead, wantTries: 1, wantSends: 0,
 			wantError: `no sender for destination type "carrier_pigeon"`, wantCode: "no_sender",
+			wantHistory: []string{"dead no_sender"},
 		},
 	}
 	for _, tt := range tests {
@@ -250,6 +258,24 @@ func TestRunSettlesByOutcome(t *testing.T) {
 			}
 			if job.Job.Lease != "" {
 				t.Errorf("settled job still holds lease %q", job.Job.Lease)
+			}
+			wantHistory := tt.wantHistory
+			if wantHistory == nil && len(tt.errs) == 0 {
+				wantHistory = []string{"delivered "}
+			} else if wantHistory == nil {
+				wantHistory = slices.Repeat([]string{"retry " + forwarder.Classify(tt.errs[0]).Code}, tt.wantTries-1)
+				wantHistory = append(wantHistory, "delivered ")
+			}
+			var history []string
+			for _, a := range job.Job.History {
+				history = append(history, a.Result+" "+a.Code)
+				failed := a.Result != store.AttemptDelivered
+				if a.At.IsZero() || failed != (a.Error != "") || !strings.Contains(job.Job.LastError, a.Error) {
+					t.Errorf("attempt %+v: want its time, and for a failure its reason (the job's last error: %q)", a, job.Job.LastError)
+				}
+			}
+			if !slices.Equal(history, wantHistory) {
+				t.Errorf("history %q, want %q", history, wantHistory)
 			}
 
 			wantDone, wantDead := 0, 0

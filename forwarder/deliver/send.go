@@ -21,14 +21,23 @@ func (d *Deliverer) processUnit(ctx context.Context, stop <-chan struct{}, u uni
 	defer d.held.release(jobs)
 	ctx, span := d.traceSend(ctx, jobs)
 	defer span.end()
-	errs, took := d.send(ctx, jobs)
-	d.settleUnit(ctx, stop, jobs, errs, took)
+	res := d.send(ctx, jobs)
+	d.settleUnit(ctx, stop, jobs, res)
+}
+
+// sent is what one send of a unit reported: one classified error (or
+// nil) and one receipt per job, index-aligned (receipts only from a
+// ReceiptSender), when the send started and how long it took.
+type sent struct {
+	errs     []error
+	receipts []forwarder.Receipt
+	at       time.Time
+	took     time.Duration
 }
 
 // send sends the deliveries of jobs, all of one destination type, in one
-// call of their sender bounded by SendTimeout, and returns one classified
-// error (or nil) per job, index-aligned, and how long the send took.
-func (d *Deliverer) send(ctx context.Context, jobs []store.Job) ([]error, time.Duration) {
+// call of their sender bounded by SendTimeout.
+func (d *Deliverer) send(ctx context.Context, jobs []store.Job) sent {
 	ds := make([]forwarder.Delivery, len(jobs))
 	for i, j := range jobs {
 		ds[i] = j.Delivery
@@ -40,25 +49,30 @@ func (d *Deliverer) send(ctx context.Context, jobs []store.Job) ([]error, time.D
 		for i := range errs {
 			errs[i] = forwarder.Permanent("no_sender", fmt.Errorf("no sender for destination type %q", typ))
 		}
-		return errs, 0
+		return sent{errs: errs, at: d.cfg.Now()}
 	}
 	bs, batch := s.(BatchSender)
+	rs, receipts := s.(ReceiptSender)
+	res := sent{at: d.cfg.Now()}
 	start := time.Now()
 	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
-	var errs []error
-	if batch {
-		errs = bs.SendBatch(sendCtx, ds)
-	} else {
-		errs = []error{s.Send(sendCtx, ds[0])}
+	switch {
+	case receipts:
+		res.errs, res.receipts = rs.SendBatchReceipts(sendCtx, ds)
+	case batch:
+		res.errs = bs.SendBatch(sendCtx, ds)
+	default:
+		res.errs = []error{s.Send(sendCtx, ds[0])}
 	}
 	cancel()
 	took := time.Since(start)
-	failpoint.HitOnBatchSuccess(failpoint.AfterSendBeforeCommit, typ, errs)
+	res.took = took
+	failpoint.HitOnBatchSuccess(failpoint.AfterSendBeforeCommit, typ, res.errs)
 	if batch {
 		d.log.DebugContext(ctx, "batch sent", "type", typ, "size", len(ds), "took", took)
 		if br, ok := d.cfg.Recorder.(BatchRecorder); ok {
 			br.Batch(typ, len(ds))
 		}
 	}
-	return errs, took
+	return res
 }

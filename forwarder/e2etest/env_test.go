@@ -32,7 +32,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{bin: Binary(t), emu: emulator.New(emulator.Options{Seed: 7}), dir: t.TempDir()}
+	return newEnvWith(t, emulator.Options{Seed: 7})
+}
+
+// newEnvWith is newEnv with an emulator configured by opts.
+func newEnvWith(t *testing.T, opts emulator.Options) *env {
+	t.Helper()
+	e := &env{bin: Binary(t), emu: emulator.New(opts), dir: t.TempDir()}
 	e.google = httptest.NewServer(e.emu.Handler())
 	t.Cleanup(e.google.Close)
 	var b [16]byte

@@ -108,6 +108,7 @@ type (
 
 func (s *Server) routeDataManager(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/events:ingest", s.withFaults(s.dmIngest))
+	mux.HandleFunc("GET /v1/requestStatus:retrieve", s.withFaults(s.dmRequestStatus))
 }
 
 // dmIngest is IngestionService.IngestEvents: fast-fail validation of the
@@ -152,6 +153,7 @@ func (s *Server) dmIngest(w http.ResponseWriter, r *http.Request) {
 	requestID := fmt.Sprintf("emulated-dm-%d", g.requests[EndpointIngestEvents])
 	kept, dups := 0, 0
 	if !req.ValidateOnly {
+		g.rememberIngest(requestID, &req, now)
 		for _, e := range req.Events {
 			for _, d := range eventDestinations(&req, &e) {
 				rec := dmRecord(&req, &e, d, requestID, now)

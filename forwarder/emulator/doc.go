@@ -45,6 +45,15 @@
 // googleAds:search alike, with or without validateOnly, which validates
 // everything and records nothing.
 //
+// Data Manager's requestStatus:retrieve reports on every request
+// events:ingest accepted: PROCESSING for [ProcessingConfig.DelayMS], then
+// SUCCESS, PARTIAL_SUCCESS or FAILED per destination, with error counts by
+// reason for the events whose click starts with a prefix of
+// [ProcessingConfig.RejectGCLIDPrefixes] (recordIndices are positions in
+// the request's events[], or left out with OmitIndices). Every poll is
+// timed, and [Server.RequestStatusPolls] counts those that came sooner
+// than MinPollGapMS after the previous poll of the same request.
+//
 // Faults (5xx, 429, hangs, delays) are drawn from a seeded math/rand stream,
 // one draw per API request, before the request is handled: a faulted request
 // records nothing, and a given seed and request count always give the same

@@ -77,6 +77,8 @@ type AdsConfig struct {
 	// DeveloperTokens, when set, are the developer tokens the Google Ads
 	// API accepts: a request without one of them is refused.
 	DeveloperTokens []string `json:"developer_tokens,omitempty"`
+	// Processing steers the processing reports of requestStatus:retrieve.
+	Processing ProcessingConfig `json:"processing,omitzero"`
 }
 
 // AdsCustomer is a Google Ads account as the emulator knows it.
@@ -135,6 +137,7 @@ func (c AdsConfig) clone() AdsConfig {
 			out.Customers[id] = cu
 		}
 	}
+	out.Processing = c.Processing.clone()
 	if c.RefreshTokenScopes != nil {
 		out.RefreshTokenScopes = make(map[string][]string, len(c.RefreshTokenScopes))
 		for k, v := range c.RefreshTokenScopes {
@@ -158,6 +161,8 @@ type googleState struct {
 	dmEvents     []DataManagerEvent
 	dmSeen       map[string]bool
 	dmDuplicates int
+	// dmIngested is kept per request id for requestStatus:retrieve.
+	dmIngested map[string]*dmIngested
 
 	clicks    []AdsClickConversion
 	calls     []AdsCallConversion
@@ -203,7 +208,7 @@ func (s *Server) resetGoogle() {
 	defer g.mu.Unlock()
 	g.cfg, g.tokens, g.issued, g.requests = fresh.cfg, fresh.tokens, 0, fresh.requests
 	g.codes, g.refresh = fresh.codes, fresh.refresh
-	g.dmEvents, g.dmSeen, g.dmDuplicates = nil, fresh.dmSeen, 0
+	g.dmEvents, g.dmSeen, g.dmDuplicates, g.dmIngested = nil, fresh.dmSeen, 0, nil
 	g.clicks, g.calls = nil, nil
 	g.clickSeen, g.orderSeen, g.callSeen = fresh.clickSeen, fresh.orderSeen, fresh.callSeen
 }

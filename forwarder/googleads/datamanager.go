@@ -21,19 +21,22 @@ import (
 var eventPath = regexp.MustCompile(`^events(?:\[([0-9]+)\]|\.([0-9]+))`)
 
 // ingest sends convs (one batch key) to events:ingest and returns one
-// outcome per conversion. isolate allows one more attempt without the
-// events Google's field violations name.
-func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, isolate bool) []error {
+// outcome per conversion and, for each conversion Google accepted, the
+// receipt of the request that carried it (none when only validating:
+// Google processes nothing then). isolate allows one more attempt without
+// the events Google's field violations name.
+func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, isolate bool) ([]error, []forwarder.Receipt) {
 	const op = "googleads: data manager: ingest"
 	req := BuildIngestRequest(convs, s.cfg.ValidateOnly)
-	_, err := s.dm.Events.Ingest(req).Context(ctx).Do()
+	resp, err := s.dm.Events.Ingest(req).Context(ctx).Do()
 	if err == nil {
-		return make([]error, len(convs))
+		return make([]error, len(convs)), receipts(req, resp, convs, s.cfg.ValidateOnly)
 	}
+	none := make([]forwarder.Receipt, len(convs))
 	red := newRedactor(convs)
 	var gerr *googleapi.Error
 	if !errors.As(err, &gerr) {
-		return fill(len(convs), classifyTransport(ctx, op, err))
+		return fill(len(convs), classifyTransport(ctx, op, err)), none
 	}
 	f := readFailure(gerr)
 	if f.status == http.StatusUnauthorized {
@@ -41,11 +44,11 @@ func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, i
 	}
 	whole := s.classifyFailure(op, f, red, s.now())
 	if f.status != http.StatusBadRequest {
-		return fill(len(convs), whole)
+		return fill(len(convs), whole), none
 	}
 	bad := badEvents(f.violations, len(convs))
 	if !isolate || len(bad) == 0 || len(bad) == len(convs) {
-		return fill(len(convs), whole)
+		return fill(len(convs), whole), none
 	}
 	// Google named the culprits: they fail, the others go again once.
 	out := make([]error, len(convs))
@@ -63,8 +66,25 @@ func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, i
 		rest = append(rest, a)
 		restIdx = append(restIdx, i)
 	}
-	for j, e := range s.ingest(ctx, rest, false) {
+	errs, recs := s.ingest(ctx, rest, false)
+	for j, e := range errs {
 		out[restIdx[j]] = e
+		none[restIdx[j]] = recs[j]
+	}
+	return out, none
+}
+
+// receipts returns, for each conversion of an accepted request req, its
+// request id, its position in events[] and its destination's position in
+// destinations[] (the order BuildIngestRequest gives them).
+func receipts(req *datamanager.IngestEventsRequest, resp *datamanager.IngestEventsResponse, convs []*forwarder.AdsConversion, validateOnly bool) []forwarder.Receipt {
+	out := make([]forwarder.Receipt, len(convs))
+	if validateOnly || resp == nil || resp.RequestId == "" {
+		return out
+	}
+	for i, a := range convs {
+		dest := slices.IndexFunc(req.Destinations, func(d *datamanager.Destination) bool { return d.ProductDestinationId == a.ConversionAction })
+		out[i] = forwarder.Receipt{RequestID: resp.RequestId, Index: i, Dest: dest}
 	}
 	return out
 }

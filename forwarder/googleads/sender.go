@@ -106,6 +106,11 @@ func NewSender(ctx context.Context, cfg Config) (*Sender, error) {
 	return s, nil
 }
 
+// DataManager is the sender's Data Manager client (its endpoint and token
+// source), for asking Google about the requests it accepted; nil when the
+// backend is not configured.
+func (s *Sender) DataManager() *datamanager.Service { return s.dm }
+
 // authClient returns a copy of base (or a default client) whose transport
 // adds a bearer token from ts.
 func authClient(base *http.Client, ts oauth2.TokenSource) *http.Client {
@@ -144,7 +149,18 @@ func (s *Sender) Send(ctx context.Context, d forwarder.Delivery) error {
 // classified error (forwarder.Permanent, Transient or RetryAfter). A
 // delivery that fails the local checks is not sent.
 func (s *Sender) SendBatch(ctx context.Context, ds []forwarder.Delivery) []error {
+	errs, _ := s.SendBatchReceipts(ctx, ds)
+	return errs
+}
+
+// SendBatchReceipts is SendBatch that also returns one receipt per
+// delivery, index-aligned: for a delivery the Data Manager API accepted,
+// the request id Google answered and the delivery's positions in that
+// request, so its processing can be asked about later; the zero Receipt
+// for the others (the Google Ads API reports its rows at once).
+func (s *Sender) SendBatchReceipts(ctx context.Context, ds []forwarder.Delivery) ([]error, []forwarder.Receipt) {
 	errs := make([]error, len(ds))
+	recs := make([]forwarder.Receipt, len(ds))
 	convs := make([]*forwarder.AdsConversion, len(ds))
 	now := s.now()
 	groups := map[string][]int{}
@@ -171,17 +187,21 @@ func (s *Sender) SendBatch(ctx context.Context, ds []forwarder.Delivery) []error
 				batch[j] = convs[i]
 			}
 			var res []error
+			var rec []forwarder.Receipt
 			if batch[0].Backend == forwarder.AdsBackendDataManager {
-				res = s.ingest(ctx, batch, true)
+				res, rec = s.ingest(ctx, batch, true)
 			} else {
 				res = s.upload(ctx, batch)
 			}
 			for j, i := range chunk {
 				errs[i] = res[j]
+				if rec != nil {
+					recs[i] = rec[j]
+				}
 			}
 		}
 	}
-	return errs
+	return errs, recs
 }
 
 // check applies the local checks to d: Validate, the clock and the

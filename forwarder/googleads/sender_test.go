@@ -280,3 +280,28 @@ func TestBatchKey(t *testing.T) {
 		t.Error("a delivery without Ads should have the empty key")
 	}
 }
+
+func TestDataManagerReceipts(t *testing.T) {
+	e := newEnv(t, emulator.AdsConfig{}, nil)
+	dm := forwarder.AdsBackendDataManager
+	bad := click(dm, "Cj0KCQbad")
+	bad.Ads.HashedPhone = strings.ToUpper(testHash)
+	other := click(dm, "Cj0KCQother")
+	other.Ads.ConversionAction = "111"
+	ds := []forwarder.Delivery{click(dm, "Cj0KCQone"), bad, other, click(dm, "Cj0KCQtwo"), click(forwarder.AdsBackendGoogleAdsAPI, "Cj0KCQads")}
+
+	errs, recs := e.sender.SendBatchReceipts(context.Background(), ds)
+	if got, want := outcomes(errs), []string{"ok", "permanent/INVALID_USER_IDENTIFIER", "ok", "ok", "ok"}; !slices.Equal(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	id := recs[0].RequestID
+	if id == "" {
+		t.Fatal("no request id for an accepted delivery")
+	}
+	// The refused event was left out of the second request: the others
+	// are at positions 0, 1, 2 of its events[], actions in first-seen order.
+	want := []forwarder.Receipt{{RequestID: id, Index: 0, Dest: 0}, {}, {RequestID: id, Index: 1, Dest: 1}, {RequestID: id, Index: 2, Dest: 0}, {}}
+	if !slices.Equal(recs, want) {
+		t.Errorf("receipts %+v, want %+v", recs, want)
+	}
+}

@@ -12,6 +12,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -37,6 +38,8 @@ type Metrics struct {
 	tokenFetches *prometheus.CounterVec
 	commitWrites prometheus.Histogram
 	commitTime   prometheus.Histogram
+	outcomes     *prometheus.CounterVec
+	polls        *prometheus.CounterVec
 }
 
 // StatsFunc reports what the store holds; it is called at scrape time.
@@ -98,9 +101,17 @@ func New(stats StatsFunc) *Metrics {
 			Help:    "Time of one transaction of the embedded store, from its first write to its fsynced commit.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_google_outcomes_total",
+			Help: "Google Ads deliveries by Google's final word, by destination, outcome (counted, rejected, unknown) and Google's reason (e.g. EXPIRED_CLICK; empty when none, OTHER when not a reason code): as Data Manager's requestStatus:retrieve reported, or as the Google Ads API answered at the send.",
+		}, []string{"destination", "outcome", "reason"}),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callforward_diagnostics_polls_total",
+			Help: "Polls of requestStatus:retrieve by result: resolved, processing (asked again later), error (Google or the network failed; asked again later), gave_up (outcomes unknown).",
+		}, []string{"result"}),
 	}
 	reg.MustRegister(m.webhooks, m.dropped, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
-		m.batchSize, m.tokenFetches, m.commitWrites, m.commitTime,
+		m.batchSize, m.tokenFetches, m.commitWrites, m.commitTime, m.outcomes, m.polls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if stats != nil {
 		reg.MustRegister(&storeCollector{stats: stats})
@@ -141,6 +152,71 @@ func (m *Metrics) Delivery(d forwarder.Delivery, outcome string, err error, took
 		se := forwarder.Classify(err)
 		m.sendErrors.WithLabelValues(d.Type, se.Kind.String(), se.Code).Inc()
 	}
+	// The Google Ads API answers for each conversion at once: its outcome
+	// is known at the send, in the vocabulary of processing outcomes.
+	if a := d.Ads; a != nil && a.Backend == forwarder.AdsBackendGoogleAdsAPI {
+		switch se := forwarder.Classify(err); {
+		case outcome == "delivered":
+			m.Outcome(d.Destination, forwarder.Verdict{Outcome: forwarder.OutcomeCounted})
+		case outcome == "dead" && err != nil && se.Kind == forwarder.KindPermanent:
+			m.Outcome(d.Destination, forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: se.Code})
+		}
+	}
+}
+
+// Poll counts one poll of requestStatus:retrieve (the diagnostics poller
+// reports it) by result.
+func (m *Metrics) Poll(result string) { m.polls.WithLabelValues(result).Inc() }
+
+// Outcome counts one delivery's processing outcome (the diagnostics
+// poller reports it). Google's reason codes are an enum; anything else is
+// counted as OTHER so the label stays bounded.
+func (m *Metrics) Outcome(destination string, v forwarder.Verdict) {
+	reason := v.Reason
+	if !reasonCode.MatchString(reason) {
+		reason = "OTHER"
+	}
+	m.outcomes.WithLabelValues(destination, string(v.Outcome), reason).Inc()
+}
+
+// reasonCode matches Google's reason codes (and none).
+var reasonCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$|^$`)
+
+// PollStatsFunc reports the pending polls of processing diagnostics; it is
+// called at scrape time.
+type PollStatsFunc func(ctx context.Context) (store.PollStats, error)
+
+// ObservePolls exports the age of the oldest request Google has not
+// reported on yet (callforward_diagnostics_oldest_unresolved_seconds)
+// and the number pending, read from stats at every scrape.
+func (m *Metrics) ObservePolls(stats PollStatsFunc) {
+	m.reg.MustRegister(&pollCollector{stats: stats})
+}
+
+var (
+	descPollsPending = prometheus.NewDesc("callforward_diagnostics_pending",
+		"Data Manager requests Google has not reported on yet.", nil, nil)
+	descOldestUnresolved = prometheus.NewDesc("callforward_diagnostics_oldest_unresolved_seconds",
+		"Age of the oldest Data Manager request Google has not reported on yet (0 when none).", nil, nil)
+)
+
+// pollCollector reads the pending polls at scrape time.
+type pollCollector struct{ stats PollStatsFunc }
+
+func (c *pollCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descPollsPending
+	ch <- descOldestUnresolved
+}
+
+func (c *pollCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := c.stats(ctx)
+	if err != nil {
+		return // callforward_store_up says the store did not answer
+	}
+	ch <- prometheus.MustNewConstMetric(descPollsPending, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(descOldestUnresolved, prometheus.GaugeValue, dueAge(st.OldestSentAt, time.Now()))
 }
 
 // Batch records the size of one batch sent to Google (deliver reports

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,6 +52,19 @@ func TestInstruments(t *testing.T) {
 	m.FieldDropped("(other)")
 	m.Reload(true)
 	m.Reload(false)
+	m.Poll("processing")
+	m.Poll("resolved")
+	m.Outcome("ads", forwarder.Verdict{Outcome: forwarder.OutcomeCounted})
+	m.Outcome("ads", forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: "EXPIRED_CLICK"})
+	m.Outcome("ads", forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: "a reason with +61412345678"})
+	m.ObservePolls(func(context.Context) (store.PollStats, error) {
+		return store.PollStats{Pending: 4, OldestSentAt: time.Now().Add(-time.Hour)}, nil
+	})
+	api := forwarder.Delivery{Type: "google_ads", Destination: "ads-api", Rule: "q", Ads: &forwarder.AdsConversion{Backend: forwarder.AdsBackendGoogleAdsAPI}}
+	m.Delivery(api, "delivered", nil, time.Millisecond)
+	m.Delivery(api, "dead", forwarder.Permanent("EXPIRED_EVENT", errors.New("too old")), time.Millisecond)
+	m.Delivery(api, "retry", forwarder.Transient("http_503", errors.New("down")), time.Millisecond)
+	m.Delivery(api, "dead", forwarder.Transient("http_503", errors.New("down")), time.Millisecond)
 	d := forwarder.Delivery{Type: "ga4", Destination: "web", Rule: "qualified"}
 	m.Delivery(d, "delivered", nil, 20*time.Millisecond)
 	m.Delivery(d, "retry", forwarder.Transient("http_503", errors.New("down")), 5*time.Millisecond)
@@ -64,7 +78,24 @@ func TestInstruments(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/w?bad=1", nil))
 
 	out := scrape(t, m)
+	if strings.Contains(out, `callforward_google_outcomes_total{destination="web"`) || strings.Count(out, `callforward_google_outcomes_total{destination="ads-api"`) != 2 {
+		t.Error("outcomes counted for GA4, or for an Ads API delivery that Google did not refuse")
+	}
+	if strings.Contains(out, "+61412345678") {
+		t.Error("a reason that is not a reason code reached a label")
+	}
+	if !regexp.MustCompile(`\ncallforward_diagnostics_oldest_unresolved_seconds 36\d\d(\.\d+)?\n`).MatchString(out) {
+		t.Error("scrape lacks the age of the oldest unresolved request (about 3600 s)")
+	}
 	for _, want := range []string{
+		`callforward_diagnostics_polls_total{result="processing"} 1`,
+		`callforward_diagnostics_polls_total{result="resolved"} 1`,
+		`callforward_google_outcomes_total{destination="ads",outcome="counted",reason=""} 1`,
+		`callforward_google_outcomes_total{destination="ads",outcome="rejected",reason="EXPIRED_CLICK"} 1`,
+		`callforward_google_outcomes_total{destination="ads",outcome="rejected",reason="OTHER"} 1`,
+		"callforward_diagnostics_pending 4",
+		`callforward_google_outcomes_total{destination="ads-api",outcome="counted",reason=""} 1`,
+		`callforward_google_outcomes_total{destination="ads-api",outcome="rejected",reason="EXPIRED_EVENT"} 1`,
 		`callforward_webhooks_total{result="accepted"} 2`,
 		`callforward_webhook_fields_dropped_total{field="Call.Survey.Value"} 2`,
 		`callforward_webhook_fields_dropped_total{field="(other)"} 1`,

@@ -24,6 +24,8 @@ type Store interface {
 	BatchAcker
 	CallerHistory
 	Operator
+	Diagnostics
+	CallLister
 
 	// Ping reports whether the store can take writes.
 	Ping(ctx context.Context) error

@@ -27,6 +27,14 @@
 //     leaves a tombstone, JobDropped, that Replan respects), rejected requests
 //     until they age out of the retention window, caller history entries
 //     until they are older than Options.CallerHistory.
+//   - Every settlement (Ack, AckMany, AckPolled, Retry, Bury) stores the
+//     History and Verdict of the job it is given, the history bounded to
+//     MaxHistory; the store never writes history of its own. AckPolled
+//     records a Data Manager request's pending poll in the same atomic
+//     step as its acks; polls are claimed under a lease like jobs, are
+//     never swept, and go when ResolvePoll records Google's verdicts
+//     (see Diagnostics). ListCalls pages through the calls newest first,
+//     examining a bounded number per page (see CallLister).
 //
 // The contract is declared once, as interfaces, in contract.go: Store is
 // all of it, made of named parts (Intake, Queue, Operator) and of the
@@ -78,6 +86,13 @@ type Job struct {
 	// Lease identifies the current claim; set by Claim, checked by Ack,
 	// Retry and Bury.
 	Lease string `json:"lease,omitempty"`
+	// History is the job's attempts, oldest first, at most MaxHistory
+	// (see Attempt).
+	History []Attempt `json:"history,omitempty"`
+	// Verdict is Google's final word on the delivery once
+	// requestStatus:retrieve reported it (Data Manager only; see
+	// Diagnostics).
+	Verdict *forwarder.Verdict `json:"verdict,omitempty"`
 }
 
 // DeadLetter is a job that will not be retried by itself, with the reason.
@@ -86,6 +101,8 @@ type DeadLetter struct {
 	Reason string    `json:"reason"`
 	Code   string    `json:"code,omitempty"`
 	At     time.Time `json:"at"`
+	// Kind is DeadSend ("" reads as DeadSend) or DeadProcessing.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Rejected is a webhook request that was refused, kept in its raw form (with
@@ -196,4 +213,9 @@ type ReplanOptions struct {
 type JobInfo struct {
 	Job   Job      `json:"job"`
 	State JobState `json:"state"`
+	// Kind is the dead letter's kind, as DeadLetter.Kind, for a dead job
+	// and for the tombstone of a dropped one: DeadProcessing for those
+	// ResolvePoll made, "" (DeadSend) for the others and for every job
+	// in another state.
+	Kind string `json:"kind,omitempty"`
 }

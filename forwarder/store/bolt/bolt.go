@@ -27,6 +27,8 @@ var (
 	_ store.BatchAcker     = (*Store)(nil)
 	_ store.CallerHistory  = (*Store)(nil)
 	_ store.CommitObserver = (*Store)(nil)
+	_ store.Diagnostics    = (*Store)(nil)
+	_ store.CallLister     = (*Store)(nil)
 )
 
 // lockTimeout is how long Open waits for the file lock before ErrInUse.
@@ -69,14 +71,19 @@ func Open(path string, opts store.Options) (*Store, error) {
 	return s, nil
 }
 
-// prepare creates the buckets and releases the leases of a previous run.
+// prepare creates the buckets and releases the leases (of jobs and of
+// polls) of a previous run.
 func (s *Store) prepare(tx *bbolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	return releaseLeases(bucketsOf(tx), s.opts.Now())
+	b, now := bucketsOf(tx), s.opts.Now()
+	if err := releaseLeases(b, now); err != nil {
+		return err
+	}
+	return releasePollLeases(b, now)
 }
 
 // releaseLeases makes every claimed job due at now. Only pending jobs have
@@ -146,6 +153,9 @@ type buckets struct {
 	dropped *bbolt.Bucket
 	// callers and callersAt are the caller history and its expiry index.
 	callers, callersAt *bbolt.Bucket
+	// polls are the pending polls by request id, pollsDue and pollsSent
+	// their indexes by due time and by sent time (diagnostics.go).
+	polls, pollsDue, pollsSent *bbolt.Bucket
 }
 
 func bucketsOf(tx *bbolt.Tx) buckets {
@@ -162,6 +172,10 @@ func bucketsOf(tx *bbolt.Tx) buckets {
 
 		callers:   tx.Bucket(bucketCallers),
 		callersAt: tx.Bucket(bucketCallersAt),
+
+		polls:     tx.Bucket(bucketPolls),
+		pollsDue:  tx.Bucket(bucketPollsDue),
+		pollsSent: tx.Bucket(bucketPollsSent),
 	}
 }
 

@@ -373,3 +373,10 @@ func TestCallSidsOutsideTimeRange(t *testing.T) {
 		}
 	}
 }
+
+func TestDurable(t *testing.T) {
+	storetest.RunDurable(t, false, func(t *testing.T, opts store.Options) func() (store.Store, error) {
+		path := filepath.Join(t.TempDir(), "forwarder.db")
+		return func() (store.Store, error) { return bolt.Open(path, opts) }
+	})
+}

@@ -46,7 +46,9 @@ func (s *Store) RetryDead(ctx context.Context, id string) error {
 		rec.Job.DueAt = s.opts.Now()
 		rec.Job.Attempts = 0
 		rec.Settled = time.Time{}
-		rec.Reason, rec.Code = "", ""
+		rec.Reason, rec.Code, rec.Kind, rec.Request = "", "", "", ""
+		// A resent delivery gets a new outcome.
+		rec.Job.Verdict = nil
 		return schedule(b, rec)
 	})
 }

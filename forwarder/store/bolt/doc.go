@@ -19,6 +19,17 @@
 //	meta      heartbeat written by Ping
 //	callers   caller key + call time → nil   (caller history, see PreviousCall)
 //	callers-at  call time + caller key → nil (expiry index of callers)
+//	polls       request id → store.Poll      (pending Data Manager polls, diagnostics.go)
+//	polls-due   DueAt + request id → nil     (claimed ones under their lease end)
+//	polls-sent  SentAt + request id → nil    (PollStats' oldest)
+//
+// A job record also keeps the job's attempt history and Google's verdict,
+// the kind of a dead letter (send or processing), and the request id that
+// AckPolled acknowledged it with, which ResolvePoll checks. AckPolled
+// writes the acks and the poll in one transaction. Sweep leaves the polls
+// alone: a poll goes when ResolvePoll records its verdicts. ListCalls
+// walks accepted backwards from its cursor and reads each call's jobs by
+// prefix.
 //
 // Claim is a cursor walk from the start of due up to now: the oldest due
 // jobs come first and the cost does not grow with the number of done or
@@ -55,8 +66,8 @@
 // bbolt holds an exclusive file lock while the file is open. A second Open
 // of the same file, by this or another process, fails after a short wait
 // with ErrInUse. Because the lock makes this process the only possible
-// owner of every lease, Open makes every job still under a lease due at
-// once: those claims belonged to a process that is gone. Scaling out
+// owner of every lease, Open makes every job and poll still under a lease
+// due at once: those claims belonged to a process that is gone. Scaling out
 // across machines is the Redis store's job.
 //
 // # Retention

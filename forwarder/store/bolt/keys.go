@@ -19,11 +19,14 @@ var (
 	bucketMeta      = []byte("meta")
 	bucketCallers   = []byte("callers")
 	bucketCallersAt = []byte("callers-at")
+	bucketPolls     = []byte("polls")
+	bucketPollsDue  = []byte("polls-due")
+	bucketPollsSent = []byte("polls-sent")
 
 	allBuckets = [][]byte{
 		bucketDedup, bucketCalls, bucketAccepted, bucketJobs, bucketDue,
 		bucketDone, bucketDead, bucketRejected, bucketMeta, bucketCallers,
-		bucketCallersAt, bucketDropped,
+		bucketCallersAt, bucketDropped, bucketPolls, bucketPollsDue, bucketPollsSent,
 	}
 
 	keyHeartbeat = []byte("heartbeat")

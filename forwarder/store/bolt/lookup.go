@@ -39,25 +39,33 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bolt: jobs %s: %w", sid, err)
 	}
-	prefix := []byte(sid + "/")
 	var out []store.JobInfo
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketJobs).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var rec record
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode job %s: %w", k, err)
-			}
-			// A Sid that contains "/" could share the prefix of another
-			// call's deliveries.
-			if rec.Job.Delivery.CallSid == sid {
-				out = append(out, store.JobInfo{Job: rec.Job, State: rec.State})
-			}
-		}
-		return nil
+		var err error
+		out, err = jobsOf(tx.Bucket(bucketJobs), sid)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bolt: jobs %s: %w", sid, err)
+	}
+	return out, nil
+}
+
+// jobsOf reads the jobs of the call sid, ordered by delivery ID.
+func jobsOf(jobs *bbolt.Bucket, sid string) ([]store.JobInfo, error) {
+	prefix := []byte(sid + "/")
+	var out []store.JobInfo
+	c := jobs.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return nil, fmt.Errorf("decode job %s: %w", k, err)
+		}
+		// A Sid that contains "/" could share the prefix of another
+		// call's deliveries.
+		if rec.Job.Delivery.CallSid == sid {
+			out = append(out, rec.info())
+		}
 	}
 	return out, nil
 }

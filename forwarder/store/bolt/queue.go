@@ -94,11 +94,7 @@ func (s *Store) Ack(ctx context.Context, j store.Job) error {
 // are acknowledged all the same), or, for every job, the failure of the
 // transaction, which then recorded none of them.
 func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
-	return s.settle(ctx, "ack", jobs, func(b buckets, id string, rec *rawRecord, now time.Time) error {
-		rec.State = store.JobDone
-		rec.Settled = now
-		return b.done.Put(timeKey(now, id), nil)
-	})
+	return s.AckPolled(ctx, jobs, store.Poll{})
 }
 
 // Retry schedules j again at at, keeping reason as its LastError. It
@@ -108,7 +104,7 @@ func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason str
 		rec.Job.DueAt = at
 		rec.Job.LastError = reason
 		return b.due.Put(timeKey(at, id), nil)
-	})[0]
+	}, nil)[0]
 }
 
 // Bury dead-letters j with reason (also kept as its LastError) and code.
@@ -122,15 +118,19 @@ func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) erro
 		rec.Code = code
 		rec.Job.LastError = reason
 		return b.dead.Put(timeKey(now, id), nil)
-	})[0]
+	}, nil)[0]
 }
 
 // settle ends the claims of jobs in one transaction, checking each lease:
 // for each job whose lease is current it takes the job off the due index,
-// clears the lease, counts the attempt, lets apply move the job to its
+// clears the lease, counts the attempt, stores the History (bounded) and
+// Verdict of the job given, lets apply move the job to its
 // next state and index, and writes it back. It returns one error per job:
 // nil, ErrLeaseLost, or the transaction's failure.
-func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply func(b buckets, id string, rec *rawRecord, now time.Time) error) []error {
+//
+// finish, when not nil, runs last in the same transaction, told which
+// jobs were settled.
+func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply func(b buckets, id string, rec *rawRecord, now time.Time) error, finish func(b buckets, lost []bool, now time.Time) error) []error {
 	errs := make([]error, len(jobs))
 	if len(jobs) == 0 {
 		return errs
@@ -164,12 +164,17 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 			}
 			rec.Job.Lease = ""
 			rec.Job.Attempts++
+			rec.Job.History = store.BoundHistory(j.History)
+			rec.Job.Verdict = j.Verdict
 			if err := apply(b, id, &rec, now); err != nil {
 				return err
 			}
 			if err := putRawRecord(b.jobs, id, rec); err != nil {
 				return err
 			}
+		}
+		if finish != nil {
+			return finish(b, lost, now)
 		}
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
 )
 
@@ -21,6 +22,13 @@ type record struct {
 	// Reason and Code are the burial's, while dead.
 	Reason string `json:"reason,omitempty"`
 	Code   string `json:"code,omitempty"`
+	// Kind is the dead letter's kind ("" for store.DeadSend), while dead
+	// or dropped.
+	Kind string `json:"kind,omitempty"`
+	// Request is the Data Manager request that carried the job when
+	// AckPolled acknowledged it: ResolvePoll records verdicts only on a
+	// job done by the request polled.
+	Request string `json:"request,omitempty"`
 }
 
 // getRecord reads the job record of id; ok is false when there is none.
@@ -58,15 +66,19 @@ type rawRecord struct {
 	Settled time.Time      `json:"settled,omitzero"`
 	Reason  string         `json:"reason,omitempty"`
 	Code    string         `json:"code,omitempty"`
+	Kind    string         `json:"kind,omitempty"`
+	Request string         `json:"request,omitempty"`
 }
 
 // rawJob is store.Job with the delivery left encoded.
 type rawJob struct {
-	Delivery  json.RawMessage `json:"delivery"`
-	Attempts  int             `json:"attempts"`
-	DueAt     time.Time       `json:"due_at"`
-	LastError string          `json:"last_error,omitempty"`
-	Lease     string          `json:"lease,omitempty"`
+	Delivery  json.RawMessage    `json:"delivery"`
+	Attempts  int                `json:"attempts"`
+	DueAt     time.Time          `json:"due_at"`
+	LastError string             `json:"last_error,omitempty"`
+	Lease     string             `json:"lease,omitempty"`
+	History   []store.Attempt    `json:"history,omitempty"`
+	Verdict   *forwarder.Verdict `json:"verdict,omitempty"`
 }
 
 // getRawRecord reads the job record of id, its delivery left encoded; ok
@@ -180,7 +192,10 @@ func encodeRawRecord(rec rawRecord) ([]byte, error) {
 
 // job decodes the job rec stands for.
 func (r rawRecord) job() (store.Job, error) {
-	j := store.Job{Attempts: r.Job.Attempts, DueAt: r.Job.DueAt, LastError: r.Job.LastError, Lease: r.Job.Lease}
+	j := store.Job{
+		Attempts: r.Job.Attempts, DueAt: r.Job.DueAt, LastError: r.Job.LastError, Lease: r.Job.Lease,
+		History: r.Job.History, Verdict: r.Job.Verdict,
+	}
 	if err := json.Unmarshal(r.Job.Delivery, &j.Delivery); err != nil {
 		return store.Job{}, fmt.Errorf("decode delivery: %w", err)
 	}
@@ -189,5 +204,10 @@ func (r rawRecord) job() (store.Job, error) {
 
 // deadLetter returns the dead letter a dead record stands for.
 func (r record) deadLetter() store.DeadLetter {
-	return store.DeadLetter{Job: r.Job, Reason: r.Reason, Code: r.Code, At: r.Settled}
+	return store.DeadLetter{Job: r.Job, Reason: r.Reason, Code: r.Code, At: r.Settled, Kind: r.Kind}
+}
+
+// info returns the job as Jobs reports it.
+func (r record) info() store.JobInfo {
+	return store.JobInfo{Job: r.Job, State: r.State, Kind: r.Kind}
 }

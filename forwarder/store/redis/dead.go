@@ -84,6 +84,8 @@ if op == 'drop' then
 end
 r.state, r.due, r.attempts = 'pending', now, 0
 r.settled, r.reason, r.code, r.lease = nil, nil, nil, nil
+-- A resent delivery gets a new outcome.
+r.verdict, r.kind, r.request = nil, nil, nil
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 redis.call('ZADD', KEYS[2], 0, now .. id)
 return 1

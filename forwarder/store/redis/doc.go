@@ -50,6 +50,9 @@
 //	{p}:heartbeat    string, written by Ping
 //	{p}:callers      zset  caller key + call time   (caller history, see PreviousCall)
 //	{p}:callers:at   zset  call time + caller key   (expiry index of callers)
+//	{p}:polls        hash  request id → poll record (pending Data Manager polls, diagnostics.go)
+//	{p}:polls:due    zset  DueAt + request id       (claimed ones under their lease end)
+//	{p}:polls:sent   zset  SentAt + request id      (PollStats' oldest)
 //
 // The sorted sets are lexicographic indexes: every score is 0 and every
 // member starts with its time as 16 hex digits that sort like the time.
@@ -60,8 +63,19 @@
 // counter can drift, and reads the earliest due time as the first member
 // of due. Times read back are in UTC.
 //
+// A job record also keeps the job's attempt history and Google's verdict
+// (each an opaque JSON string, like the delivery), the kind of a dead
+// letter and the request id AckPolled acknowledged it with. AckPolled is
+// one script run: the acks and the poll, or nothing. The polls keys never
+// expire and Sweep leaves them alone: a poll goes when ResolvePoll
+// records its verdicts. ListCalls is one script per page: a bounded
+// ZREVRANGEBYLEX of accepted from the cursor, with each call and its jobs.
+//
 // # Leases
 //
+// A claimed poll, like a claimed job, stays in its due index under the
+// end of its lease (claimScript claims both), so one instance at a time
+// holds it and it comes back by itself when its instance dies.
 // A claimed job stays in due under the end of its lease, so when its
 // worker dies it becomes due again by itself, for any instance. Unlike
 // bolt, Open does not release leases: other live instances may hold them.

@@ -24,6 +24,9 @@ type keys struct {
 	heartbeat  string // string: written by Ping
 	callers    string // lex index: caller key + call time (caller history)
 	callersAt  string // lex index: call time + caller key (expiry index of callers)
+	polls      string // hash: request id → poll record (diagnostics.go)
+	pollsDue   string // lex index: DueAt + request id (pending polls; claimed ones under their lease end)
+	pollsSent  string // lex index: SentAt + request id (PollStats)
 }
 
 // newKeys returns the key names under prefix.
@@ -45,6 +48,9 @@ func newKeys(prefix string) keys {
 		heartbeat:  k("heartbeat"),
 		callers:    k("callers"),
 		callersAt:  k("callers:at"),
+		polls:      k("polls"),
+		pollsDue:   k("polls:due"),
+		pollsSent:  k("polls:sent"),
 	}
 }
 

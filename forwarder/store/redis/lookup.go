@@ -65,16 +65,26 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: jobs %s: %w", sid, err)
 	}
+	out, err := jobInfos(sid, vs)
+	if err != nil {
+		return nil, fmt.Errorf("redis: jobs %s: %w", sid, err)
+	}
+	return out, nil
+}
+
+// jobInfos decodes the records of the jobs under the prefix of sid into
+// the jobs of the call sid.
+func jobInfos(sid string, vs []string) ([]store.JobInfo, error) {
 	var out []store.JobInfo
 	for _, v := range vs {
 		rec, j, err := decodeRecord(v)
 		if err != nil {
-			return nil, fmt.Errorf("redis: jobs %s: %w", sid, err)
+			return nil, err
 		}
 		// A Sid that contains "/" could share the prefix of another
 		// call's deliveries.
 		if j.Delivery.CallSid == sid {
-			out = append(out, store.JobInfo{Job: j, State: rec.State})
+			out = append(out, store.JobInfo{Job: j, State: rec.State, Kind: rec.Kind})
 		}
 	}
 	return out, nil

@@ -75,9 +75,9 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 // on: due again (retry) or dead (bury). Acks go through ackScript.
 //
 //	KEYS: jobs due done dead
-//	ARGV: id lease op now [retry: at reason | bury: reason code]
+//	ARGV: id lease op now history verdict [retry: at reason | bury: reason code]
 //	returns 1, or 0 when the lease is lost
-var settleScript = goredis.NewScript(`
+var settleScript = goredis.NewScript(luaOutcome + `
 local id, op, now = ARGV[1], ARGV[3], ARGV[4]
 if op ~= 'retry' and op ~= 'bury' then
   return redis.error_reply('unknown settlement ' .. op)
@@ -89,42 +89,76 @@ if r.state ~= 'pending' or not r.lease or r.lease == '' or r.lease ~= ARGV[2] th
 redis.call('ZREM', KEYS[2], r.due .. id)
 r.lease = nil
 r.attempts = (r.attempts or 0) + 1
+outcome(r, ARGV[5], ARGV[6])
 if op == 'retry' then
-  r.due, r.last_error = ARGV[5], ARGV[6]
+  r.due, r.last_error = ARGV[7], ARGV[8]
   redis.call('ZADD', KEYS[2], 0, r.due .. id)
 else
-  r.state, r.settled, r.reason, r.code, r.last_error = 'dead', now, ARGV[5], ARGV[6], ARGV[5]
+  r.state, r.settled, r.reason, r.code, r.last_error = 'dead', now, ARGV[7], ARGV[8], ARGV[7]
   redis.call('ZADD', KEYS[4], 0, now .. id)
 end
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 return 1
 `)
 
+// luaOutcome is a Lua helper: outcome(r, history, verdict) stores in the
+// record r what a settlement stores of its job, each an opaque JSON
+// string ("" for none).
+const luaOutcome = `
+local function outcome(r, history, verdict)
+  r.history, r.verdict = nil, nil
+  if history ~= '' then r.history = history end
+  if verdict ~= '' then r.verdict = verdict end
+end
+`
+
 // ackScript ends the claims of jobs after checking each lease, and makes
-// each job whose lease is current a done mark.
+// each job whose lease is current a done mark. With a poll, it records
+// the poll with the items of the jobs it acknowledged (none: no poll),
+// and each of those jobs remembers the request id.
 //
-//	KEYS: jobs due done
-//	ARGV: now, then id lease for each job
+//	KEYS: jobs due done polls polls:due polls:sent
+//	ARGV: now, request id and poll record without items ("" "" for no
+//	      poll), then id lease history verdict item for each job (item:
+//	      its PollItem JSON, "" when the job is not in the poll)
 //	returns per job 1, or 0 when its lease is lost
-var ackScript = goredis.NewScript(`
-local now = ARGV[1]
-local out = {}
-for i = 2, #ARGV, 2 do
+var ackScript = goredis.NewScript(luaOutcome + `
+local now, req = ARGV[1], ARGV[2]
+local out, items = {}, {}
+for i = 4, #ARGV, 5 do
   local id, lease, ok = ARGV[i], ARGV[i + 1], 0
   local v = redis.call('HGET', KEYS[1], id)
   if v then
     local r = cjson.decode(v)
     if r.state == 'pending' and r.lease and r.lease ~= '' and r.lease == lease then
       redis.call('ZREM', KEYS[2], r.due .. id)
-      r.lease = nil
+      r.lease, r.request = nil, nil
       r.attempts = (r.attempts or 0) + 1
       r.state, r.settled = 'done', now
+      outcome(r, ARGV[i + 2], ARGV[i + 3])
+      if ARGV[i + 4] ~= '' then
+        r.request = req
+        items[#items + 1] = ARGV[i + 4]
+      end
       redis.call('ZADD', KEYS[3], 0, now .. id)
       redis.call('HSET', KEYS[1], id, cjson.encode(r))
       ok = 1
     end
   end
   out[#out + 1] = ok
+end
+if #items > 0 then
+  local old = redis.call('HGET', KEYS[4], req)
+  if old then
+    local o = cjson.decode(old)
+    redis.call('ZREM', KEYS[5], o.due .. req)
+    redis.call('ZREM', KEYS[6], o.sent .. req)
+  end
+  local p = cjson.decode(ARGV[3])
+  p.items = '[' .. table.concat(items, ',') .. ']'
+  redis.call('HSET', KEYS[4], req, cjson.encode(p))
+  redis.call('ZADD', KEYS[5], 0, p.due .. req)
+  redis.call('ZADD', KEYS[6], 0, p.sent .. req)
 end
 return out
 `)
@@ -150,13 +184,14 @@ func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
 	errs := make([]error, len(jobs))
 	for lo := 0; lo < len(jobs); lo += maxAckScript {
 		chunk := jobs[lo:min(lo+maxAckScript, len(jobs))]
-		s.ackChunk(ctx, chunk, errs[lo:lo+len(chunk)])
+		s.ackChunk(ctx, chunk, errs[lo:lo+len(chunk)], nil)
 	}
 	return errs
 }
 
-// ackChunk runs ackScript on jobs, setting errs (index-aligned).
-func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error) {
+// ackChunk runs ackScript on jobs, setting errs (index-aligned), with the
+// poll p when it is not nil.
+func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p *store.Poll) {
 	fail := func(err error) {
 		for i, j := range jobs {
 			errs[i] = fmt.Errorf("redis: ack %s: %w", j.Delivery.ID, err)
@@ -166,13 +201,23 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error) {
 		fail(err)
 		return
 	}
-	args := make([]any, 0, 1+2*len(jobs))
-	args = append(args, encodeTime(s.opts.Now()))
+	req, poll, items, err := pollArgs(p)
+	if err != nil {
+		fail(err)
+		return
+	}
+	args := make([]any, 0, 3+5*len(jobs))
+	args = append(args, encodeTime(s.opts.Now()), req, poll)
 	for _, j := range jobs {
-		args = append(args, j.Delivery.ID, j.Lease)
+		history, verdict, err := outcomeOf(j)
+		if err != nil {
+			fail(err)
+			return
+		}
+		args = append(args, j.Delivery.ID, j.Lease, history, verdict, items[j.Delivery.ID])
 	}
 	k := s.keys
-	res, err := s.run(ctx, ackScript, []string{k.jobs, k.due, k.done}, args...)
+	res, err := s.run(ctx, ackScript, []string{k.jobs, k.due, k.done, k.polls, k.pollsDue, k.pollsSent}, args...)
 	if err != nil {
 		fail(err)
 		return
@@ -212,8 +257,12 @@ func (s *Store) settle(ctx context.Context, op string, j store.Job, extra ...any
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redis: %s %s: %w", op, id, err)
 	}
+	history, verdict, err := outcomeOf(j)
+	if err != nil {
+		return fmt.Errorf("redis: %s %s: %w", op, id, err)
+	}
 	k := s.keys
-	args := append([]any{id, j.Lease, op, encodeTime(s.opts.Now())}, extra...)
+	args := append([]any{id, j.Lease, op, encodeTime(s.opts.Now()), history, verdict}, extra...)
 	res, err := s.run(ctx, settleScript, []string{k.jobs, k.due, k.done, k.dead}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: %s %s: %w", op, id, err)

@@ -26,6 +26,17 @@ type record struct {
 	// Reason and Code are the burial's, while dead.
 	Reason string `json:"reason,omitempty"`
 	Code   string `json:"code,omitempty"`
+	// History and Verdict are the job's attempts and Google's verdict,
+	// each kept as an opaque JSON string, like the delivery.
+	History string `json:"history,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// Kind is the dead letter's kind ("" for store.DeadSend), while dead
+	// or dropped.
+	Kind string `json:"kind,omitempty"`
+	// Request is the Data Manager request that carried the job when
+	// AckPolled acknowledged it: ResolvePoll records verdicts only on a
+	// job done by the request polled.
+	Request string `json:"request,omitempty"`
 }
 
 // newRecord encodes the pending record of a delivery planned at due.
@@ -51,6 +62,16 @@ func decodeRecord(v string) (record, store.Job, error) {
 	if err := json.Unmarshal([]byte(rec.Delivery), &j.Delivery); err != nil {
 		return record{}, store.Job{}, fmt.Errorf("decode job: delivery: %w", err)
 	}
+	if rec.History != "" {
+		if err := json.Unmarshal([]byte(rec.History), &j.History); err != nil {
+			return record{}, store.Job{}, fmt.Errorf("decode job %s: history: %w", j.Delivery.ID, err)
+		}
+	}
+	if rec.Verdict != "" {
+		if err := json.Unmarshal([]byte(rec.Verdict), &j.Verdict); err != nil {
+			return record{}, store.Job{}, fmt.Errorf("decode job %s: verdict: %w", j.Delivery.ID, err)
+		}
+	}
 	due, err := decodeTime(rec.Due)
 	if err != nil {
 		return record{}, store.Job{}, fmt.Errorf("decode job %s: due: %w", j.Delivery.ID, err)
@@ -69,7 +90,27 @@ func decodeDeadLetter(v string) (store.DeadLetter, error) {
 	if err != nil {
 		return store.DeadLetter{}, fmt.Errorf("decode dead letter %s: %w", j.Delivery.ID, err)
 	}
-	return store.DeadLetter{Job: j, Reason: rec.Reason, Code: rec.Code, At: at}, nil
+	return store.DeadLetter{Job: j, Reason: rec.Reason, Code: rec.Code, At: at, Kind: rec.Kind}, nil
+}
+
+// outcomeOf encodes what a settlement stores of j: its history, bounded
+// (store.BoundHistory), and its verdict, each as JSON or "" when empty.
+func outcomeOf(j store.Job) (history, verdict string, err error) {
+	if h := store.BoundHistory(j.History); len(h) > 0 {
+		v, err := json.Marshal(h)
+		if err != nil {
+			return "", "", fmt.Errorf("encode history: %w", err)
+		}
+		history = string(v)
+	}
+	if j.Verdict != nil {
+		v, err := json.Marshal(j.Verdict)
+		if err != nil {
+			return "", "", fmt.Errorf("encode verdict: %w", err)
+		}
+		verdict = string(v)
+	}
+	return history, verdict, nil
 }
 
 // stringsOf returns the strings a script returned as an array.

@@ -17,6 +17,8 @@ var (
 	_ store.Store         = (*Store)(nil)
 	_ store.BatchAcker    = (*Store)(nil)
 	_ store.CallerHistory = (*Store)(nil)
+	_ store.Diagnostics   = (*Store)(nil)
+	_ store.CallLister    = (*Store)(nil)
 )
 
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.

@@ -47,6 +47,23 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestDurable runs each subtest on a server of its own, stopped and
+// started again before every handle but the first: what the suite checks
+// after a restart has been through a server restart too.
+func TestDurable(t *testing.T) {
+	storetest.RunDurable(t, true, func(t *testing.T, opts store.Options) func() (store.Store, error) {
+		srv := redistest.Start(t)
+		opened := 0
+		return func() (store.Store, error) {
+			if opened++; opened > 1 {
+				srv.Stop()
+				srv.Restart()
+			}
+			return redis.Open(t.Context(), srv.URL(), opts, redis.Options{})
+		}
+	})
+}
+
 // open opens a store and closes it when t ends.
 func open(t testing.TB, url string, opts store.Options, o redis.Options) *redis.Store {
 	t.Helper()

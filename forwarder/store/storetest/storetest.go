@@ -57,6 +57,24 @@
 //   - Stats.EarliestDue is the earliest DueAt among pending jobs, a
 //     claimed job counting at its lease end, in UTC; zero when none is
 //     pending.
+//   - A settlement stores exactly the History (its latest MaxHistory
+//     attempts) and Verdict of the job given, and Claim hands them back.
+//   - AckPolled records the poll with the items of the jobs it
+//     acknowledged, none when no job was; a poll is claimed (oldest due
+//     first) under a lease of Options.Lease that ReschedulePoll and
+//     ResolvePoll check (ErrLeaseLost), and comes back when the lease
+//     ends. ResolvePoll records a verdict only on a job still done by the
+//     request polled; a rejected one becomes a dead letter of kind
+//     DeadProcessing (Jobs shows the kind too), which RetryDead makes
+//     pending without verdict or kind and DropDead keeps as a tombstone of
+//     that kind. Sweep leaves pending polls alone.
+//   - ListCalls lists newest accepted first; a cursor continues strictly
+//     after the last call examined, unaffected by calls accepted since;
+//     State, Rule and Destination must hold for one and the same job; a
+//     page examines at most CallScanFactor times its size.
+//   - RunDurable (a second suite, for a backend that can open its data
+//     again): polls, history and verdicts survive a restart, and, where
+//     handles can be open at once (Redis), two handles never hold one poll.
 //   - Every method fails without writing when its context is done.
 package storetest
 
@@ -93,7 +111,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Sto
 	groups := [][]subtest{
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
-		replanTests, historyTests, eventTests, extendTests,
+		replanTests, historyTests, eventTests, extendTests, diagnosticsTests, callTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
