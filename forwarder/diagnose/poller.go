@@ -207,14 +207,17 @@ func (p *Poller) settle(ctx context.Context, log *slog.Logger, what string, op f
 }
 
 // destinations returns, per event of the request (events[] order), its
-// destination's index, as Read wants them. Events the poll has no item
-// for (their deliveries were settled otherwise) take destination 0.
+// destination's index, as Read wants them; -1 for the events the poll has
+// no item for (their deliveries were settled otherwise).
 func destinations(items []store.PollItem) []int {
 	n := 0
 	for _, it := range items {
 		n = max(n, it.Index+1)
 	}
 	out := make([]int, n)
+	for i := range out {
+		out[i] = -1 // not followed
+	}
 	for _, it := range items {
 		out[it.Index] = it.Dest
 	}

@@ -18,7 +18,10 @@ const (
 // Read reads Google's answer to requestStatus:retrieve for one ingest
 // request. destOf gives, for each event of the request in events[] order,
 // the index of its destination in the request's destinations[] (Google
-// answers one status per destination, in that order). done is false while
+// answers one status per destination, in that order), or -1 for an event
+// that is not followed (its delivery was settled otherwise, e.g. its lease
+// was lost before the acknowledgement): Google's counts naming such an
+// event are ignored and its verdict is left zero. done is false while
 // any destination is still processing (or its status is unknown); the
 // verdicts are then nil. Once done, verdicts has one entry per event:
 //
@@ -36,7 +39,7 @@ func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdic
 	}
 	statuses := resp.RequestStatusPerDestination
 	for i, d := range destOf {
-		if d < 0 || d >= len(statuses) {
+		if d >= len(statuses) {
 			return nil, false, fmt.Errorf("request status: event %d belongs to destination %d, Google reported %d destinations", i, d, len(statuses))
 		}
 	}
@@ -62,7 +65,10 @@ func Read(resp *datamanager.RetrieveRequestStatusResponse, destOf []int) (verdic
 					continue
 				}
 				for _, idx := range ec.RecordIndices {
-					if idx < 0 || int(idx) >= len(destOf) || destOf[idx] != d {
+					if idx >= 0 && (int(idx) >= len(destOf) || destOf[idx] < 0) {
+						continue // an event not followed
+					}
+					if idx < 0 || destOf[idx] != d {
 						return nil, false, fmt.Errorf("request status: %s names record %d, which is not an event of destination %d", ec.Reason, idx, d)
 					}
 					if verdicts[idx].Outcome == "" {

@@ -98,6 +98,23 @@ func TestRead(t *testing.T) {
 			want:   []string{"counted", "counted", "counted", "rejected by Google: EVENT_TOO_OLD"},
 		},
 		{
+			name: "an index of an event not followed is ignored",
+			resp: `{"requestStatusPerDestination":[
+				{"requestStatus":"SUCCESS"},
+				{"requestStatus":"PARTIAL_SUCCESS","errorInfo":{"errorCounts":[{"reason":"PROCESSING_ERROR_REASON_EVENT_TOO_OLD","recordCount":"2","recordIndices":[1,3]}]}}]}`,
+			destOf: []int{0, -1, 1, 1},
+			done:   true,
+			want:   []string{"counted", "awaiting", "counted", "rejected by Google: EVENT_TOO_OLD"},
+		},
+		{
+			name: "an index beyond the events followed is ignored",
+			resp: `{"requestStatusPerDestination":[
+				{"requestStatus":"PARTIAL_SUCCESS","errorInfo":{"errorCounts":[{"reason":"PROCESSING_ERROR_REASON_EVENT_TOO_OLD","recordCount":"1","recordIndices":[2]}]}}]}`,
+			destOf: []int{0, 0},
+			done:   true,
+			want:   []string{"counted", "counted"},
+		},
+		{
 			name: "index of another destination's event",
 			resp: `{"requestStatusPerDestination":[
 				{"requestStatus":"SUCCESS"},
@@ -140,7 +157,7 @@ func TestRead(t *testing.T) {
 				if s := got[i].String(); s != tt.want[i] {
 					t.Errorf("event %d: %q, want %q", i, s, tt.want[i])
 				}
-				if !got[i].Outcome.Final() {
+				if tt.destOf[i] >= 0 && !got[i].Outcome.Final() {
 					t.Errorf("event %d: outcome %q is not final", i, got[i].Outcome)
 				}
 			}
