@@ -19,6 +19,8 @@ type leases struct {
 	// DueAt - now seen right after a Claim, a little under the true
 	// lease); 0 until the first claim.
 	length time.Duration
+	// known is closed once length is known.
+	known chan struct{}
 }
 
 // leaseKey names one claim of a job.
@@ -33,7 +35,9 @@ type holding struct {
 	lost bool
 }
 
-func newLeases() *leases { return &leases{held: map[leaseKey]*holding{}} }
+func newLeases() *leases {
+	return &leases{held: map[leaseKey]*holding{}, known: make(chan struct{})}
+}
 
 func keyOf(j store.Job) leaseKey { return leaseKey{j.Delivery.ID, j.Lease} }
 
@@ -42,9 +46,13 @@ func keyOf(j store.Job) leaseKey { return leaseKey{j.Delivery.ID, j.Lease} }
 func (l *leases) hold(jobs []store.Job, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	was := l.length
 	for _, j := range jobs {
 		l.held[keyOf(j)] = &holding{job: j, until: j.DueAt}
 		l.length = max(l.length, j.DueAt.Sub(now))
+	}
+	if was <= 0 && l.length > 0 {
+		close(l.known)
 	}
 }
 
@@ -120,13 +128,17 @@ func (l *leases) split(jobs []store.Job, by time.Time) (ok, short []store.Job) {
 // the store answers. Run stops it once the last send it started is
 // settled.
 func (d *Deliverer) keepLeases(ctx context.Context) {
+	// Nothing is held before the first claim, which also shows the lease.
+	select {
+	case <-ctx.Done():
+		return
+	case <-d.held.known:
+	}
 	var last time.Time
 	for {
-		wait := 10 * time.Millisecond // until the first claim shows the lease
-		if lease := d.held.lease(); lease > 0 {
-			every := min(lease/3, (lease-d.sendMargin(lease))/2)
-			wait = max(time.Millisecond, every-time.Since(last))
-		}
+		lease := d.held.lease()
+		every := min(lease/3, (lease-d.sendMargin(lease))/2)
+		wait := max(time.Millisecond, every-time.Since(last))
 		select {
 		case <-ctx.Done():
 			return
