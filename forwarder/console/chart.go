@@ -8,9 +8,8 @@ import (
 // chart is a bar chart of calls per hour, drawn as SVG by the template.
 type chart struct {
 	Title string
-	// Width and Height are the SVG's view box; the plot is above the
-	// axis labels.
-	Width, Height, PlotHeight float64
+	// Width and Height are the SVG's view box.
+	Width, Height float64
 	Bars                      []bar
 	Ticks                     []tick
 	Max, Total                int
@@ -24,15 +23,15 @@ type bar struct {
 	Hour       time.Time
 }
 
-// tick labels the axis.
+// tick labels the axis; the ticks are evenly spaced from the chart's
+// start to now.
 type tick struct {
-	X     float64
 	Label string
 }
 
 // hourly counts times per hour in the hours hours up to now.
 func hourly(title string, times []time.Time, now time.Time, hours int) chart {
-	ch := chart{Title: title, Width: 720, Height: 150, PlotHeight: 126}
+	ch := chart{Title: title, Width: 720, Height: 126}
 	end := now.UTC().Truncate(time.Hour).Add(time.Hour)
 	start := end.Add(-time.Duration(hours) * time.Hour)
 	counts := make([]int, hours)
@@ -51,12 +50,12 @@ func hourly(title string, times []time.Time, now time.Time, hours int) chart {
 	for i, n := range counts {
 		h := 0.0
 		if ch.Max > 0 {
-			h = float64(n) / float64(ch.Max) * (ch.PlotHeight - 6)
+			h = float64(n) / float64(ch.Max) * (ch.Height - 6)
 		}
 		if n > 0 {
 			h = max(h, 1.5)
 		}
-		ch.Bars = append(ch.Bars, bar{X: float64(i) * w, Y: ch.PlotHeight - h, W: w - gap, H: h, Count: n, Hour: start.Add(time.Duration(i) * time.Hour)})
+		ch.Bars = append(ch.Bars, bar{X: float64(i) * w, Y: ch.Height - h, W: w - gap, H: h, Count: n, Hour: start.Add(time.Duration(i) * time.Hour)})
 	}
 	every := 6
 	layout := "15:04"
@@ -64,8 +63,9 @@ func hourly(title string, times []time.Time, now time.Time, hours int) chart {
 		every, layout = 24, "Mon 2"
 	}
 	for i := 0; i < hours; i += every {
-		ch.Ticks = append(ch.Ticks, tick{X: float64(i) * w, Label: start.Add(time.Duration(i) * time.Hour).Format(layout)})
+		ch.Ticks = append(ch.Ticks, tick{Label: start.Add(time.Duration(i) * time.Hour).Format(layout)})
 	}
+	ch.Ticks = append(ch.Ticks, tick{Label: "now"})
 	ch.Summary = fmt.Sprintf("%d calls in all, at most %d in one hour (times in UTC)", ch.Total, ch.Max)
 	return ch
 }

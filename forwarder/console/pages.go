@@ -16,7 +16,7 @@ import (
 // overviewScan of them, so that it answers in bounded time whatever the
 // store holds; past that, it says its counts cover the newest calls only.
 const (
-	overviewScan   = 5000
+	overviewScan   = 4000
 	overviewWindow = 7 * 24 * time.Hour
 	scanPage       = 1000
 )
@@ -129,6 +129,9 @@ func (row *destRow) add(j store.JobInfo) {
 		if a.Error != "" && a.At.After(row.LastErrorAt) {
 			row.LastErrorAt, row.LastError = a.At, a.Error
 		}
+	}
+	if row.LastError == "" && j.Job.LastError != "" {
+		row.LastError = j.Job.LastError // the store keeps no time for it
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/callforward/callforward/forwarder"
 )
 
 // page is what every template is given.
@@ -35,6 +37,13 @@ var templateFuncs = template.FuncMap{
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"ago": ago,
+	// outcomeText says an outcome in words a marketer reads.
+	"outcomeText": func(s string) string {
+		if s == string(forwarder.OutcomeAwaiting) {
+			return "awaiting Google's processing report (Google reports within 30 minutes to 24 hours)"
+		}
+		return s
+	},
 	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"stateClass": func(s any) string {
 		return "state-" + strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(strings.ToLower(fmt.Sprint(s)))

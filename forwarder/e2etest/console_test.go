@@ -120,7 +120,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible(link), chromedp.Click(link), chromedp.WaitVisible(chromedp.CSS(".delivery")))
 	b.snap("call")
 	text := b.text("main")
-	for _, want := range []string{sampleSid, "•••678", "sent (GA4 does not report processing)", "done awaiting"} {
+	for _, want := range []string{sampleSid, "•••678", "sent (GA4 does not report processing)", "awaiting Google's processing report"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the call's timeline lacks %q:\n%s", want, text)
 		}
@@ -229,7 +229,7 @@ func (b *tab) snap(name string) {
 	if *consoleShots == "" {
 		return
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
