@@ -10,10 +10,10 @@ type chart struct {
 	Title string
 	// Width and Height are the SVG's view box.
 	Width, Height float64
-	Bars                      []bar
-	Ticks                     []tick
-	Max, Total                int
-	Summary                   string
+	Bars          []bar
+	Ticks         []tick
+	Max, Total    int
+	Summary       string
 }
 
 // bar is one hour.

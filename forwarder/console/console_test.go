@@ -60,9 +60,11 @@ func newFixture(t *testing.T, mod func(*Config), tls bool) *fixture {
 	}
 	logs := &logtest.Buffer{}
 	cfg := Config{
-		Store:  st,
-		Rules:  func() *mapping.Rules { return rules },
-		Status: func() Status { return Status{Rules: RulesStatus{Path: "rules.yaml", SHA256: "abc123", Source: src, LoadedAt: time.Now()}} },
+		Store: st,
+		Rules: func() *mapping.Rules { return rules },
+		Status: func() Status {
+			return Status{Rules: RulesStatus{Path: "rules.yaml", SHA256: "abc123", Source: src, LoadedAt: time.Now()}}
+		},
 		Tokens: testTokens,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	}
