@@ -26,21 +26,34 @@ var benchCalls = flag.Int("console.calls", 100_000, "calls stored for the consol
 
 var (
 	benchOnce  sync.Once
+	benchDir   string
 	benchStore store.Store
 	benchErr   error
 )
+
+// TestMain removes the benchmarks' store when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchStore != nil {
+		benchStore.Close()
+	}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
 
 // seeded opens (once per run) an embedded store holding benchCalls calls
 // of the last day, each with two GA4 deliveries, one in a hundred of them
 // dead.
 func seeded(b *testing.B) store.Store {
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "console-bench")
-		if err != nil {
+		var err error
+		if benchDir, err = os.MkdirTemp("", "console-bench"); err != nil {
 			benchErr = err
 			return
 		}
-		st, err := bolt.Open(filepath.Join(dir, "callforward.db"), store.Options{})
+		st, err := bolt.Open(filepath.Join(benchDir, "callforward.db"), store.Options{})
 		if err != nil {
 			benchErr = err
 			return
