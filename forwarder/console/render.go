@@ -37,10 +37,14 @@ var templateFuncs = template.FuncMap{
 	},
 	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"ago": ago,
+	// route names a delivery of the call sid by its rule and destination.
+	"route": func(id, sid string) string {
+		return strings.Replace(strings.TrimPrefix(id, sid+"/"), "/", " → ", 1)
+	},
 	// outcomeText says an outcome in words a marketer reads.
 	"outcomeText": func(s string) string {
 		if s == string(forwarder.OutcomeAwaiting) {
-			return "awaiting Google's processing report (Google reports within 30 minutes to 24 hours)"
+			return "awaiting Google's processing report (within 30 minutes to 24 hours)"
 		}
 		return s
 	},
