@@ -20,18 +20,15 @@ import (
 // Config is everything serve needs. The CLI fills it from flags and
 // FORWARDER_* environment variables; tests fill it directly.
 type Config struct {
-	Listen      string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
-	AdminListen string // address of the read API (package adminapi) and the console, never Listen; "": none
-	// AdminSecureCookies marks the console's cookies Secure even on plain
-	// HTTP requests (behind a proxy that terminates TLS).
-	AdminSecureCookies bool
-	Store              StoreConfig
-	RulesPath          string // rules file
-	WatchRules         bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
-	CredentialsPath    string // credentials.json
-	NoAuth             bool   // accept webhooks without a token (local testing only)
-	GA4Endpoint        string // GA4 Measurement Protocol base URL
-	UAEndpoint         string // legacy Universal Analytics collector base URL
+	Listen          string // address to listen on, e.g. ":8080" or "127.0.0.1:0"
+	AdminListen     string // address of the read API (package adminapi), never Listen; "": none
+	Store           StoreConfig
+	RulesPath       string // rules file
+	WatchRules      bool   // reload the rules file when it changes (it is always reloaded on SIGHUP)
+	CredentialsPath string // credentials.json
+	NoAuth          bool   // accept webhooks without a token (local testing only)
+	GA4Endpoint     string // GA4 Measurement Protocol base URL
+	UAEndpoint      string // legacy Universal Analytics collector base URL
 	// Google Ads: endpoints (overridable so the emulator or a proxy can
 	// stand in), API version and OAuth token URL.
 	DataManagerEndpoint string
@@ -54,6 +51,9 @@ type Config struct {
 	ShutdownGrace   time.Duration // bound on a graceful stop
 	ShutdownDelay   time.Duration // on SIGTERM, fail readiness for this long before closing the listener
 	SweepInterval   time.Duration // how often expired records are removed
+	// AdminSecureCookies marks the console's cookies (on AdminListen)
+	// Secure even on plain HTTP requests, behind a proxy that terminates TLS.
+	AdminSecureCookies bool
 	// Tracing is off unless Tracing.Endpoint (or Tracing.Exporter) is set.
 	Tracing tracing.Config
 	Logger  *slog.Logger
