@@ -12,8 +12,9 @@ import (
 	"github.com/callforward/callforward/mapping"
 )
 
-// listenAdmin binds the admin listener (the read API and the console) when AdminListen is set. It
-// needs at least one admin token: an API nobody may use is a mistake.
+// listenAdmin binds the admin listener (the read API and the console)
+// when AdminListen is set. It needs at least one admin token: an API
+// nobody may use is a mistake.
 func (a *App) listenAdmin() error {
 	if a.cfg.AdminListen == "" {
 		return nil
@@ -52,7 +53,8 @@ func (a *App) listenAdmin() error {
 	return nil
 }
 
-// AdminAddr is the address the read API and the console listen on ("" when it is off).
+// AdminAddr is the address the read API and the console listen on (""
+// when they are off).
 func (a *App) AdminAddr() string {
 	if a.adminLn == nil {
 		return ""
