@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,13 @@ import (
 // benchCalls is how many calls the page benchmarks store: the issue's
 // target is a million (-console.calls=1000000; seeding takes minutes).
 var benchCalls = flag.Int("console.calls", 100_000, "calls stored for the console's page benchmarks")
+
+// benchDB reuses a store a previous run seeded (kept with
+// -console.keep), to measure again without seeding for minutes.
+var (
+	benchDB   = flag.String("console.db", "", "use this embedded store file (seeded with -console.calls calls by an earlier run) instead of seeding one")
+	benchKeep = flag.Bool("console.keep", false, "keep the seeded store and print its path")
+)
 
 var (
 	benchOnce  sync.Once
@@ -37,7 +45,7 @@ func TestMain(m *testing.M) {
 	if benchStore != nil {
 		benchStore.Close()
 	}
-	if benchDir != "" {
+	if benchDir != "" && !*benchKeep {
 		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
@@ -48,6 +56,10 @@ func TestMain(m *testing.M) {
 // dead.
 func seeded(b *testing.B) store.Store {
 	benchOnce.Do(func() {
+		if *benchDB != "" {
+			benchStore, benchErr = bolt.Open(*benchDB, store.Options{})
+			return
+		}
 		var err error
 		if benchDir, err = os.MkdirTemp("", "console-bench"); err != nil {
 			benchErr = err
@@ -59,6 +71,9 @@ func seeded(b *testing.B) store.Store {
 			return
 		}
 		benchStore, benchErr = st, seed(st, *benchCalls)
+		if *benchKeep {
+			fmt.Fprintln(os.Stderr, "seeded store kept:", filepath.Join(benchDir, "callforward.db"))
+		}
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -128,8 +143,17 @@ func BenchmarkPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Config{Store: st, Rules: func() *mapping.Rules { return rules }, Tokens: testTokens,
-		Status: func() Status { return Status{Rules: RulesStatus{Source: src}} }})
+	cfg := Config{Store: st, Rules: func() *mapping.Rules { return rules }, Tokens: testTokens,
+		Status: func() Status { return Status{Rules: RulesStatus{Source: src}} }}
+	h, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// fresh's clock jumps overviewTTL at each reading: its overview reads
+	// the store every time.
+	var ticks atomic.Int64
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * overviewTTL) }
+	fresh, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -139,15 +163,17 @@ func BenchmarkPages(b *testing.B) {
 	pages := []struct {
 		name, method, path string
 		form               url.Values
+		h                  http.Handler
 	}{
-		{"overview", http.MethodGet, "/", nil},
-		{"calls", http.MethodGet, "/calls", nil},
-		{"calls-by-sid", http.MethodGet, "/calls?sid=" + mid, nil},
-		{"calls-dead", http.MethodGet, "/calls?state=dead", nil},
-		{"call", http.MethodGet, "/calls/" + mid, nil},
-		{"deadletters", http.MethodGet, "/deadletters", nil},
-		{"rules", http.MethodGet, "/rules", nil},
-		{"rules-try", http.MethodPost, "/rules", url.Values{"csrf": {csrf}, "webhook": {pastedWebhook}}},
+		{"overview", http.MethodGet, "/", nil, fresh},
+		{"overview-cached", http.MethodGet, "/", nil, h},
+		{"calls", http.MethodGet, "/calls", nil, h},
+		{"calls-by-sid", http.MethodGet, "/calls?sid=" + mid, nil, h},
+		{"calls-dead", http.MethodGet, "/calls?state=dead", nil, h},
+		{"call", http.MethodGet, "/calls/" + mid, nil, h},
+		{"deadletters", http.MethodGet, "/deadletters", nil, h},
+		{"rules", http.MethodGet, "/rules", nil, h},
+		{"rules-try", http.MethodPost, "/rules", url.Values{"csrf": {csrf}, "webhook": {pastedWebhook}}, h},
 	}
 	for _, p := range pages {
 		b.Run(p.name, func(b *testing.B) {
@@ -164,7 +190,7 @@ func BenchmarkPages(b *testing.B) {
 				}
 				req.AddCookie(&http.Cookie{Name: sessionCookie, Value: value})
 				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
+				p.h.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("%s %s: %d", p.method, p.path, rec.Code)
 				}

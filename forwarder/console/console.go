@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/callforward/callforward/forwarder/callview"
@@ -110,6 +111,9 @@ type console struct {
 	log   *slog.Logger
 	sign  *signer
 	pages map[string]*template.Template
+
+	overviewMu  sync.Mutex
+	overviewFig *figures // the overview's last figures; guarded by overviewMu
 }
 
 // New returns the console's handler, to be mounted at the root of the

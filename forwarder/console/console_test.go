@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -463,5 +464,35 @@ func TestPagesShowTheStore(t *testing.T) {
 				t.Errorf("GET %s: want %q and not %q", tt.path, tt.want, tt.not)
 			}
 		})
+	}
+}
+
+// TestOverviewFiguresAreReusedBriefly: the overview's figures are reused
+// for overviewTTL, then read again from the store.
+func TestOverviewFiguresAreReusedBriefly(t *testing.T) {
+	now := time.Now()
+	var clock atomic.Int64
+	f := newFixture(t, func(c *Config) { c.Now = func() time.Time { return now.Add(time.Duration(clock.Load())) } }, false)
+	c := f.client(t)
+	f.login(t, c, goodToken)
+	calls := func() string {
+		t.Helper()
+		_, body := get(t, c, f.srv.URL+"/")
+		m := regexp.MustCompile(`id="n-calls">(\d+)<`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no call count on the overview")
+		}
+		return m[1]
+	}
+	before := calls()
+	if err := f.store.Accept(t.Context(), viewtest.Call("CANEW1", now), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls(); got != before {
+		t.Errorf("within %v: %s calls, want the figures of before (%s)", overviewTTL, got, before)
+	}
+	clock.Store(int64(overviewTTL))
+	if got, _ := strconv.Atoi(calls()); strconv.Itoa(got-1) != before {
+		t.Errorf("after %v: %d calls, want one more than %s", overviewTTL, got, before)
 	}
 }

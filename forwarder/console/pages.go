@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,11 +32,11 @@ type destRow struct {
 	LastErrorAt                       time.Time
 }
 
-type overviewData struct {
-	Now    time.Time
-	Stats  store.Stats
-	Polls  store.PollStats
-	Status Status
+// figures are the overview's numbers from the store, as computed at At.
+type figures struct {
+	At    time.Time
+	Stats store.Stats
+	Polls store.PollStats
 	// Scanned is how many calls of the week the counts cover; Truncated
 	// says there were more.
 	Scanned   int
@@ -43,18 +45,53 @@ type overviewData struct {
 	Dests     []*destRow
 }
 
+type overviewData struct {
+	Now    time.Time
+	Status Status
+	*figures
+}
+
+// overviewTTL is how long the overview's figures are reused: reading
+// them costs the store a walk of its counts and a scan of recent calls
+// (tens of milliseconds at a million calls), which a page reloaded by
+// several people, or left open, need not pay each time.
+const overviewTTL = 15 * time.Second
+
 func (c *console) overview(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	now := c.cfg.Now()
-	d := overviewData{Now: now, Status: c.cfg.Status()}
-	var err error
-	if d.Stats, err = c.cfg.Store.Stats(ctx); err != nil {
+	f, err := c.figures(r.Context())
+	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	d := overviewData{Now: c.cfg.Now(), Status: c.cfg.Status(), figures: f}
+	c.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: d})
+}
+
+// figures returns the overview's figures, computed at most overviewTTL
+// ago; one request computes them while the others wait.
+func (c *console) figures(ctx context.Context) (*figures, error) {
+	c.overviewMu.Lock()
+	defer c.overviewMu.Unlock()
+	now := c.cfg.Now()
+	if f := c.overviewFig; f != nil && now.Sub(f.At) < overviewTTL && !now.Before(f.At) {
+		return f, nil
+	}
+	f, err := c.computeFigures(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	c.overviewFig = f
+	return f, nil
+}
+
+func (c *console) computeFigures(ctx context.Context, now time.Time) (*figures, error) {
+	d := &figures{At: now}
+	var err error
+	if d.Stats, err = c.cfg.Store.Stats(ctx); err != nil {
+		return nil, fmt.Errorf("overview: %w", err)
+	}
 	if d.Polls, err = c.cfg.Store.PollStats(ctx); err != nil {
-		c.fail(w, r, err)
-		return
+		return nil, fmt.Errorf("overview: %w", err)
 	}
 	dests := map[string]*destRow{}
 	if rules := c.cfg.Rules(); rules != nil {
@@ -69,8 +106,7 @@ func (c *console) overview(w http.ResponseWriter, r *http.Request) {
 	for {
 		calls, next, err := c.cfg.Store.ListCalls(ctx, store.CallFilter{Since: now.Add(-overviewWindow)}, cursor, scanPage)
 		if err != nil {
-			c.fail(w, r, err)
-			return
+			return nil, fmt.Errorf("overview: %w", err)
 		}
 		for _, cs := range calls {
 			times = append(times, cs.At)
@@ -95,7 +131,7 @@ func (c *console) overview(w http.ResponseWriter, r *http.Request) {
 	d.Scanned = len(times)
 	d.Day = hourly("Calls per hour, last 24 hours", times, now, 24)
 	d.Week = hourly("Calls per hour, last 7 days", times, now, 24*7)
-	c.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Nav: "overview", Data: d})
+	return d, nil
 }
 
 // add counts one delivery.
