@@ -138,8 +138,12 @@ type confirmData struct {
 	Shown   []callview.DeadLetterView
 }
 
-// confirmShown bounds the dead letters the confirmation lists.
-const confirmShown = 50
+// confirmShown bounds the dead letters the confirmation lists; auditIDs
+// the deliveries an audit line names.
+const (
+	confirmShown = 50
+	auditIDs     = 100
+)
 
 // deadLetterAction retries or drops dead letters: the first post shows
 // what would be done and asks to confirm; the confirmed post does it,
@@ -182,7 +186,8 @@ func (c *console) deadLetterAction(w http.ResponseWriter, r *http.Request) {
 		done++
 		ids = append(ids, v.Delivery)
 	}
-	c.log.Info("console: dead letters "+a.Action, "token_label", label, "count", done, "failed", failed, "deliveries", ids)
+	// The audit line names the deliveries changed, up to auditIDs of them.
+	c.log.Info("console: dead letters "+a.Action, "token_label", label, "count", done, "failed", failed, "deliveries", ids[:min(len(ids), auditIDs)])
 	q := url.Values{"done": {a.Action}, "n": {strconv.Itoa(done)}, "failed": {strconv.Itoa(failed)}}
 	http.Redirect(w, r, "/deadletters?"+q.Encode(), http.StatusSeeOther)
 }
