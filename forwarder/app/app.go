@@ -54,6 +54,7 @@ type App struct {
 	admin      *http.Server // the read API; nil without AdminListen
 	adminLn    net.Listener
 	tracing    *tracing.Tracing // off unless configured
+	console    consoleStatus
 
 	// tokenSources are the Google access token sources by Ads backend;
 	// nil without Google credentials.
@@ -88,6 +89,8 @@ func New(cfg Config) (*App, error) {
 		log.Warn("rules", "warning", w)
 	}
 	a.rules.Store(rules)
+	a.console.started = time.Now()
+	a.console.rulesLoaded(cfg.RulesPath, rulesData, a.console.started)
 
 	creds := &credentials.File{}
 	if cfg.CredentialsPath != "" {

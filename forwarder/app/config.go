@@ -55,6 +55,9 @@ type Config struct {
 	// Diagnostics is when Google is asked how it processed the Data
 	// Manager requests it accepted.
 	Diagnostics diagnose.Schedule
+	// AdminSecureCookies marks the console's cookies (on AdminListen)
+	// Secure even on plain HTTP requests, behind a proxy that terminates TLS.
+	AdminSecureCookies bool
 	// Tracing is off unless Tracing.Endpoint (or Tracing.Exporter) is set.
 	Tracing tracing.Config
 	Logger  *slog.Logger

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -86,6 +87,7 @@ func (a *App) adsSender(ctx context.Context, creds *credentials.File) (*googlead
 // metrics. Tokens are fetched only once the app runs, after the metrics
 // exist; one fetched before is not counted.
 func (a *App) countTokenRefresh(r credentials.Refresh) {
+	a.console.tokenFetched(r.Err, time.Now())
 	if a.metrics != nil {
 		a.metrics.TokenRefresh(r.Kind, r.Scope, r.Err)
 	}

@@ -95,6 +95,7 @@ func (a *App) apply(data []byte, trigger string, force bool) error {
 		a.log.Warn("rules", "warning", w)
 	}
 	a.rules.Store(rules)
+	a.console.rulesLoaded(a.cfg.RulesPath, data, time.Now())
 	a.metrics.Reload(true)
 	a.log.Info("rules reloaded", "trigger", trigger, "sha256", short,
 		"rules", len(rules.RuleNames()), "destinations", len(rules.Destinations()))
@@ -114,6 +115,7 @@ func (a *App) checkRules(rules *mapping.Rules) error {
 // refuse logs and counts a refused reload. The caller holds reloadMu.
 func (a *App) refuse(trigger, sha string, err error) {
 	a.log.Error("rules reload refused; the previous rules stay in force", "trigger", trigger, "sha256", sha, "err", err)
+	a.console.rulesRefused(sha, err, time.Now())
 	a.metrics.Reload(false)
 }
 

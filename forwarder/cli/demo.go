@@ -39,10 +39,14 @@ const (
 
 // demo runs the real forwarder (embedded store in a temporary directory)
 // against the in-process emulator, sends the sample webhooks, waits until
-// every delivery is settled and prints what Google received.
+// every delivery is settled and prints what Google received. The console
+// runs too, with an admin token made for the demo; with --serve everything
+// keeps running until the context ends (Ctrl-C), for a look around.
 func demo(ctx context.Context, args []string, io IO) error {
 	fs := newFlagSet("demo", io)
 	keep := fs.Bool("keep", false, "keep the temporary data directory")
+	serve := fs.Bool("serve", false, "keep the forwarder, the Google emulator and the console running until Ctrl-C")
+	consoleListen := fs.String("console-listen", "127.0.0.1:0", "address of the console (and the read API)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -66,7 +70,7 @@ func demo(ctx context.Context, args []string, io IO) error {
 	google := httptest.NewServer(emu.Handler())
 	defer google.Close()
 
-	rulesPath, credsPath, token, err := writeDemoFiles(dir)
+	rulesPath, credsPath, token, adminToken, err := writeDemoFiles(dir)
 	if err != nil {
 		return err
 	}
@@ -81,6 +85,7 @@ func demo(ctx context.Context, args []string, io IO) error {
 	cfg.OAuthTokenURL = google.URL + "/token"
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.Diagnostics.First, cfg.Diagnostics.Max = time.Second, time.Second
+	cfg.AdminListen = *consoleListen
 	a, err := app.New(cfg)
 	if err != nil {
 		return err
@@ -91,7 +96,10 @@ func demo(ctx context.Context, args []string, io IO) error {
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
 
-	fmt.Fprintf(io.Stdout, "forwarder on http://%s, Google emulator on %s, rules from examples/rules.yaml\n\n", a.Addr(), google.URL)
+	fmt.Fprintf(io.Stdout, "forwarder on http://%s, Google emulator on %s, rules from examples/rules.yaml\n", a.Addr(), google.URL)
+	// The admin token is made for this demo and dies with it: printing it
+	// is what lets its user log in.
+	fmt.Fprintf(io.Stdout, "console on http://%s/ (log in with the demo's admin token %s)\n\n", a.AdminAddr(), adminToken)
 	samples, err := fsGlob(examples.FS, "webhooks/*")
 	if err != nil {
 		return err
@@ -177,6 +185,14 @@ func demo(ctx context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Stdout, "\nstore: %d calls, %d delivered, %d pending, %d dead-lettered (%d rejected by Google in processing), %d rejected\n",
 		st.Calls, st.Done, st.Pending, st.Dead, rejected, st.Rejected)
+	if *serve {
+		fmt.Fprintf(io.Stdout, "\nthe forwarder, the Google emulator and the console on http://%s/ keep running; press Ctrl-C to stop\n", a.AdminAddr())
+		select {
+		case <-ctx.Done():
+		case err := <-done:
+			return err
+		}
+	}
 	stop()
 	if err := <-done; err != nil {
 		return err
@@ -191,25 +207,26 @@ func demo(ctx context.Context, args []string, io IO) error {
 }
 
 // writeDemoFiles writes the example rules and a credentials file with a
-// fresh webhook token and an API secret for every GA4 stream in the rules.
-func writeDemoFiles(dir string) (rulesPath, credsPath, token string, err error) {
+// fresh webhook token, a fresh admin token and an API secret for every GA4
+// stream in the rules.
+func writeDemoFiles(dir string) (rulesPath, credsPath, token, adminToken string, err error) {
 	rulesYAML, err := examples.FS.ReadFile("rules.yaml")
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
 	rulesPath = filepath.Join(dir, "rules.yaml")
 	if err := os.WriteFile(rulesPath, rulesYAML, 0o600); err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
 	rules, err := mapping.Load(rulesPath)
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
-	var b [16]byte
+	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
-	token = hex.EncodeToString(b[:])
+	token, adminToken = hex.EncodeToString(b[:16]), "demo-"+hex.EncodeToString(b[16:])
 	secrets := map[string]string{}
 	for _, d := range rules.Destinations() {
 		if d.MeasurementID != "" {
@@ -218,6 +235,7 @@ func writeDemoFiles(dir string) (rulesPath, credsPath, token string, err error) 
 	}
 	creds, err := json.Marshal(map[string]any{
 		"webhook_tokens":  []string{token},
+		"admin_tokens":    []map[string]string{{"label": "demo", "token": adminToken}},
 		"ga4_api_secrets": secrets,
 		// The emulator's token endpoint accepts any client and refresh token.
 		"google": map[string]any{"oauth_client": map[string]string{
@@ -225,10 +243,10 @@ func writeDemoFiles(dir string) (rulesPath, credsPath, token string, err error) 
 		}},
 	})
 	if err != nil {
-		return "", "", "", err
+		return "", "", "", "", err
 	}
 	credsPath = filepath.Join(dir, "credentials.json")
-	return rulesPath, credsPath, token, os.WriteFile(credsPath, creds, 0o600)
+	return rulesPath, credsPath, token, adminToken, os.WriteFile(credsPath, creds, 0o600)
 }
 
 // sendSample sends one sample the way the platform would, with its

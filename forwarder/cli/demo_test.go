@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path"
 	"regexp"
 	"strconv"
@@ -26,6 +30,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
+		"console on http://127.0.0.1:",
 		`answered-with-gclid (again)  → 200 {"status":"duplicate"}`,
 		" 0 pending, 1 dead-lettered (1 rejected by Google in processing), 0 rejected",
 		"CA7d1e0c5b4a39281706f5e4d3c2b1a0ff/qualified-call-to-ads/google-ads  rejected by Google: EXPIRED_CLICK\n",
@@ -57,6 +62,59 @@ func TestDemo(t *testing.T) {
 			t.Errorf("GA4 received %d %q event(s), want %d (all: %v)\n%v", counts[name], name, n, counts, r)
 		}
 	}
+}
+
+// TestDemoServe: demo --serve keeps the console up after the samples are
+// delivered, logs in with the admin token it printed, and stops cleanly
+// when its context ends; plain demo ends by itself (TestDemo).
+func TestDemoServe(t *testing.T) {
+	clearEnv(t)
+	consoleLine := regexp.MustCompile(`console on (http://\S+/) \(log in with the demo's admin token (\S+)\)`)
+	var status int
+	r := runUntil(t, func(stdout, _ string) bool {
+		m := consoleLine.FindStringSubmatch(stdout)
+		if m == nil || !strings.Contains(stdout, "press Ctrl-C to stop") {
+			return false
+		}
+		status = consoleLogin(t, m[1], m[2])
+		return true
+	}, "demo", "--serve")
+	if r.code != 0 {
+		t.Errorf("exit %d after the context was cancelled, want 0\n%v", r.code, r)
+	}
+	if status != http.StatusOK {
+		t.Errorf("the console while demo --serve runs: %d after logging in, want 200", status)
+	}
+}
+
+// consoleLogin logs in to the console at base with token and returns the
+// status of the overview.
+func consoleLogin(t *testing.T, base, token string) int {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(base + "login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no login form at %s", base)
+	}
+	resp, err = c.PostForm(base+"login", url.Values{"csrf": {string(m[1])}, "token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/" {
+		t.Fatalf("after logging in: %s, want the overview", resp.Request.URL)
+	}
+	return resp.StatusCode
 }
 
 func TestDemoRejectsArguments(t *testing.T) {

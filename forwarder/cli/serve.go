@@ -12,7 +12,8 @@ import (
 // serveFlags declares the flags of serve on fs, filling cfg.
 func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) {
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "address to listen on")
-	fs.StringVar(&cfg.AdminListen, "admin-listen", cfg.AdminListen, "serve the read API (/admin/api/...) on this address, e.g. 127.0.0.1:9090; needs admin_tokens in the credentials file; empty: off")
+	fs.StringVar(&cfg.AdminListen, "admin-listen", cfg.AdminListen, "serve the read API (/admin/api/...) and the web console (/) on this address, e.g. 127.0.0.1:9090; needs admin_tokens in the credentials file; empty: off")
+	fs.BoolVar(&cfg.AdminSecureCookies, "admin-secure-cookies", cfg.AdminSecureCookies, "mark the console's cookies Secure even on plain HTTP (set it behind a proxy that terminates TLS; on TLS requests they are Secure anyway)")
 	fs.String("config", "", "optional YAML file of settings, keyed by flag name (flag > environment > file > default)")
 	declareStoreFlags(fs, &cfg.Store)
 	fs.StringVar(&cfg.RulesPath, "rules", cfg.RulesPath, "rules file (YAML)")

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
@@ -126,6 +127,23 @@ func (m *Metrics) Handler() http.Handler {
 
 // Webhook counts a stored webhook by its result (ingest reports it).
 func (m *Metrics) Webhook(result string) { m.webhooks.WithLabelValues(result).Inc() }
+
+// WebhookCounts returns the webhooks counted so far by result.
+func (m *Metrics) WebhookCounts() map[string]int {
+	out := map[string]int{}
+	ch := make(chan prometheus.Metric, 16)
+	go func() { m.webhooks.Collect(ch); close(ch) }()
+	for pm := range ch {
+		var d dto.Metric
+		if pm.Write(&d) != nil {
+			continue
+		}
+		for _, l := range d.GetLabel() {
+			out[l.GetValue()] += int(d.GetCounter().GetValue())
+		}
+	}
+	return out
+}
 
 // FieldDropped counts an optional field left out of a stored call (the
 // webhook handler reports it); field is a documented parameter name or
