@@ -181,7 +181,7 @@ func New(cfg Config) (*App, error) {
 		})
 	}
 	a.deliverer = deliver.New(st, senders, deliver.Config{
-		FirstPoll:    cfg.Diagnostics.WithDefaults().First,
+		Diagnostics:  cfg.Diagnostics,
 		Workers:      cfg.Workers,
 		PollInterval: cfg.PollInterval,
 		SendTimeout:  cfg.SendTimeout,

@@ -54,6 +54,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/diagnose"
 	"github.com/callforward/callforward/forwarder/store"
 )
 
@@ -144,13 +145,14 @@ type Config struct {
 	BatchWindow time.Duration
 	// MaxClaim bounds the jobs claimed in one round (default 500).
 	MaxClaim int
-	// FirstPoll is how long after a ReceiptSender's request was accepted
-	// its processing is first asked about (default 30m).
-	FirstPoll time.Duration
-	Policy    Policy
-	Now       func() time.Time // the store's clock (default time.Now): retries and lease ends
-	Logger    *slog.Logger
-	Recorder  Recorder // default: records nothing
+	// Diagnostics is the schedule on which the processing of a
+	// ReceiptSender's accepted request is asked about; its first poll is
+	// due at Diagnostics.Next (zero fields take diagnose's defaults).
+	Diagnostics diagnose.Schedule
+	Policy      Policy
+	Now         func() time.Time // the store's clock (default time.Now): retries and lease ends
+	Logger      *slog.Logger
+	Recorder    Recorder // default: records nothing
 	// TracerProvider, when set, traces each send or batch send (trace.go);
 	// nil turns tracing off.
 	TracerProvider trace.TracerProvider
@@ -203,9 +205,6 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	if cfg.MaxClaim <= 0 {
 		cfg.MaxClaim = 500
-	}
-	if cfg.FirstPoll <= 0 {
-		cfg.FirstPoll = 30 * time.Minute
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -149,10 +149,10 @@ func (d *Deliverer) keepLeases(ctx context.Context) {
 	}
 }
 
-// sendMargin is the lease a job must have left for a send to start: the
-// send timeout and a tenth of the lease.
+// sendMargin is the lease a job must have left for a send to start
+// (store.LeaseMargin).
 func (d *Deliverer) sendMargin(lease time.Duration) time.Duration {
-	return d.cfg.SendTimeout + lease/10
+	return store.LeaseMargin(d.cfg.SendTimeout, lease)
 }
 
 // extend extends the leases of jobs, held by this Deliverer, by a lease.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/diagnose"
 )
 
 // receiptFake is a batchFake that answers each batch with a request id
@@ -33,8 +34,8 @@ func (r *receiptFake) SendBatchReceipts(ctx context.Context, ds []forwarder.Deli
 }
 
 // TestReceiptsBecomePolls: the deliveries of an accepted request are
-// acknowledged with the poll that will ask about them, due FirstPoll
-// after the send, with each delivery's positions; the attempt names the
+// acknowledged with the poll that will ask about them, due at the first
+// poll of the schedule after the send, with each delivery's positions; the attempt names the
 // request; a refused delivery is not in the poll.
 func TestReceiptsBecomePolls(t *testing.T) {
 	t.Parallel()
@@ -47,7 +48,7 @@ func TestReceiptsBecomePolls(t *testing.T) {
 	sender := &receiptFake{batchFake{fail: map[string]error{refused: forwarder.Permanent("INVALID", errors.New("refused"))}}}
 	const first = 50 * time.Millisecond
 	d := deliver.New(st, map[string]deliver.Sender{typeFake: sender}, deliver.Config{
-		Workers: 1, PollInterval: 2 * time.Millisecond, BatchWindow: 20 * time.Millisecond, FirstPoll: first,
+		Workers: 1, PollInterval: 2 * time.Millisecond, BatchWindow: 20 * time.Millisecond, Diagnostics: diagnose.Schedule{First: first},
 	})
 	before := time.Now()
 	stop := start(t, d)

@@ -87,11 +87,12 @@ type polledRequest struct {
 	jobs []store.Job
 }
 
-// newPoll is the pending poll of request id, without items, due
-// FirstPoll after Google accepted it.
+// newPoll is the pending poll of request id, without items, due at the
+// first poll of the Diagnostics schedule after Google accepted it.
 func (d *Deliverer) newPoll(id string, res sent) store.Poll {
 	sentAt := res.at.Add(res.took)
-	return store.Poll{RequestID: id, SentAt: sentAt, DueAt: sentAt.Add(d.cfg.FirstPoll)}
+	due, _ := d.cfg.Diagnostics.Next(sentAt, sentAt, 0)
+	return store.Poll{RequestID: id, SentAt: sentAt, DueAt: due}
 }
 
 // keepItems returns the items of the deliveries of jobs.

@@ -22,7 +22,7 @@ const (
 	PollResolved   = "resolved"   // Google reported on every event
 	PollProcessing = "processing" // not yet: asked again later
 	PollError      = "error"      // Google or the network failed: asked again later
-	PollGaveUp     = "gave_up"    // the schedule gave up: every delivery unknown
+	PollGaveUp     = "gave_up"    // the last poll: the schedule gave up, every delivery unknown
 )
 
 // Recorder is told about every poll made and every verdict recorded
@@ -42,10 +42,10 @@ type PollerConfig struct {
 	Schedule Schedule
 	// Interval is how often due polls are looked for (default 1s).
 	Interval time.Duration
-	// MaxClaim bounds the polls claimed at once (default 16); Workers
-	// bounds the requests asked about at once (default 4).
-	MaxClaim int
-	Workers  int
+	// Workers bounds the polls claimed in one round, all asked about at
+	// once (default 4): a poll is asked about right after its claim, well
+	// within its lease.
+	Workers int
 	// Timeout bounds one requestStatus:retrieve call (default 30s).
 	Timeout time.Duration
 	// Now is the store's clock (default time.Now).
@@ -57,7 +57,9 @@ type PollerConfig struct {
 // Poller asks Google about the requests it accepted, as the store's
 // pending polls fall due, until each delivery has a final outcome. Each
 // poll is held under the store's lease while it is asked about, so one
-// Poller at a time (across instances on one Redis) asks about a request.
+// Poller at a time (across instances on one Redis) asks about a request:
+// a poll whose lease would not outlast the request (store.LeaseMargin)
+// is not asked about, and comes back after its lease.
 type Poller struct {
 	st  store.Diagnostics
 	dm  *datamanager.Service
@@ -72,9 +74,6 @@ func NewPoller(st store.Diagnostics, dm *datamanager.Service, cfg PollerConfig) 
 	cfg.Schedule = cfg.Schedule.WithDefaults()
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
-	}
-	if cfg.MaxClaim <= 0 {
-		cfg.MaxClaim = 16
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
@@ -99,7 +98,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {
-		if p.Round(ctx) == p.cfg.MaxClaim && ctx.Err() == nil {
+		if p.Round(ctx) == p.cfg.Workers && ctx.Err() == nil {
 			continue // more may be due
 		}
 		select {
@@ -113,29 +112,36 @@ func (p *Poller) Run(ctx context.Context) error {
 // Round claims the polls due now and asks Google about each; it returns
 // how many it claimed.
 func (p *Poller) Round(ctx context.Context) int {
-	polls, err := p.st.ClaimPolls(ctx, p.cfg.MaxClaim)
+	polls, err := p.st.ClaimPolls(ctx, p.cfg.Workers)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.log.ErrorContext(ctx, "claiming due polls failed", "err", err)
 		}
 		return 0
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, p.cfg.Workers)
+	// The store's lease as the claims show it: a little under the true
+	// lease.
+	var lease time.Duration
+	claimed := p.cfg.Now()
 	for _, poll := range polls {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			p.ask(ctx, poll)
-		})
+		lease = max(lease, poll.DueAt.Sub(claimed))
+	}
+	var wg sync.WaitGroup
+	for _, poll := range polls {
+		wg.Go(func() { p.ask(ctx, poll, store.LeaseMargin(p.cfg.Timeout, lease)) })
 	}
 	wg.Wait()
 	return len(polls)
 }
 
-// ask polls Google about one request and records what it learnt.
-func (p *Poller) ask(ctx context.Context, poll store.Poll) {
+// ask polls Google about one request and records what it learnt; a poll
+// whose lease ends within margin is left to its lease.
+func (p *Poller) ask(ctx context.Context, poll store.Poll, margin time.Duration) {
 	log := p.log.With("request_id", poll.RequestID, "deliveries", len(poll.Items), "polls", poll.Polls+1)
+	if poll.DueAt.Sub(p.cfg.Now()) < margin {
+		log.WarnContext(ctx, "not asked: its lease may end before the answer would; left to its lease")
+		return
+	}
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	resp, err := p.dm.RequestStatus.Retrieve().RequestId(poll.RequestID).Context(rctx).Do()
 	cancel()
@@ -147,10 +153,11 @@ func (p *Poller) ask(ctx context.Context, poll store.Poll) {
 	poll.LastPoll = now
 	var verdicts []forwarder.Verdict
 	done := false
+	result := PollProcessing
 	if err != nil {
 		poll.LastAnswer = "error: " + errorCode(err)
 		log.WarnContext(ctx, "requestStatus:retrieve failed; asking again later", "code", errorCode(err))
-		p.cfg.Recorder.Poll(PollError)
+		result = PollError
 	} else {
 		poll.LastAnswer = answer(resp)
 		all, ok, rerr := Read(resp, destinations(poll.Items))
@@ -158,31 +165,31 @@ func (p *Poller) ask(ctx context.Context, poll store.Poll) {
 		case rerr != nil:
 			poll.LastAnswer = "unreadable: " + poll.LastAnswer
 			log.WarnContext(ctx, "requestStatus:retrieve answer not understood; asking again later", "err", rerr)
-			p.cfg.Recorder.Poll(PollError)
+			result = PollError
 		case ok:
 			done = true
 			verdicts = make([]forwarder.Verdict, len(poll.Items))
 			for i, it := range poll.Items {
 				verdicts[i] = all[it.Index]
 			}
-			p.cfg.Recorder.Poll(PollResolved)
-		default:
-			p.cfg.Recorder.Poll(PollProcessing)
+			result = PollResolved
 		}
 	}
 	if !done {
 		due, more := p.cfg.Schedule.Next(poll.SentAt, now, poll.Polls)
 		if more {
+			p.cfg.Recorder.Poll(result)
 			p.settle(ctx, log, "reschedule", func() error { return p.st.ReschedulePoll(ctx, poll, due) })
 			return
 		}
-		p.cfg.Recorder.Poll(PollGaveUp)
+		result = PollGaveUp
 		note := fmt.Sprintf("Google did not report within %s of the send (%d polls; last answer: %s)", p.cfg.Schedule.GiveUp, poll.Polls, poll.LastAnswer)
 		verdicts = make([]forwarder.Verdict, len(poll.Items))
 		for i := range verdicts {
 			verdicts[i] = forwarder.Verdict{Outcome: forwarder.OutcomeUnknown, Note: note}
 		}
 	}
+	p.cfg.Recorder.Poll(result)
 	if p.settle(ctx, log, "resolve", func() error { return p.st.ResolvePoll(ctx, poll, verdicts) }) {
 		for i, it := range poll.Items {
 			p.cfg.Recorder.Outcome(destinationOf(it.DeliveryID), verdicts[i])

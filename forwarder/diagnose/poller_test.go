@@ -52,15 +52,53 @@ type pollEnv struct {
 	dm  *datamanager.Service
 	rec *counter
 	p   *diagnose.Poller
+	// sent counts the calls stored so far.
+	sent int
+	// now is the clock of the store and the emulator; first is the wait
+	// before the first poll of a request sent.
+	now   func() time.Time
+	first time.Duration
 }
 
 var testSchedule = diagnose.Schedule{First: 30 * time.Minute, Max: 4 * time.Hour, GiveUp: 24 * time.Hour}
 
+// envOptions change a pollEnv: the store's lease (default 1 min), the
+// real clock instead of the test's, a wrapper of the emulator's handler and of the store the Poller uses, and the Poller's Workers
+// and Timeout.
+type envOptions struct {
+	lease     time.Duration
+	realClock bool
+	handler   func(http.Handler) http.Handler
+	store     func(store.Diagnostics) store.Diagnostics
+	first     time.Duration
+	workers   int
+	timeout   time.Duration
+}
+
 func newPollEnv(t *testing.T, proc emulator.ProcessingConfig) *pollEnv {
 	t.Helper()
+	return newPollEnvWith(t, proc, envOptions{})
+}
+
+func newPollEnvWith(t *testing.T, proc emulator.ProcessingConfig, o envOptions) *pollEnv {
+	t.Helper()
 	clk := &clock{t: time.Now().UTC()}
-	em := emulator.New(emulator.Options{Now: clk.now, Ads: emulator.AdsConfig{Processing: proc}})
-	srv := httptest.NewServer(em.Handler())
+	now := clk.now
+	if o.realClock {
+		now = time.Now
+	}
+	if o.lease <= 0 {
+		o.lease = time.Minute
+	}
+	if o.first == 0 {
+		o.first = testSchedule.First
+	}
+	em := emulator.New(emulator.Options{Now: now, Ads: emulator.AdsConfig{Processing: proc}})
+	h := em.Handler()
+	if o.handler != nil {
+		h = o.handler(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	conf := &oauth2.Config{ClientID: "id", ClientSecret: "cs", Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token"}}
@@ -73,14 +111,19 @@ func newPollEnv(t *testing.T, proc emulator.ProcessingConfig) *pollEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), store.Options{Lease: time.Minute, Now: clk.now})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "db"), store.Options{Lease: o.lease, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	var diag store.Diagnostics = st
+	if o.store != nil {
+		diag = o.store(st)
+	}
 	rec := &counter{polls: map[string]int{}, outcomes: map[string]int{}}
-	p := diagnose.NewPoller(st, dm, diagnose.PollerConfig{Schedule: testSchedule, Now: clk.now, Recorder: rec})
-	return &pollEnv{clk: clk, em: em, st: st, dm: dm, rec: rec, p: p}
+	p := diagnose.NewPoller(diag, dm, diagnose.PollerConfig{Schedule: testSchedule, Now: now, Recorder: rec,
+		Workers: o.workers, Timeout: o.timeout})
+	return &pollEnv{clk: clk, em: em, st: st, dm: dm, rec: rec, p: p, now: now, first: o.first}
 }
 
 // send stores one call per click, sends their conversions to the
@@ -90,12 +133,14 @@ func (e *pollEnv) send(t *testing.T, gclids ...string) []string {
 	t.Helper()
 	ctx := context.Background()
 	var convs []*forwarder.AdsConversion
+	first := e.sent
+	e.sent += len(gclids)
 	for i, g := range gclids {
-		sid := fmt.Sprintf("CA%02d", i)
+		sid := fmt.Sprintf("CA%02d", first+i)
 		value := 10.0
 		a := &forwarder.AdsConversion{Backend: forwarder.AdsBackendDataManager, Kind: forwarder.AdsClick,
 			CustomerID: "1234567890", ConversionAction: []string{"111", "222"}[i%2], GCLID: g,
-			Time: e.clk.now().Add(-time.Hour), Value: &value, Currency: "AUD", TransactionID: sid, AdUserData: "GRANTED"}
+			Time: e.now().Add(-time.Hour), Value: &value, Currency: "AUD", TransactionID: sid, AdUserData: "GRANTED"}
 		convs = append(convs, a)
 		d := forwarder.Delivery{ID: forwarder.DeliveryID(sid, "r", "ads"), CallSid: sid, Rule: "r", Destination: "ads",
 			Type: forwarder.DestinationGoogleAds, CallTime: a.Time, Ads: a}
@@ -111,14 +156,14 @@ func (e *pollEnv) send(t *testing.T, gclids ...string) []string {
 	if err != nil || len(jobs) != len(gclids) {
 		t.Fatalf("claim: %d jobs, %v", len(jobs), err)
 	}
-	p := store.Poll{RequestID: resp.RequestId, SentAt: e.clk.now(), DueAt: e.clk.now().Add(testSchedule.First)}
+	p := store.Poll{RequestID: resp.RequestId, SentAt: e.now(), DueAt: e.now().Add(e.first)}
 	var sids []string
 	for _, j := range jobs {
 		i := slices.IndexFunc(convs, func(a *forwarder.AdsConversion) bool { return a.TransactionID == j.Delivery.CallSid })
 		p.Items = append(p.Items, store.PollItem{DeliveryID: j.Delivery.ID, Index: i, Dest: i % 2})
 	}
 	for i := range gclids {
-		sids = append(sids, fmt.Sprintf("CA%02d", i))
+		sids = append(sids, fmt.Sprintf("CA%02d", first+i))
 	}
 	for _, err := range e.st.AckPolled(ctx, jobs, p) {
 		if err != nil {
@@ -215,7 +260,11 @@ func TestPollerGivesUp(t *testing.T) {
 		}
 	}
 	// 30m, then 1h, 2h, 4h, 4h... from the last poll, one final at 24h.
-	if polls < 7 || polls > 9 || e.rec.polls[diagnose.PollGaveUp] != 1 {
-		t.Errorf("%d polls (recorded %v), want 7 to 9 and one give-up", polls, e.rec.polls)
+	recorded := 0
+	for _, n := range e.rec.polls {
+		recorded += n
+	}
+	if polls < 7 || polls > 9 || e.rec.polls[diagnose.PollGaveUp] != 1 || recorded != polls {
+		t.Errorf("%d polls (recorded %v), want 7 to 9, each recorded once, the last as the give-up", polls, e.rec.polls)
 	}
 }

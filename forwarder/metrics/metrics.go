@@ -108,7 +108,7 @@ func New(stats StatsFunc) *Metrics {
 		}, []string{"destination", "outcome", "reason"}),
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callforward_diagnostics_polls_total",
-			Help: "Polls of requestStatus:retrieve by result: resolved, processing (asked again later), error (Google or the network failed; asked again later), gave_up (outcomes unknown).",
+			Help: "Polls of requestStatus:retrieve by result: resolved, processing (asked again later), error (Google or the network failed; asked again later), gave_up (the last poll: outcomes unknown).",
 		}, []string{"result"}),
 	}
 	reg.MustRegister(m.webhooks, m.dropped, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,

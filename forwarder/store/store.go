@@ -149,6 +149,14 @@ type Options struct {
 	Now func() time.Time
 }
 
+// LeaseMargin is the lease a holder must have left to start a request
+// bounded by timeout, under a lease of length lease: the timeout and a
+// tenth of the lease. With less, the lease may end before the request
+// does, and another holder may make it too.
+func LeaseMargin(timeout, lease time.Duration) time.Duration {
+	return timeout + lease/10
+}
+
 // WithDefaults returns o with zero fields set to their defaults.
 func (o Options) WithDefaults() Options {
 	if o.DedupWindow <= 0 {
