@@ -42,6 +42,10 @@ type SendError struct {
 	Code  string
 	After time.Duration // with KindRetryAfter: the wait the remote asked for
 	Err   error
+	// Rejected: Google's reply refused this conversion (KindPermanent,
+	// Code is Google's error code), as opposed to a local check or a
+	// failure of the request as a whole. Its outcome is rejected.
+	Rejected bool
 }
 
 func (e *SendError) Error() string {
@@ -60,6 +64,22 @@ func (e *SendError) Unwrap() error { return e.Err }
 // Permanent wraps err as a failure that retrying cannot fix.
 func Permanent(code string, err error) error {
 	return &SendError{Kind: KindPermanent, Code: code, Err: err}
+}
+
+// Rejected wraps err as a conversion Google's reply refused for good, with
+// Google's error code: a permanent failure whose outcome is rejected.
+func Rejected(code string, err error) error {
+	return &SendError{Kind: KindPermanent, Code: code, Err: err, Rejected: true}
+}
+
+// Verdict is the outcome a failed send settles: rejected with Google's
+// code when Google's reply refused the conversion, else nil (a failure
+// Google never judged has no outcome).
+func (e *SendError) Verdict() *Verdict {
+	if !e.Rejected {
+		return nil
+	}
+	return &Verdict{Outcome: OutcomeRejected, Reason: e.Code}
 }
 
 // Transient wraps err as a failure worth retrying on the backoff schedule.

@@ -208,16 +208,11 @@ func NewDeliveryView(j store.JobInfo) DeliveryView {
 	return v
 }
 
-// Outcome is what became of a delivery, as a verdict (nil while it is not
-// sent) and in words.
-//
-// A delivered job's verdict is the one Google reported (store.Job.Verdict);
-// without one it is inferred from the destination: GA4 and Universal
-// Analytics report nothing after accepting a hit (sent), the Google Ads
-// API answers each conversion synchronously (counted), and a Data Manager
-// request is processed later (awaiting).
+// Outcome is what became of a delivery, as a verdict (nil while Google
+// has not judged it and it is not delivered) and in words; the verdict is
+// store.JobInfo.Outcome.
 func Outcome(j store.JobInfo) (*forwarder.Verdict, string) {
-	v := j.Job.Verdict
+	v := j.Outcome()
 	switch j.State {
 	case store.JobPending:
 		if j.Job.Attempts > 0 {
@@ -232,24 +227,10 @@ func Outcome(j store.JobInfo) (*forwarder.Verdict, string) {
 		}
 		return nil, "dead letter (not delivered)"
 	}
-	if v == nil {
-		v = inferred(j.Job.Delivery)
-	}
 	if v.Outcome == forwarder.OutcomeSent {
 		return v, sentText(j.Job.Delivery.Type)
 	}
 	return v, v.String()
-}
-
-// inferred is the verdict of a delivered job that has none recorded.
-func inferred(d forwarder.Delivery) *forwarder.Verdict {
-	switch {
-	case d.Ads != nil && d.Ads.Backend == forwarder.AdsBackendGoogleAdsAPI:
-		return &forwarder.Verdict{Outcome: forwarder.OutcomeCounted, Note: "Google Ads API answered synchronously"}
-	case d.Ads != nil:
-		return &forwarder.Verdict{Outcome: forwarder.OutcomeAwaiting}
-	}
-	return &forwarder.Verdict{Outcome: forwarder.OutcomeSent}
 }
 
 // sentText says what is known of a sent hit.

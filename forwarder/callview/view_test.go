@@ -119,6 +119,8 @@ func TestOutcome(t *testing.T) {
 		{"data manager counted", store.JobInfo{Job: store.Job{Delivery: dm, Verdict: &forwarder.Verdict{Outcome: forwarder.OutcomeCounted}}, State: store.JobDone}, "counted", forwarder.OutcomeCounted},
 		{"rejected in processing", store.JobInfo{Job: store.Job{Delivery: dm, Verdict: rejected}, State: store.JobDead}, "rejected by Google: EXPIRED_CLICK", forwarder.OutcomeRejected},
 		{"unknown", store.JobInfo{Job: store.Job{Delivery: dm, Verdict: &forwarder.Verdict{Outcome: forwarder.OutcomeUnknown}}, State: store.JobDone}, "unknown", forwarder.OutcomeUnknown},
+		{"ads api rejected in the reply", store.JobInfo{Job: store.Job{Delivery: adsAPI, Verdict: forwarder.Classify(forwarder.Rejected("EXPIRED_EVENT", nil)).Verdict()}, State: store.JobDead}, "rejected by Google: EXPIRED_EVENT", forwarder.OutcomeRejected},
+		{"ads api failed a local check", store.JobInfo{Job: store.Job{Delivery: adsAPI, Verdict: forwarder.Classify(forwarder.Permanent("NO_CREDENTIALS", nil)).Verdict()}, State: store.JobDead}, "dead letter (not delivered)", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +134,10 @@ func TestOutcome(t *testing.T) {
 			}
 			if o != tt.wantOutcome {
 				t.Errorf("verdict outcome = %q, want %q", o, tt.wantOutcome)
+			}
+			// The state filter follows the same rule as the view.
+			if o != "" && !(store.CallFilter{State: string(o)}).Keep("CA1", []store.JobInfo{tt.job}) {
+				t.Errorf("state filter %q does not keep the job", o)
 			}
 		})
 	}

@@ -184,6 +184,8 @@ func TestRunSettlesByOutcome(t *testing.T) {
 		wantSends int    // calls the sender saw
 		wantError string // substring of the job's LastError ("" = none expected)
 		wantCode  string // dead letter code, when dead
+		// wantVerdict is the verdict stored with the job, as text ("" none).
+		wantVerdict string
 		// wantHistory is the job's attempts as "result code" (nil: one
 		// "delivered" attempt).
 		wantHistory []string
@@ -214,6 +216,13 @@ func TestRunSettlesByOutcome(t *testing.T) {
 			wantState: store.JobDead, wantTries: 1, wantSends: 1,
 			wantError: "permanent http_400: invalid client_id", wantCode: "http_400",
 			wantHistory: []string{"dead http_400"},
+		},
+		{
+			name: "a conversion Google's reply refused is dead-lettered as rejected", typ: typeFake,
+			errs:      []error{forwarder.Rejected("EXPIRED_EVENT", errors.New("conversions[0]: too old"))},
+			wantState: store.JobDead, wantTries: 1, wantSends: 1,
+			wantError: "permanent EXPIRED_EVENT", wantCode: "EXPIRED_EVENT",
+			wantHistory: []string{"dead EXPIRED_EVENT"}, wantVerdict: "rejected by Google: EXPIRED_EVENT",
 		},
 		{
 			name: "schedule used up is dead-lettered", typ: typeFake,
@@ -258,6 +267,9 @@ func TestRunSettlesByOutcome(t *testing.T) {
 			}
 			if job.Job.Lease != "" {
 				t.Errorf("settled job still holds lease %q", job.Job.Lease)
+			}
+			if v := job.Job.Verdict; v == nil && tt.wantVerdict != "" || v != nil && v.String() != tt.wantVerdict {
+				t.Errorf("Verdict = %+v, want %q", v, tt.wantVerdict)
 			}
 			wantHistory := tt.wantHistory
 			if wantHistory == nil && len(tt.errs) == 0 {

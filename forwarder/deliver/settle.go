@@ -182,6 +182,7 @@ func (d *Deliverer) settleJob(ctx context.Context, stop <-chan struct{}, j store
 		}
 		j.History = store.AppendAttempt(history, a)
 		if dec.Bury {
+			j.Verdict = forwarder.Classify(err).Verdict()
 			outcome = "dead"
 			log.WarnContext(ctx, "dead-lettered", "reason", dec.Reason, "code", dec.Code)
 			return d.q.Bury(ctx, j, dec.Reason, dec.Code)

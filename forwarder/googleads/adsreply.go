@@ -132,13 +132,13 @@ func rowError(op string, i int, family, value, msg string) (int, error) {
 	case "CONCURRENT_MODIFICATION", "RESOURCE_EXHAUSTED", "RESOURCE_TEMPORARILY_EXHAUSTED":
 		return 1, forwarder.Transient(value, err)
 	case notAllowlisted:
-		return 4, forwarder.Permanent(value, fmt.Errorf("%s: conversions[%d]: %s", op, i, notAllowlistedHint))
+		return 4, forwarder.Rejected(value, fmt.Errorf("%s: conversions[%d]: %s", op, i, notAllowlistedHint))
 	}
 	switch family {
 	case "internalError", "quotaError":
 		return 1, forwarder.Transient(value, err)
 	case "":
-		return 4, forwarder.Permanent("UNKNOWN_ERROR", err)
+		return 4, forwarder.Rejected("UNKNOWN_ERROR", err)
 	}
-	return 4, forwarder.Permanent(value, err)
+	return 4, forwarder.Rejected(value, err)
 }

@@ -60,7 +60,7 @@ func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, i
 			if code == "" {
 				code = f.code
 			}
-			out[i] = forwarder.Permanent(code, fmt.Errorf("%s: Google refused the event: %s %s", op, v.field, code))
+			out[i] = forwarder.Rejected(code, fmt.Errorf("%s: Google refused the event: %s %s", op, v.field, code))
 			continue
 		}
 		rest = append(rest, a)

@@ -97,7 +97,8 @@ func call(backend, caller string) forwarder.Delivery {
 	return d
 }
 
-// outcome describes an error for comparisons: "ok", or kind/code[/after].
+// outcome describes an error for comparisons: "ok", rejected/code (refused
+// in Google's reply), or kind/code[/after].
 func outcome(err error) string {
 	if err == nil {
 		return "ok"
@@ -106,8 +107,11 @@ func outcome(err error) string {
 	if !errors.As(err, &se) {
 		return "unclassified: " + err.Error()
 	}
-	if se.Kind == forwarder.KindRetryAfter {
+	switch {
+	case se.Kind == forwarder.KindRetryAfter:
 		return fmt.Sprintf("%s/%s/%s", se.Kind, se.Code, se.After)
+	case se.Rejected:
+		return "rejected/" + se.Code
 	}
 	return fmt.Sprintf("%s/%s", se.Kind, se.Code)
 }

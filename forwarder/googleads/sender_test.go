@@ -67,7 +67,7 @@ func TestDataManagerGoogleRefusesBatch(t *testing.T) {
 		future.Ads.Time = testNow.Add(30 * time.Minute)
 		ds := []forwarder.Delivery{click(dm, "Cj0KCQa"), future, click(dm, "Cj0KCQb")}
 		errs := e.sender.SendBatch(context.Background(), ds)
-		if got, want := outcomes(errs), []string{"ok", "permanent/TIMESTAMP_IN_FUTURE", "ok"}; !slices.Equal(got, want) {
+		if got, want := outcomes(errs), []string{"ok", "rejected/TIMESTAMP_IN_FUTURE", "ok"}; !slices.Equal(got, want) {
 			t.Fatalf("outcomes %v, want %v", got, want)
 		}
 		if n, r := len(e.emu.DataManagerEvents()), e.emu.Requests(emulator.EndpointIngestEvents); n != 2 || r != 2 {
@@ -112,8 +112,8 @@ func TestGoogleAdsAPIRows(t *testing.T) {
 	}
 	errs := e.sender.SendBatch(ctx, ds)
 	want := []string{
-		"ok", "permanent/EXPIRED_EVENT", "retry_after/TOO_RECENT_EVENT/6h0m0s",
-		"ok", "permanent/NO_CONVERSION_ACTION_FOUND",
+		"ok", "rejected/EXPIRED_EVENT", "retry_after/TOO_RECENT_EVENT/6h0m0s",
+		"ok", "rejected/NO_CONVERSION_ACTION_FOUND",
 		"ok", "retry_after/TOO_RECENT_CALL/12h0m0s", "permanent/UNPARSEABLE_CALLERS_PHONE_NUMBER",
 	}
 	if got := outcomes(errs); !slices.Equal(got, want) {
@@ -151,7 +151,7 @@ func TestGoogleAdsAPIRows(t *testing.T) {
 func TestGoogleAdsAPINotAllowlisted(t *testing.T) {
 	e := newEnv(t, emulator.AdsConfig{NotAllowlistedCustomers: []string{customer}}, nil)
 	err := e.sender.Send(context.Background(), click(forwarder.AdsBackendGoogleAdsAPI, "Cj0KCQx"))
-	if got := outcome(err); got != "permanent/CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE" {
+	if got := outcome(err); got != "rejected/CUSTOMER_NOT_ALLOWLISTED_FOR_THIS_FEATURE" {
 		t.Fatalf("outcome %s", got)
 	}
 	if !strings.Contains(err.Error(), "backend: data_manager") {

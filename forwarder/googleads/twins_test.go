@@ -56,7 +56,7 @@ func TestTwinsInOneBatch(t *testing.T) {
 		{"same order id", []forwarder.Delivery{click(api, "Cj0KCQa"), sameOrder(click(api, "Cj0KCQa"), "Cj0KCQb")},
 			[]string{"ok", "ok"}, 1, 0, 1},
 		{"twin of a refused conversion", []forwarder.Delivery{click(api, "Cj0KCQexpired"), twin(click(api, "Cj0KCQexpired"), "r2"), click(api, "Cj0KCQc")},
-			[]string{"permanent/EXPIRED_EVENT", "permanent/EXPIRED_EVENT", "ok"}, 1, 0, 1},
+			[]string{"rejected/EXPIRED_EVENT", "rejected/EXPIRED_EVENT", "ok"}, 1, 0, 1},
 		{"twin of a conversion Google already has", []forwarder.Delivery{click(api, "Cj0KCQdone"), twin(click(api, "Cj0KCQdone"), "r2")},
 			[]string{"ok", "ok"}, 1, 0, 2},
 		{"not twins: another time or action", []forwarder.Delivery{click(api, "Cj0KCQa"), later(click(api, "Cj0KCQa")), otherAction(click(api, "Cj0KCQa"))},

@@ -104,7 +104,7 @@ func New(stats StatsFunc) *Metrics {
 		}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callforward_google_outcomes_total",
-			Help: "Google Ads deliveries by Google's final word, by destination, outcome (counted, rejected, unknown) and Google's reason (e.g. EXPIRED_CLICK; empty when none, OTHER when not a reason code): as Data Manager's requestStatus:retrieve reported, or as the Google Ads API answered at the send.",
+			Help: "Google Ads deliveries by Google's final word, by destination, outcome (counted, rejected, unknown) and Google's reason (e.g. EXPIRED_CLICK; empty when none, OTHER when not a reason code): as Data Manager's requestStatus:retrieve reported, or as the Google Ads API answered at the send (failures Google never saw are not counted).",
 		}, []string{"destination", "outcome", "reason"}),
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callforward_diagnostics_polls_total",
@@ -170,15 +170,22 @@ func (m *Metrics) Delivery(d forwarder.Delivery, outcome string, err error, took
 		se := forwarder.Classify(err)
 		m.sendErrors.WithLabelValues(d.Type, se.Kind.String(), se.Code).Inc()
 	}
-	// The Google Ads API answers for each conversion at once: its outcome
-	// is known at the send, in the vocabulary of processing outcomes.
-	if a := d.Ads; a != nil && a.Backend == forwarder.AdsBackendGoogleAdsAPI {
-		switch se := forwarder.Classify(err); {
-		case outcome == "delivered":
-			m.Outcome(d.Destination, forwarder.Verdict{Outcome: forwarder.OutcomeCounted})
-		case outcome == "dead" && err != nil && se.Kind == forwarder.KindPermanent:
-			m.Outcome(d.Destination, forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: se.Code})
-		}
+	// An outcome known at the send (the Google Ads API's answer, a
+	// rejection in Google's reply), by the rule the views follow; sent and
+	// awaiting are no final word from Google.
+	var info store.JobInfo
+	switch outcome {
+	case "delivered":
+		info.State = store.JobDone
+	case "dead":
+		info.State = store.JobDead
+		info.Job.Verdict = forwarder.Classify(err).Verdict()
+	default:
+		return
+	}
+	info.Job.Delivery = d
+	if v := info.Outcome(); v != nil && (v.Outcome == forwarder.OutcomeCounted || v.Outcome == forwarder.OutcomeRejected) {
+		m.Outcome(d.Destination, *v)
 	}
 }
 

@@ -62,7 +62,10 @@ func TestInstruments(t *testing.T) {
 	})
 	api := forwarder.Delivery{Type: "google_ads", Destination: "ads-api", Rule: "q", Ads: &forwarder.AdsConversion{Backend: forwarder.AdsBackendGoogleAdsAPI}}
 	m.Delivery(api, "delivered", nil, time.Millisecond)
-	m.Delivery(api, "dead", forwarder.Permanent("EXPIRED_EVENT", errors.New("too old")), time.Millisecond)
+	m.Delivery(api, "dead", forwarder.Rejected("EXPIRED_EVENT", errors.New("too old")), time.Millisecond)
+	// Local checks Google never saw are dead letters, not rejections.
+	m.Delivery(api, "dead", forwarder.Permanent("NO_CREDENTIALS", errors.New("not configured")), time.Millisecond)
+	m.Delivery(api, "dead", forwarder.Permanent("LATER_THAN_MAXIMUM_DATE", errors.New("in the future")), time.Millisecond)
 	m.Delivery(api, "retry", forwarder.Transient("http_503", errors.New("down")), time.Millisecond)
 	m.Delivery(api, "dead", forwarder.Transient("http_503", errors.New("down")), time.Millisecond)
 	d := forwarder.Delivery{Type: "ga4", Destination: "web", Rule: "qualified"}
@@ -80,6 +83,9 @@ func TestInstruments(t *testing.T) {
 	out := scrape(t, m)
 	if strings.Contains(out, `callforward_google_outcomes_total{destination="web"`) || strings.Count(out, `callforward_google_outcomes_total{destination="ads-api"`) != 2 {
 		t.Error("outcomes counted for GA4, or for an Ads API delivery that Google did not refuse")
+	}
+	if strings.Contains(out, `reason="NO_CREDENTIALS"`) || strings.Contains(out, `reason="LATER_THAN_MAXIMUM_DATE"`) {
+		t.Error("a local check counted as Google's rejection")
 	}
 	if strings.Contains(out, "+61412345678") {
 		t.Error("a reason that is not a reason code reached a label")

@@ -75,14 +75,15 @@ func (f CallFilter) keepJob(info JobInfo) bool {
 	if f.Rule != "" && d.Rule != f.Rule || f.Destination != "" && d.Destination != f.Destination {
 		return false
 	}
-	v := info.Job.Verdict
 	switch f.State {
 	case "":
 		return true
 	case string(JobPending), string(JobDone), string(JobDead), string(JobDropped):
 		return string(info.State) == f.State
-	case StateAwaiting:
-		return info.State == JobDone && d.Ads != nil && d.Ads.Backend != forwarder.AdsBackendGoogleAdsAPI && (v == nil || !v.Outcome.Final())
+	}
+	v := info.Outcome()
+	if f.State == StateAwaiting {
+		return info.State == JobDone && v != nil && !v.Outcome.Final()
 	}
 	return v != nil && string(v.Outcome) == f.State
 }
@@ -101,4 +102,25 @@ func BoundHistory(h []Attempt) []Attempt {
 // EXPIRED_CLICK"; its code is v.Reason.
 func ProcessingReason(v forwarder.Verdict) string {
 	return forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: v.Reason}.String()
+}
+
+// Outcome is the verdict of the job, the one rule the filter, the views
+// and the metrics share: the verdict stored with it (Google's processing
+// report, or a rejection in Google's reply at the send), else for a
+// delivered job the one its destination implies: GA4 and Universal
+// Analytics report nothing after accepting a hit (sent), the Google Ads
+// API answers each conversion synchronously (counted), and Data Manager
+// processes a request later (awaiting). Nil for a job neither delivered
+// nor judged by Google.
+func (i JobInfo) Outcome() *forwarder.Verdict {
+	if v := i.Job.Verdict; v != nil || i.State != JobDone {
+		return v
+	}
+	switch a := i.Job.Delivery.Ads; {
+	case a != nil && a.Backend == forwarder.AdsBackendGoogleAdsAPI:
+		return &forwarder.Verdict{Outcome: forwarder.OutcomeCounted, Note: "Google Ads API answered synchronously"}
+	case a != nil:
+		return &forwarder.Verdict{Outcome: forwarder.OutcomeAwaiting}
+	}
+	return &forwarder.Verdict{Outcome: forwarder.OutcomeSent}
 }

@@ -38,11 +38,7 @@ const (
 
 // AppendAttempt returns h with a appended, bounded to MaxHistory.
 func AppendAttempt(h []Attempt, a Attempt) []Attempt {
-	h = append(h, a)
-	if n := len(h) - MaxHistory; n > 0 {
-		h = append([]Attempt(nil), h[n:]...)
-	}
-	return h
+	return BoundHistory(append(h, a))
 }
 
 // The kinds of dead letter (DeadLetter.Kind).

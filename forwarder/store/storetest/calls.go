@@ -13,6 +13,7 @@ import (
 var callTests = []subtest{
 	{"calls/newest first, a page at a time", testListCallsPages},
 	{"calls/filters", testListCallsFilters},
+	{"calls/outcomes", testListCallsOutcomes},
 	{"calls/a selective filter examines a bounded page", testListCallsBounded},
 	{"calls/bad state or cursor", testListCallsBad},
 }
@@ -175,6 +176,68 @@ func testListCallsFilters(t *testing.T, e *env) {
 	if len(calls) != 1 || len(calls[0].Jobs) != 1 || calls[0].Jobs[0].Kind != store.DeadProcessing ||
 		calls[0].Jobs[0].Job.Verdict == nil || calls[0].Jobs[0].Job.Verdict.Reason != "EXPIRED_CLICK" {
 		t.Fatalf("rejected call = %+v, want its processing dead letter with its verdict", calls)
+	}
+}
+
+// planAdsAPI returns the Google Ads API delivery of call under rule.
+func planAdsAPI(call *forwarder.Call, rule string) []forwarder.Delivery {
+	ds := planAds(call, rule)
+	ds[0].Ads.Backend = forwarder.AdsBackendGoogleAdsAPI
+	return ds
+}
+
+// testListCallsOutcomes filters by the outcomes no poll reports: a GA4
+// hit acknowledged is sent, a Google Ads API conversion acknowledged is
+// counted, one buried with Google's rejection is rejected, and one buried
+// by a local check (no verdict) is a dead letter only.
+func testListCallsOutcomes(t *testing.T, e *env) {
+	e.accept(t, "CA-o-sent", "r")
+	if err := e.s.Ack(e.ctx, e.claimOne(t, deliveryID("CA-o-sent", "r"))); err != nil {
+		t.Fatalf("Ack = %v", err)
+	}
+	tests := []struct {
+		sid     string
+		verdict *forwarder.Verdict // buried with it; nil with bury: a local failure
+		bury    bool
+	}{
+		{"CA-o-counted", nil, false},
+		{"CA-o-rejected", &forwarder.Verdict{Outcome: forwarder.OutcomeRejected, Reason: "INVALID_CONVERSION_ACTION"}, true},
+		{"CA-o-local", nil, true},
+	}
+	for _, tc := range tests {
+		e.clock.Advance(time.Second)
+		call := newCall(tc.sid)
+		if err := e.s.Accept(e.ctx, call, planAdsAPI(call, "r")); err != nil {
+			t.Fatalf("Accept(%s) = %v", tc.sid, err)
+		}
+		j := e.claimOne(t, forwarder.DeliveryID(tc.sid, "r", "ads"))
+		j.Verdict = tc.verdict
+		var err error
+		if tc.bury {
+			err = e.s.Bury(e.ctx, j, "refused", "INVALID_CONVERSION_ACTION")
+		} else {
+			err = e.s.Ack(e.ctx, j)
+		}
+		if err != nil {
+			t.Fatalf("settle %s = %v", tc.sid, err)
+		}
+	}
+	for _, tc := range []struct {
+		state string
+		want  []string
+	}{
+		{"sent", []string{"CA-o-sent"}},
+		{"counted", []string{"CA-o-counted"}},
+		{"rejected", []string{"CA-o-rejected"}},
+		{"dead", []string{"CA-o-local", "CA-o-rejected"}},
+		{"awaiting", nil},
+	} {
+		got, _ := e.listAll(t, store.CallFilter{State: tc.state}, 10)
+		wantIDs(t, "ListCalls(state "+tc.state+")", got, tc.want)
+	}
+	info := e.job(t, "CA-o-rejected", forwarder.DeliveryID("CA-o-rejected", "r", "ads"))
+	if v := info.Outcome(); v == nil || v.Outcome != forwarder.OutcomeRejected || v.Reason != "INVALID_CONVERSION_ACTION" {
+		t.Fatalf("Outcome() of the buried rejection = %+v, want rejected INVALID_CONVERSION_ACTION", v)
 	}
 }
 
