@@ -78,18 +78,7 @@ func (s *Store) extendChunk(ctx context.Context, jobs []store.Job, til string, e
 		fail(err)
 		return
 	}
-	arr, ok := res.([]any)
-	if !ok || len(arr) != len(jobs) {
-		fail(fmt.Errorf("script returned %v, want %d results", res, len(jobs)))
-		return
-	}
-	for i, j := range jobs {
-		switch arr[i] {
-		case int64(1):
-		case int64(0):
-			errs[i] = fmt.Errorf("redis: extend %s: %w", j.Delivery.ID, store.ErrLeaseLost)
-		default:
-			errs[i] = fmt.Errorf("redis: extend %s: script returned %v", j.Delivery.ID, arr[i])
-		}
+	if err := leaseResults("extend", jobs, res, errs); err != nil {
+		fail(err)
 	}
 }

@@ -222,19 +222,8 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p 
 		fail(err)
 		return
 	}
-	arr, ok := res.([]any)
-	if !ok || len(arr) != len(jobs) {
-		fail(fmt.Errorf("script returned %v, want %d results", res, len(jobs)))
-		return
-	}
-	for i, j := range jobs {
-		switch arr[i] {
-		case int64(1):
-		case int64(0):
-			errs[i] = fmt.Errorf("redis: ack %s: %w", j.Delivery.ID, store.ErrLeaseLost)
-		default:
-			errs[i] = fmt.Errorf("redis: ack %s: script returned %v", j.Delivery.ID, arr[i])
-		}
+	if err := leaseResults("ack", jobs, res, errs); err != nil {
+		fail(err)
 	}
 }
 
@@ -274,4 +263,24 @@ func (s *Store) settle(ctx context.Context, op string, j store.Job, extra ...any
 		return fmt.Errorf("redis: %s %s: %w", op, id, store.ErrLeaseLost)
 	}
 	return fmt.Errorf("redis: %s %s: script returned %v", op, id, res)
+}
+
+// leaseResults reads a script's answer of one result per job (1: done, 0:
+// the job's lease was lost) into errs, each named by op. It returns an
+// error when the answer is not one result per job.
+func leaseResults(op string, jobs []store.Job, res any, errs []error) error {
+	arr, ok := res.([]any)
+	if !ok || len(arr) != len(jobs) {
+		return fmt.Errorf("script returned %v, want %d results", res, len(jobs))
+	}
+	for i, j := range jobs {
+		switch arr[i] {
+		case int64(1):
+		case int64(0):
+			errs[i] = fmt.Errorf("redis: %s %s: %w", op, j.Delivery.ID, store.ErrLeaseLost)
+		default:
+			errs[i] = fmt.Errorf("redis: %s %s: script returned %v", op, j.Delivery.ID, arr[i])
+		}
+	}
+	return nil
 }
