@@ -14,6 +14,7 @@ import (
 	"github.com/callforward/callforward/forwarder/diagnose"
 	"github.com/callforward/callforward/forwarder/googleads"
 	"github.com/callforward/callforward/forwarder/httpapi"
+	"github.com/callforward/callforward/forwarder/store"
 	"github.com/callforward/callforward/forwarder/tracing"
 	"github.com/callforward/callforward/forwarder/ua"
 )
@@ -117,9 +118,9 @@ func (c Config) Validate() error {
 	if c.SendTimeout <= 0 {
 		errs = append(errs, errors.New("send-timeout: must be positive"))
 	}
-	if c.Store.Lease-c.Store.Lease/10 <= c.SendTimeout {
-		// The workers send a delivery only while its lease has the send
-		// timeout and a tenth of a lease left (deliver).
+	if c.Store.Lease <= store.LeaseMargin(c.SendTimeout, c.Store.Lease) {
+		// The workers send a delivery only while its lease has this
+		// margin left (deliver).
 		errs = append(errs, fmt.Errorf("lease (%v) must exceed send-timeout (%v) by more than a tenth of itself: a delivery is sent only while its lease outlasts the send with that margin", c.Store.Lease, c.SendTimeout))
 	}
 	if c.Store.DedupWindow < time.Hour {
