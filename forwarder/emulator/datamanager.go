@@ -150,7 +150,10 @@ func (s *Server) dmIngest(w http.ResponseWriter, r *http.Request) {
 
 	g := s.google
 	g.mu.Lock()
-	requestID := fmt.Sprintf("emulated-dm-%d", g.requests[EndpointIngestEvents])
+	// Its own sequence: the request count is taken before the lock, so two
+	// requests at once could otherwise get one id.
+	g.dmRequestSeq++
+	requestID := fmt.Sprintf("emulated-dm-%d", g.dmRequestSeq)
 	kept, dups := 0, 0
 	if !req.ValidateOnly {
 		g.rememberIngest(requestID, &req, now)

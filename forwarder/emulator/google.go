@@ -163,6 +163,8 @@ type googleState struct {
 	dmDuplicates int
 	// dmIngested is kept per request id for requestStatus:retrieve.
 	dmIngested map[string]*dmIngested
+	// dmRequestSeq numbers the request ids events:ingest answers.
+	dmRequestSeq int
 
 	clicks    []AdsClickConversion
 	calls     []AdsCallConversion

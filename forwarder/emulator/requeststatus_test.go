@@ -3,8 +3,10 @@ package emulator_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +101,34 @@ func compact(t *testing.T, b []byte) string {
 		t.Fatalf("not JSON: %s", b)
 	}
 	return out.String()
+}
+
+// TestIngestRequestIDsAreUnique: requests that arrive together each get a
+// request id of their own, so each poll reads its own request's report.
+func TestIngestRequestIDsAreUnique(t *testing.T) {
+	s := newGoogleServer(&clock{t: testNow}, emulator.AdsConfig{})
+	h := s.Handler()
+	tok := accessToken(t, h, "rt")
+	const n = 64
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			rec := callAPI(h, ingestPath, tok, dmBody(dmEvent(fmt.Sprintf("T%d", i), "")))
+			var ing struct{ RequestID string }
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &ing) != nil {
+				t.Errorf("ingest %d: %d %s", i, rec.Code, rec.Body)
+			}
+			ids <- ing.RequestID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Errorf("request id %s answered twice", id)
+		}
+		seen[id] = true
+	}
 }
