@@ -1,0 +1,4 @@
+package googleads
+
+// IngestSizeHint is ingestSizeHint, for the benchmarks.
+var IngestSizeHint = ingestSizeHint
