@@ -28,12 +28,15 @@ var eventPath = regexp.MustCompile(`^events(?:\[([0-9]+)\]|\.([0-9]+))`)
 func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, isolate bool) ([]error, []forwarder.Receipt) {
 	const op = "googleads: data manager: ingest"
 	none := make([]forwarder.Receipt, len(convs))
-	body, err := AppendIngestRequest(make([]byte, 0, ingestSizeHint(convs)), convs, s.cfg.ValidateOnly)
-	if err != nil {
+	body := getBodyBuffer(ingestSizeHint(convs))
+	var err error
+	if *body, err = AppendIngestRequest((*body)[:0], convs, s.cfg.ValidateOnly); err != nil {
+		putBodyBuffer(body)
 		return fill(len(convs), forwarder.Permanent("encode", fmt.Errorf("%s: %w", op, err))), none
 	}
 	// The generated client's encoder ends the body with a newline.
-	resp, err := s.dmIngest.post(ctx, append(body, '\n'))
+	*body = append(*body, '\n')
+	resp, err := s.dmIngest.post(ctx, body)
 	if err == nil {
 		return make([]error, len(convs)), receipts(resp, convs, s.cfg.ValidateOnly)
 	}

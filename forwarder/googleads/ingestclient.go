@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"google.golang.org/api/datamanager/v1"
 	"google.golang.org/api/googleapi"
@@ -74,15 +75,21 @@ func clientHeader(ctx context.Context) (http.Header, error) {
 	return h, nil
 }
 
-// post sends body, an encoded events:ingest request, and returns Google's
-// answer. Its errors are those of the generated client's Do: a
-// *googleapi.Error for an answer other than 2xx, ctx's error when ctx
-// ended, else the transport's or the decoder's.
-func (c ingestClient) post(ctx context.Context, body []byte) (*datamanager.IngestEventsResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+// post sends body, an encoded events:ingest request from bodyPool, and
+// returns Google's answer; the buffer goes back to the pool when the
+// transport is done with it. The errors are those of the generated
+// client's Do: a *googleapi.Error for an answer other than 2xx, ctx's
+// error when ctx ended, else the transport's or the decoder's.
+func (c ingestClient) post(ctx context.Context, body *[]byte) (*datamanager.IngestEventsResponse, error) {
+	b := newPooledBody(body, putBodyBuffer)
+	// The request holds one reference until Do returns: no reader can be
+	// made of the body after that.
+	defer b.release()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
+	req.Body, req.GetBody, req.ContentLength = b.reader(), b.getBody, int64(len(*body))
 	req.Header = c.header.Clone()
 	res, err := c.client.Do(req)
 	if err != nil {
@@ -100,4 +107,112 @@ func (c ingestClient) post(ctx context.Context, body []byte) (*datamanager.Inges
 		return nil, fmt.Errorf("decode the answer: %w", err)
 	}
 	return out, nil
+}
+
+// bodyPool holds the buffers of events:ingest bodies (*[]byte): a full
+// request is hundreds of kilobytes, written at every send.
+var bodyPool sync.Pool
+
+// getBodyBuffer returns an empty buffer from bodyPool, or a new one of
+// capacity hint.
+func getBodyBuffer(hint int) *[]byte {
+	if b, ok := bodyPool.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, hint)
+	return &b
+}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 8 << 20
+
+func putBodyBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledBody {
+		bodyPool.Put(b)
+	}
+}
+
+// errBodyClosed is what a request body reads after it was closed.
+var errBodyClosed = errors.New("googleads: request body read after close")
+
+// pooledBody is a request body over a pooled buffer. The transport may
+// read the body after Do returned (Client.Do: "the Body may be closed
+// asynchronously after Do returns") and may make more readers of it
+// (GetBody, for a retry or a redirect); the buffer is handed to free only
+// when every reader is closed and the request is over (release).
+type pooledBody struct {
+	buf  *[]byte
+	free func(*[]byte)
+
+	mu   sync.Mutex
+	refs int  // open readers, plus one until release
+	done bool // the buffer was handed to free
+}
+
+func newPooledBody(buf *[]byte, free func(*[]byte)) *pooledBody {
+	return &pooledBody{buf: buf, free: free, refs: 1}
+}
+
+// reader returns a new reader of the whole body; once the buffer is
+// freed, one that fails.
+func (p *pooledBody) reader() io.ReadCloser {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return &bodyReader{closed: true}
+	}
+	p.refs++
+	return &bodyReader{p: p, r: bytes.NewReader(*p.buf)}
+}
+
+// getBody is the request's GetBody.
+func (p *pooledBody) getBody() (io.ReadCloser, error) {
+	r := p.reader()
+	if r.(*bodyReader).closed {
+		return nil, errBodyClosed
+	}
+	return r, nil
+}
+
+// release drops a reference: a reader's, or the request's.
+func (p *pooledBody) release() {
+	p.mu.Lock()
+	p.refs--
+	free := p.refs == 0 && !p.done
+	if free {
+		p.done = true
+	}
+	p.mu.Unlock()
+	if free {
+		p.free(p.buf)
+	}
+}
+
+// bodyReader is one reader of a pooledBody. A read never overlaps its
+// close, and none reaches the buffer after it.
+type bodyReader struct {
+	p      *pooledBody
+	mu     sync.Mutex
+	r      *bytes.Reader
+	closed bool
+}
+
+func (b *bodyReader) Read(q []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
+	return b.r.Read(q)
+}
+
+func (b *bodyReader) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed, b.r = true, nil
+		b.p.release()
+	}
+	return nil
 }

@@ -3,11 +3,15 @@ package googleads_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,5 +126,78 @@ func TestIngestRequestIsTheClients(t *testing.T) {
 		if !bytes.Equal(ours.body, theirs.body) {
 			t.Errorf("bodies differ\nsender: %s\nclient: %s", ours.body, theirs.body)
 		}
+	}
+}
+
+// TestIngestBodiesOutliveEarlyAnswers has a server that answers half the
+// requests before reading their body, while senders keep encoding new
+// ones: a body buffer must not be reused while the transport may still
+// write it (the race detector watches), and every body read in full must
+// be one batch's, intact.
+func TestIngestBodiesOutliveEarlyAnswers(t *testing.T) {
+	var n atomic.Int64
+	var bad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			// Answered at once; the rest of the body is read (or the
+			// connection closed) after the sender has the answer.
+			http.Error(w, `{"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}`, http.StatusServiceUnavailable)
+			w.(http.Flusher).Flush()
+			q := make([]byte, 16<<10)
+			for range 16 {
+				if _, err := r.Body.Read(q); err != nil {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			return
+		}
+		var req struct {
+			Events []struct {
+				TransactionID string `json:"transactionId"`
+			} `json:"events"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Events) == 0 {
+			bad.Add(1)
+		} else {
+			batch, _, _ := strings.Cut(req.Events[0].TransactionID, "/")
+			for _, e := range req.Events {
+				if !strings.HasPrefix(e.TransactionID, batch+"/") {
+					bad.Add(1)
+					break
+				}
+			}
+		}
+		_, _ = io.WriteString(w, `{"requestId":"req"}`)
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	s, err := googleads.NewSender(ctx, googleads.Config{
+		DataManagerEndpoint: srv.URL,
+		TokenSource:         oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "token"}),
+		HTTPClient:          srv.Client(),
+		Now:                 func() time.Time { return testNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 3 {
+		ds := make([]forwarder.Delivery, googleads.MaxBatch)
+		for j := range ds {
+			ds[j] = click(forwarder.AdsBackendDataManager, fmt.Sprintf("Cj0KCQ%d", j))
+		}
+		wg.Go(func() {
+			for i := range 4 {
+				for j, d := range ds {
+					d.Ads.TransactionID = fmt.Sprintf("w%di%d/%d", w, i, j)
+				}
+				s.SendBatch(ctx, ds)
+			}
+		})
+	}
+	wg.Wait()
+	if n.Load() != 12 || bad.Load() != 0 {
+		t.Errorf("%d requests, %d of the bodies read wrong; want 12 and 0", n.Load(), bad.Load())
 	}
 }

@@ -1,4 +1,0 @@
-package googleads
-
-// IngestSizeHint is ingestSizeHint, for the benchmarks.
-var IngestSizeHint = ingestSizeHint
