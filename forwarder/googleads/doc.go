@@ -7,7 +7,7 @@
 // google.golang.org/api/datamanager/v1. The sender writes the request
 // body itself ([AppendIngestRequest]): the bytes the client would encode
 // for [BuildIngestRequest], which the tests hold it to, without the
-// client's reflection and re-compaction, about ten times its cost. It
+// client's reflection and re-compaction (forty times the cost and more). It
 // posts them with the client's URL and headers and reads the answer with
 // the client's types. Its error model is fast-fail: one
 // bad event fails the whole request. So every conversion is checked
