@@ -27,12 +27,19 @@ var eventPath = regexp.MustCompile(`^events(?:\[([0-9]+)\]|\.([0-9]+))`)
 // the events Google's field violations name.
 func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, isolate bool) ([]error, []forwarder.Receipt) {
 	const op = "googleads: data manager: ingest"
-	req := BuildIngestRequest(convs, s.cfg.ValidateOnly)
-	resp, err := s.dm.Events.Ingest(req).Context(ctx).Do()
-	if err == nil {
-		return make([]error, len(convs)), receipts(req, resp, convs, s.cfg.ValidateOnly)
-	}
 	none := make([]forwarder.Receipt, len(convs))
+	body := getBodyBuffer(ingestSizeHint(convs))
+	var err error
+	if *body, err = AppendIngestRequest((*body)[:0], convs, s.cfg.ValidateOnly); err != nil {
+		putBodyBuffer(body)
+		return fill(len(convs), forwarder.Permanent("encode", fmt.Errorf("%s: %w", op, err))), none
+	}
+	// The generated client's encoder ends the body with a newline.
+	*body = append(*body, '\n')
+	resp, err := s.dmIngest.post(ctx, body)
+	if err == nil {
+		return make([]error, len(convs)), receipts(resp, convs, s.cfg.ValidateOnly)
+	}
 	red := newRedactor(convs)
 	var gerr *googleapi.Error
 	if !errors.As(err, &gerr) {
@@ -74,17 +81,17 @@ func (s *Sender) ingest(ctx context.Context, convs []*forwarder.AdsConversion, i
 	return out, none
 }
 
-// receipts returns, for each conversion of an accepted request req, its
-// request id, its position in events[] and its destination's position in
-// destinations[] (the order BuildIngestRequest gives them).
-func receipts(req *datamanager.IngestEventsRequest, resp *datamanager.IngestEventsResponse, convs []*forwarder.AdsConversion, validateOnly bool) []forwarder.Receipt {
+// receipts returns, for each conversion of an accepted request for
+// convs, its request id, its position in events[] and its destination's
+// position in destinations[] (the order of destinations).
+func receipts(resp *datamanager.IngestEventsResponse, convs []*forwarder.AdsConversion, validateOnly bool) []forwarder.Receipt {
 	out := make([]forwarder.Receipt, len(convs))
 	if validateOnly || resp == nil || resp.RequestId == "" {
 		return out
 	}
+	actions, _ := destinations(convs)
 	for i, a := range convs {
-		dest := slices.IndexFunc(req.Destinations, func(d *datamanager.Destination) bool { return d.ProductDestinationId == a.ConversionAction })
-		out[i] = forwarder.Receipt{RequestID: resp.RequestId, Index: i, Dest: dest}
+		out[i] = forwarder.Receipt{RequestID: resp.RequestId, Index: i, Dest: slices.Index(actions, a.ConversionAction)}
 	}
 	return out
 }
@@ -111,19 +118,17 @@ func badEvents(vs []violation, n int) map[int]violation {
 }
 
 // BuildIngestRequest returns the events:ingest request for convs, which
-// share a BatchKey. Each conversion action becomes a destination; with
-// more than one, destinations are referenced by action id.
+// share a BatchKey, as the generated client's type. Each conversion
+// action becomes a destination; with more than one, destinations are
+// referenced by action id. The sender writes the same request's JSON with
+// AppendIngestRequest; this form is for the generated client's other
+// users and the reference of the encoder's tests.
 func BuildIngestRequest(convs []*forwarder.AdsConversion, validateOnly bool) *datamanager.IngestEventsRequest {
 	req := &datamanager.IngestEventsRequest{ValidateOnly: validateOnly}
-	var actions []string
-	for _, a := range convs {
-		if !slices.Contains(actions, a.ConversionAction) {
-			actions = append(actions, a.ConversionAction)
-		}
-	}
+	actions, first := destinations(convs)
 	multi := len(actions) > 1
-	for _, action := range actions {
-		a := convs[slices.IndexFunc(convs, func(c *forwarder.AdsConversion) bool { return c.ConversionAction == action })]
+	for i, action := range actions {
+		a := convs[first[i]]
 		d := &datamanager.Destination{
 			OperatingAccount:     &datamanager.ProductAccount{AccountType: "GOOGLE_ADS", AccountId: a.CustomerID},
 			ProductDestinationId: action,

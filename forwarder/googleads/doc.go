@@ -3,8 +3,13 @@
 // backends.
 //
 // The Data Manager API (events:ingest, the default and Google's path for
-// new conversion importers) goes through the generated client
-// google.golang.org/api/datamanager/v1. Its error model is fast-fail: one
+// new conversion importers) is described by the generated client
+// google.golang.org/api/datamanager/v1. The sender writes the request
+// body itself ([AppendIngestRequest]): the bytes the client would encode
+// for [BuildIngestRequest], which the tests hold it to, without the
+// client's reflection and re-compaction (forty times the cost and more). It
+// posts them with the client's URL and headers and reads the answer with
+// the client's types. Its error model is fast-fail: one
 // bad event fails the whole request. So every conversion is checked
 // locally first ([Validate]) and a bad one fails alone, as
 // [forwarder.Permanent], without being sent. When Google still refuses a

@@ -70,24 +70,44 @@ func goldenConversions(backend, kind string) []*forwarder.AdsConversion {
 	return out
 }
 
+// ingestBody is the events:ingest body the sender writes for convs,
+// after checking that it is the generated client's, byte for byte.
+func ingestBody(t *testing.T, convs []*forwarder.AdsConversion, validateOnly bool) []byte {
+	t.Helper()
+	want, err := json.Marshal(googleads.BuildIngestRequest(convs, validateOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := googleads.AppendIngestRequest(nil, convs, validateOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("AppendIngestRequest differs from the client's encoding\ngot:  %s\nwant: %s", got, want)
+	}
+	return got
+}
+
 func TestGoldenIngestRequest(t *testing.T) {
 	for _, kind := range []string{forwarder.AdsClick, forwarder.AdsCall} {
 		t.Run(kind, func(t *testing.T) {
-			req := googleads.BuildIngestRequest(goldenConversions(forwarder.AdsBackendDataManager, kind), false)
-			b, err := json.Marshal(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden(t, "ingest-"+kind+".golden.json", b)
+			convs := goldenConversions(forwarder.AdsBackendDataManager, kind)
+			golden(t, "ingest-"+kind+".golden.json", ingestBody(t, convs, false))
 		})
 	}
 	t.Run("one action, validate only", func(t *testing.T) {
 		convs := goldenConversions(forwarder.AdsBackendDataManager, forwarder.AdsClick)[:1]
-		b, err := json.Marshal(googleads.BuildIngestRequest(convs, true))
-		if err != nil {
-			t.Fatal(err)
-		}
-		golden(t, "ingest-single.golden.json", b)
+		golden(t, "ingest-single.golden.json", ingestBody(t, convs, true))
+	})
+	t.Run("texts to escape", func(t *testing.T) {
+		// What the text cleaning leaves and JSON escapes: quotes,
+		// backslash, HTML characters, U+2028 and U+2029; and the value
+		// forms of encoding/json.
+		convs := goldenConversions(forwarder.AdsBackendDataManager, forwarder.AdsClick)
+		convs[0].TransactionID = `order "7" \ <b>&amp;</b> é 日本 🎉 ` + "\u2028\u2029"
+		big, tiny := 1e21, 1e-7
+		convs[0].Value, convs[2].Value, convs[2].Currency = &big, &tiny, "EUR"
+		golden(t, "ingest-escapes.golden.json", ingestBody(t, convs, false))
 	})
 }
 

@@ -1,7 +1,6 @@
 package googleads
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/callforward/callforward/forwarder"
@@ -22,7 +21,7 @@ func BuildRequest(d forwarder.Delivery) (method string, body []byte, err error) 
 	}
 	convs := []*forwarder.AdsConversion{d.CleanTexts().Ads}
 	if a.Backend == forwarder.AdsBackendDataManager {
-		body, err = json.Marshal(BuildIngestRequest(convs, false))
+		body, err = AppendIngestRequest(nil, convs, false)
 		if err != nil {
 			return "", nil, forwarder.Permanent("encode", fmt.Errorf("googleads: encode events:ingest: %w", err))
 		}

@@ -60,8 +60,11 @@ type Config struct {
 
 // Sender sends Google Ads conversions. It is safe for concurrent use.
 type Sender struct {
-	cfg       Config
-	dm        *datamanager.Service
+	cfg Config
+	dm  *datamanager.Service
+	// ingest posts the events:ingest bodies AppendIngestRequest writes,
+	// as dm would.
+	dmIngest  ingestClient
 	adsClient *http.Client
 	now       func() time.Time
 }
@@ -88,9 +91,10 @@ func NewSender(ctx context.Context, cfg Config) (*Sender, error) {
 		s.now = time.Now
 	}
 	if cfg.TokenSource != nil {
+		client := authClient(cfg.HTTPClient, cfg.TokenSource)
 		dm, err := datamanager.NewService(ctx,
 			option.WithEndpoint(cfg.DataManagerEndpoint),
-			option.WithHTTPClient(authClient(cfg.HTTPClient, cfg.TokenSource)),
+			option.WithHTTPClient(client),
 			// The client library logs request bodies at debug level when
 			// asked to by the environment; they hold personal data.
 			option.WithLogger(slog.New(slog.DiscardHandler)),
@@ -99,6 +103,9 @@ func NewSender(ctx context.Context, cfg Config) (*Sender, error) {
 			return nil, fmt.Errorf("googleads: data manager client: %w", err)
 		}
 		s.dm = dm
+		if s.dmIngest, err = newIngestClient(ctx, dm, client); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.AdsTokenSource != nil {
 		s.adsClient = authClient(cfg.HTTPClient, cfg.AdsTokenSource)

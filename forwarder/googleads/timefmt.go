@@ -17,5 +17,11 @@ func AdsDateTime(t time.Time) string {
 // timestamp formats t for the Data Manager API: RFC 3339 in UTC, to the
 // second.
 func timestamp(t time.Time) string {
-	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+	return string(appendTimestamp(nil, t))
+}
+
+// appendTimestamp appends t as timestamp formats it: an RFC 3339 time has
+// nothing to escape in a JSON string.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	return t.UTC().Truncate(time.Second).AppendFormat(b, time.RFC3339)
 }
