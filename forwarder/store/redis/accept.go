@@ -158,7 +158,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		args = append(args, d.ID, rec)
 	}
 	k := s.keys
-	res, err := s.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped}, args...)
+	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

@@ -23,7 +23,10 @@
 // pending under the very lease given; Replan adds the jobs a call lacks
 // and leaves every existing one, claimed or not, as it is. Redis does not
 // roll a failing script back, so each script reads and decides everything
-// before its first write. Times come from Options.Now and reach the
+// before its first write. The scripts of Accepts that wait together
+// (webhooks that arrive at once) travel in one pipeline: one round trip
+// and one socket read on the server for the group, each script still
+// atomic on its own (group.go). Times come from Options.Now and reach the
 // scripts as arguments; the server's TIME is never used. Instances must therefore
 // keep their clocks in sync (NTP): an instance whose clock runs ahead
 // claims jobs early by as much.

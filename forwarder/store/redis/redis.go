@@ -34,7 +34,9 @@ const ttlMargin = 24 * time.Hour
 type Store struct {
 	rdb  goredis.UniversalClient
 	keys keys
-	opts store.Options
+	// intake sends the scripts of concurrent Accepts together (group.go).
+	intake *grouper
+	opts   store.Options
 	// ttl is how long the expiring-only keys live after a write.
 	ttl time.Duration
 	// historyTTL is how long the caller history keys live after a write.
@@ -68,10 +70,11 @@ func Open(ctx context.Context, url string, opts store.Options, o Options) (*Stor
 	}
 	opts = opts.WithDefaults()
 	return &Store{
-		rdb:  rdb,
-		keys: newKeys(prefix),
-		opts: opts,
-		ttl:  opts.DedupWindow + ttlMargin,
+		rdb:    rdb,
+		keys:   newKeys(prefix),
+		intake: &grouper{rdb: rdb},
+		opts:   opts,
+		ttl:    opts.DedupWindow + ttlMargin,
 
 		historyTTL: opts.CallerHistory + ttlMargin,
 	}, nil

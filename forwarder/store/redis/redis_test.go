@@ -563,21 +563,33 @@ func BenchmarkAccept(b *testing.B) {
 }
 
 // BenchmarkAcceptParallel accepts from many goroutines at once, as
-// concurrent webhook requests do: the round trips overlap, the scripts
-// run one after the other on the server.
+// concurrent webhook requests do, with each Accept's script sent on its
+// own (single, the baseline) and with the scripts of Accepts that wait
+// together sent in one pipeline (grouped, what the store does).
 func BenchmarkAcceptParallel(b *testing.B) {
-	srv := redistest.Start(b)
-	s := open(b, srv.URL(), store.Options{}, redis.Options{})
-	ctx := context.Background()
-	var n atomic.Int64
-	b.SetParallelism(16)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			call, ds := testCall(fmt.Sprintf("CA-%d", n.Add(1)), "every-call", "qualified")
-			if err := s.Accept(ctx, call, ds); err != nil {
-				b.Errorf("Accept = %v", err)
-				return
-			}
+	for _, grouped := range []bool{false, true} {
+		name := "single"
+		if grouped {
+			name = "grouped"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			srv := redistest.Start(b)
+			s := open(b, srv.URL(), store.Options{}, redis.Options{})
+			if !grouped {
+				redis.UngroupedIntake(s)
+			}
+			ctx := context.Background()
+			var n atomic.Int64
+			b.SetParallelism(32)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					call, ds := testCall(fmt.Sprintf("CA-%d", n.Add(1)), "every-call", "qualified")
+					if err := s.Accept(ctx, call, ds); err != nil {
+						b.Errorf("Accept = %v", err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
