@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,8 +9,10 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // memoryLimitFlag is the serve flag that sets the Go runtime's soft
@@ -129,4 +132,75 @@ func applyMemoryLimit(fs *flag.FlagSet, log *slog.Logger) int64 {
 	}
 	log.Info("memory limit", "limit", formatMemoryLimit(limit), "source", source)
 	return limit
+}
+
+// Returning memory once work is over. The runtime gives freed pages back
+// to the system gradually, and collects the garbage of a burst of work
+// only when the next cycle comes due: with nothing allocating any more,
+// that is the forced collection, up to two minutes later. So after a
+// backlog is sent, the process would stay at its peak for a while. The
+// tidier notices the moment the process goes quiet after work and then
+// collects and returns what is free at once (debug.FreeOSMemory), once
+// per quiet spell: a collection of a small heap, when nothing else runs.
+
+// tidyEvery is how often the tidier looks at the allocation rate.
+const tidyEvery = 5 * time.Second
+
+// quietAllocs is what the process may allocate in one tidyEvery and still
+// count as quiet: a few webhooks, not a backlog being sent.
+const quietAllocs = 4 << 20
+
+// tidier decides, from the bytes allocated so far at each tick, when to
+// return memory: at the first quiet tick after a busy one.
+type tidier struct {
+	quiet  uint64 // bytes per tick under which a tick is quiet
+	last   uint64 // bytes allocated so far at the previous tick
+	tidied bool   // memory was returned since the last busy tick
+}
+
+// tick takes the allocation total now and reports whether to return
+// memory now.
+func (t *tidier) tick(allocs uint64) bool {
+	busy := allocs-t.last >= t.quiet
+	t.last = allocs
+	if busy {
+		t.tidied = false
+		return false
+	}
+	if t.tidied {
+		return false
+	}
+	t.tidied = true
+	return true
+}
+
+// keepTidy runs the tidier every interval until ctx is done.
+func keepTidy(ctx context.Context, log *slog.Logger, every time.Duration, quiet uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	// Starting up allocates; the first quiet tick after it tidies too.
+	t := &tidier{quiet: quiet, last: s[0].Value.Uint64()}
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+		}
+		metrics.Read(s)
+		if t.tick(s[0].Value.Uint64()) {
+			before := retained()
+			debug.FreeOSMemory()
+			log.Debug("memory returned to the system after work", "retained_before", before, "retained_after", retained())
+		}
+	}
+}
+
+// retained is the memory the runtime holds from the system and has not
+// returned, in bytes.
+func retained() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64()
 }

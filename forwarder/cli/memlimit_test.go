@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"io"
 	"log/slog"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseMemoryLimit(t *testing.T) {
@@ -148,5 +150,66 @@ func TestMemoryLimitFlagRefusesBadValues(t *testing.T) {
 		if err := parse(fs, []string{"--memory-limit", v}); err == nil {
 			t.Errorf("--memory-limit %s: no error", v)
 		}
+	}
+}
+
+func TestTidierTicks(t *testing.T) {
+	const mib = 1 << 20
+	tests := []struct {
+		name   string
+		allocs []uint64 // allocation totals at successive ticks (from 0)
+		want   []bool   // whether each tick returns memory
+	}{
+		{name: "quiet from the start: once", allocs: []uint64{mib, 2 * mib, 3 * mib}, want: []bool{true, false, false}},
+		{name: "busy, then quiet: once, at the first quiet tick", allocs: []uint64{100 * mib, 200 * mib, 201 * mib, 202 * mib}, want: []bool{false, false, true, false}},
+		{name: "busy again: once more", allocs: []uint64{100 * mib, 101 * mib, 200 * mib, 201 * mib, 201 * mib}, want: []bool{false, true, false, true, false}},
+		{name: "always busy: never", allocs: []uint64{10 * mib, 20 * mib, 30 * mib}, want: []bool{false, false, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			td := &tidier{quiet: 4 * mib}
+			for i, a := range tt.allocs {
+				if got := td.tick(a); got != tt.want[i] {
+					t.Errorf("tick %d (allocs %d MiB): %v, want %v", i, a/mib, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// sink keeps the test's allocations from being optimised away.
+var sink [][]byte
+
+// TestKeepTidyReturnsMemory makes garbage, then goes quiet, and expects
+// the tidier to hand the freed heap back to the system well before the
+// runtime's own forced collection (two minutes) would.
+func TestKeepTidyReturnsMemory(t *testing.T) {
+	debug.FreeOSMemory()
+	base := retained()
+	for range 64 {
+		sink = append(sink, make([]byte, 1<<20))
+	}
+	sink = nil // 64 MiB of garbage, not collected yet
+	if grown := retained() - base; grown < 32<<20 {
+		t.Fatalf("the runtime holds only %d MiB more after allocating 64 MiB", grown>>20)
+	}
+	var logs bytes.Buffer
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		keepTidy(ctx, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), 50*time.Millisecond, 4<<20)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for retained() > base+16<<20 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if now := retained(); now > base+16<<20 {
+		t.Fatalf("runtime still holds %d MiB over the start after 10s", (now-base)>>20)
+	}
+	if !strings.Contains(logs.String(), "memory returned to the system") {
+		t.Errorf("no log line of the tidying: %q", logs.String())
 	}
 }

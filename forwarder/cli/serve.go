@@ -68,6 +68,9 @@ func serve(ctx context.Context, args []string, io IO) error {
 	}
 	cfg.Logger = log
 	applyMemoryLimit(fs, log)
+	tidyCtx, stopTidy := context.WithCancel(ctx)
+	defer stopTidy()
+	go keepTidy(tidyCtx, log, tidyEvery, quietAllocs)
 	if addr := fs.Lookup(pprofFlag).Value.String(); addr != "" {
 		_, stop, err := startPprof(addr, log)
 		if err != nil {
