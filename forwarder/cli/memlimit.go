@@ -144,11 +144,11 @@ func applyMemoryLimit(fs *flag.FlagSet, log *slog.Logger) int64 {
 // per quiet spell: a collection of a small heap, when nothing else runs.
 
 // tidyEvery is how often the tidier looks at the allocation rate.
-const tidyEvery = 5 * time.Second
+const tidyEvery = 2 * time.Second
 
 // quietAllocs is what the process may allocate in one tidyEvery and still
 // count as quiet: a few webhooks, not a backlog being sent.
-const quietAllocs = 4 << 20
+const quietAllocs = 2 << 20
 
 // tidier decides, from the bytes allocated so far at each tick, when to
 // return memory: at the first quiet tick after a busy one.
