@@ -126,6 +126,7 @@ func New(cfg Config) (*App, error) {
 		Tokens:          creds.Tokens(),
 		NoAuth:          cfg.NoAuth,
 		MaxBody:         cfg.MaxBody,
+		MaxInFlight:     cfg.MaxInFlight,
 		SignatureSecret: []byte(creds.WebhookSignatureSecret.Reveal()),
 		AllowCIDRs:      cfg.AllowCIDRs,
 		TrustedProxies:  cfg.TrustedProxies,

@@ -41,6 +41,7 @@ type Config struct {
 	SpoolDir            string // with Redis: spool calls here while Redis is unreachable
 	// Webhook hardening (see httpapi.Config).
 	MaxBody         int64
+	MaxInFlight     int // webhooks read, decoded and stored at once
 	SignatureHeader string
 	AllowCIDRs      []netip.Prefix
 	TrustedProxies  []netip.Prefix
@@ -82,6 +83,7 @@ func Defaults() Config {
 		GoogleAdsAPIVersion: googleads.DefaultAPIVersion,
 		OAuthTokenURL:       google.Endpoint.TokenURL,
 		MaxBody:             httpapi.DefaultMaxBody,
+		MaxInFlight:         httpapi.DefaultMaxInFlight,
 		SignatureHeader:     httpapi.DefaultSignatureHeader,
 		Workers:             8,
 		SendTimeout:         30 * time.Second,

@@ -29,6 +29,7 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.BoolVar(&cfg.AdsValidateOnly, "ads-validate-only", cfg.AdsValidateOnly, "dry run: Google validates Ads conversions but records none")
 	fs.StringVar(&cfg.SpoolDir, "spool-dir", cfg.SpoolDir, "with --redis-url: keep calls here (fsynced) while Redis is unreachable, and move them to Redis when it returns; without it such calls get 503")
 	fs.Int64Var(&cfg.MaxBody, "max-body", cfg.MaxBody, "largest webhook body accepted, in bytes")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", cfg.MaxInFlight, "webhooks read, decoded and stored at once (with max-body, bounds the memory they hold); more wait for a turn, up to 5s, then get 503 with Retry-After")
 	fs.StringVar(&cfg.SignatureHeader, "webhook-signature-header", cfg.SignatureHeader, "header holding the HMAC-SHA256 signature, checked when credentials.json has webhook_signature_secret")
 	fs.Var(prefixList{&cfg.AllowCIDRs}, "allow-cidr", "only accept webhooks from these networks, comma-separated (e.g. 203.0.113.0/24); default: any")
 	fs.Var(prefixList{&cfg.TrustedProxies}, "trusted-proxy", "networks of reverse proxies whose X-Forwarded-For is believed, comma-separated")
@@ -49,6 +50,7 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.Float64Var(&cfg.Tracing.SampleRatio, "trace-sample-ratio", cfg.Tracing.SampleRatio, "with --otlp-endpoint: fraction of new traces recorded, 0 to 1 (a webhook carrying a traceparent follows its sampled flag)")
 	fs.StringVar(logLevel, "log-level", *logLevel, "debug, info, warn or error")
 	fs.StringVar(logFormat, "log-format", *logFormat, "json, text, or auto (text on a terminal)")
+	declareMemoryLimit(fs)
 	fs.String(pprofFlag, "", "serve Go runtime profiles (net/http/pprof, /debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; empty: off")
 }
 
@@ -65,6 +67,10 @@ func serve(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	cfg.Logger = log
+	applyMemoryLimit(fs, log)
+	tidyCtx, stopTidy := context.WithCancel(ctx)
+	defer stopTidy()
+	go keepTidy(tidyCtx, log, tidyEvery, quietAllocs)
 	if addr := fs.Lookup(pprofFlag).Value.String(); addr != "" {
 		_, stop, err := startPprof(addr, log)
 		if err != nil {

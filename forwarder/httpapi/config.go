@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 )
@@ -22,6 +23,14 @@ type Config struct {
 	// MaxBody bounds a request body (default DefaultMaxBody).
 	MaxBody int64
 	Logger  *slog.Logger
+
+	// MaxInFlight bounds the webhooks that are read, decoded and stored at
+	// once (default DefaultMaxInFlight), and with MaxBody the memory they
+	// hold: an authenticated request past it waits for a turn, at most
+	// InFlightWait (default DefaultInFlightWait), then gets 503 with
+	// Retry-After. The turn is taken before the body is read.
+	MaxInFlight  int
+	InFlightWait time.Duration
 
 	// SignatureSecret, when not empty, requires every webhook to carry the
 	// HMAC-SHA256 of its body (of its query string without the token for a
@@ -77,6 +86,12 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.MaxBody < 0 {
 		errs = append(errs, fmt.Errorf("max body %d: must not be negative", c.MaxBody))
+	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("max in flight %d: must not be negative", c.MaxInFlight))
+	}
+	if c.InFlightWait < 0 {
+		errs = append(errs, fmt.Errorf("in-flight wait %v: must not be negative", c.InFlightWait))
 	}
 	if math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) || c.RateLimit < 0 {
 		errs = append(errs, fmt.Errorf("rate limit %v: must be a non-negative number of requests per second", c.RateLimit))

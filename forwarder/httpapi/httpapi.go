@@ -17,18 +17,22 @@
 //  2. the token (401), compared in constant time (auth.go);
 //  3. the token's rate limit (429 with Retry-After), before reading the
 //     body (ratelimit.go);
-//  4. the body size (413), from Content-Length first, then while reading;
-//  5. the body signature, when a secret is configured (401, naming the
+//  4. a turn among Config.MaxInFlight webhooks in progress, waited for
+//     at most Config.InFlightWait (503 with Retry-After), so that the
+//     bodies and plans held in memory are bounded however many
+//     connections send at once;
+//  5. the body size (413), from Content-Length first, then while reading;
+//  6. the body signature, when a secret is configured (401, naming the
 //     header; signature.go), over the body as sent;
-//  6. the Content-Encoding: gzip is decoded, and the size limit applies
+//  7. the Content-Encoding: gzip is decoded, and the size limit applies
 //     to the decoded body (413, so a small gzip bomb is refused); another
 //     encoding is a 415, a body that is not gzip a 400;
-//  7. decoding (400, or 415 for the Content-Type; the request is kept).
+//  8. decoding (400, or 415 for the Content-Type; the request is kept).
 //     A malformed optional field does not refuse the call: it is left
 //     out, and the 200's "dropped" list, the stored call, a log line and
 //     Config.Drops say which and why.
 //
-// Requests refused before step 7 are not kept: they come from someone who
+// Requests refused before step 8 are not kept: they come from someone who
 // is not the configured sender, and keeping them would let anyone fill the
 // store.
 //
@@ -66,6 +70,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/trace"
@@ -81,6 +86,16 @@ const WebhookPath = "/webhooks/fonedynamics"
 // DefaultMaxBody is the largest webhook body accepted (64 KiB); a real
 // webhook is about 2 KiB.
 const DefaultMaxBody = 64 << 10
+
+// DefaultMaxInFlight is how many webhooks are read, decoded and stored at
+// once by default: far more than the store's group commit needs to fill
+// its transactions, few enough that their bodies (at most DefaultMaxBody
+// each, about 2 KiB for a real one) and plans stay a few MiB.
+const DefaultMaxInFlight = 256
+
+// DefaultInFlightWait is how long a webhook waits for a turn by default
+// before it is answered 503.
+const DefaultInFlightWait = 5 * time.Second
 
 // Ingester plans and stores a decoded call.
 type Ingester interface {
@@ -124,6 +139,9 @@ type Handler struct {
 	log     *slog.Logger
 	tracer  trace.Tracer // nil: tracing off
 	engine  *gin.Engine
+	// turns holds a token per webhook being read, decoded and stored
+	// (Config.MaxInFlight).
+	turns chan struct{}
 }
 
 // New builds the handler. Settings that Config.Validate reports are
@@ -135,6 +153,12 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.InFlightWait <= 0 {
+		cfg.InFlightWait = DefaultInFlightWait
+	}
 	h := &Handler{
 		cfg:     cfg,
 		tokens:  newTokenSet(cfg.Tokens),
@@ -145,6 +169,7 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 		ready:   ready,
 		drops:   cfg.Drops,
 		log:     cfg.Logger,
+		turns:   make(chan struct{}, cfg.MaxInFlight),
 	}
 	if h.drops == nil {
 		h.drops = nopDrops{}

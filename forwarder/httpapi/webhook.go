@@ -27,6 +27,10 @@ func (h *Handler) webhook(c *gin.Context) {
 	if !h.admit(c, ip) {
 		return
 	}
+	if !h.takeTurn(c) {
+		return
+	}
+	defer func() { <-h.turns }()
 	body, ok := h.readBody(c)
 	if !ok {
 		return
@@ -80,6 +84,30 @@ func (h *Handler) admit(c *gin.Context, ip netip.Addr) bool {
 		return false
 	}
 	return true
+}
+
+// takeTurn waits for one of the MaxInFlight turns, at most InFlightWait
+// (less when the client goes away). It answers 503 with Retry-After and
+// returns false when it got none; otherwise the caller gives the turn
+// back (<-h.turns) when it has answered.
+func (h *Handler) takeTurn(c *gin.Context) bool {
+	select {
+	case h.turns <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(h.cfg.InFlightWait)
+	defer t.Stop()
+	select {
+	case h.turns <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-c.Request.Context().Done():
+	}
+	h.log.WarnContext(c, "webhook refused: too many in progress", "limit", cap(h.turns), "waited", h.cfg.InFlightWait.String())
+	c.Header("Retry-After", "1")
+	c.JSON(http.StatusServiceUnavailable, errorReply{Error: "too many webhooks in progress; retry after 1s"})
+	return false
 }
 
 // readBody reads the body up to the limit, answering 413 past it (from
