@@ -101,7 +101,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			return err
 		}
 		if replaceCall {
-			if err := b.calls.Put(sid, callJSON); err != nil {
+			if err := putCounted(b, b.calls, keyCalls, sid, callJSON); err != nil {
 				return err
 			}
 		}

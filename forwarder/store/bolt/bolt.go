@@ -163,6 +163,8 @@ type buckets struct {
 	polls, pollsDue, pollsSent *bbolt.Bucket
 	// tallies and tallyHours are the counts of store.Tallies (tally.go).
 	tallies, tallyHours *bbolt.Bucket
+	// counts are the calls and rejected requests held (tally.go).
+	counts *bbolt.Bucket
 }
 
 func bucketsOf(tx *bbolt.Tx) buckets {
@@ -186,6 +188,7 @@ func bucketsOf(tx *bbolt.Tx) buckets {
 
 		tallies:    tx.Bucket(bucketTallies),
 		tallyHours: tx.Bucket(bucketTallyHours),
+		counts:     tx.Bucket(bucketCounts),
 	}
 }
 

@@ -98,6 +98,14 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 	if v == nil {
 		return store.CallSummary{}, false, nil
 	}
+	if f.State != "" || f.Rule != "" || f.Destination != "" {
+		// Most calls fail such a filter: it is judged on the few fields
+		// it reads, and only a call it keeps is read whole.
+		keep, err := keepCall(b.jobs, sid, f)
+		if err != nil || !keep {
+			return store.CallSummary{}, false, err
+		}
+	}
 	var call struct {
 		Event forwarder.Event `json:"event"`
 	}
@@ -109,6 +117,51 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 		return store.CallSummary{}, false, err
 	}
 	return store.CallSummary{Sid: sid, Event: call.Event, At: decodeTime(k).UTC(), Jobs: jobs}, true, nil
+}
+
+// filterRecord is the part of a job record a CallFilter reads (through
+// store.CallFilter.Keep and store.JobInfo.Outcome).
+type filterRecord struct {
+	Job struct {
+		Delivery struct {
+			CallSid     string `json:"call_sid"`
+			Rule        string `json:"rule"`
+			Destination string `json:"destination"`
+			Ads         *struct {
+				Backend string `json:"backend"`
+			} `json:"ads"`
+		} `json:"delivery"`
+		Verdict *forwarder.Verdict `json:"verdict"`
+	} `json:"job"`
+	State store.JobState `json:"state"`
+	Kind  string         `json:"kind"`
+}
+
+// keepCall reports whether f keeps the call sid, reading of its jobs only
+// what f reads: the same answer as f.Keep on its jobs, at a fraction of
+// the cost of decoding them.
+func keepCall(jobs *bbolt.Bucket, sid string, f store.CallFilter) (bool, error) {
+	prefix := []byte(sid + "/")
+	var infos []store.JobInfo
+	c := jobs.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var r filterRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return false, fmt.Errorf("decode job %s: %w", k, err)
+		}
+		d := r.Job.Delivery
+		if d.CallSid != sid {
+			continue // another call's, whose Sid has sid + "/" as prefix
+		}
+		info := store.JobInfo{State: r.State, Kind: r.Kind}
+		info.Job.Verdict = r.Job.Verdict
+		info.Job.Delivery = forwarder.Delivery{CallSid: d.CallSid, Rule: d.Rule, Destination: d.Destination}
+		if d.Ads != nil {
+			info.Job.Delivery.Ads = &forwarder.AdsConversion{Backend: d.Ads.Backend}
+		}
+		infos = append(infos, info)
+	}
+	return f.Keep(sid, infos), nil
 }
 
 // encodeCursor returns the cursor of the accepted index entry k: its time

@@ -82,7 +82,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 			if err := b.dedup.Delete(sid); err != nil {
 				return removed, seen, err
 			}
-			if err := b.calls.Delete(sid); err != nil {
+			if err := deleteCounted(b, b.calls, keyCalls, sid); err != nil {
 				return removed, seen, err
 			}
 			removed++
@@ -113,7 +113,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 	}
 
 	for _, k := range expired(b.rejected) {
-		if err := b.rejected.Delete(k); err != nil {
+		if err := deleteCounted(b, b.rejected, keyRejected, k); err != nil {
 			return removed, seen, err
 		}
 		removed++

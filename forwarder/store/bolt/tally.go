@@ -15,10 +15,13 @@ import (
 )
 
 // The tallies (store.Tallies) live in two buckets, each value a count as
-// 8 big-endian bytes (a key whose count falls to zero is deleted):
+// 8 big-endian bytes (a key whose count falls to zero is deleted), and a
+// third holds the other counts of Stats, so that Stats reads no index
+// whole:
 //
 //	tallies      key (store.TallyKeys) → count
 //	tally-hours  UTC hour (encoded time) → calls last accepted in it
+//	counts       "calls", "rejected" → the calls and rejected requests held
 //
 // Every write of a job record goes through putJob or deleteJob, and every
 // write of the accepted index through putAccepted or deleteAccepted,
@@ -29,8 +32,33 @@ import (
 var (
 	bucketTallies    = []byte("tallies")
 	bucketTallyHours = []byte("tally-hours")
+	bucketCounts     = []byte("counts")
 	keyTallied       = []byte("tallies")
+	keyCalls         = []byte("calls")
+	keyRejected      = []byte("rejected")
 )
+
+// putCounted writes k → v in bucket, counting a new key under count in
+// the counts bucket.
+func putCounted(b buckets, bucket *bbolt.Bucket, count, k, v []byte) error {
+	if bucket.Get(k) == nil {
+		if err := addCount(b.counts, count, 1); err != nil {
+			return err
+		}
+	}
+	return bucket.Put(k, v)
+}
+
+// deleteCounted deletes k from bucket, uncounting it under count.
+func deleteCounted(b buckets, bucket *bbolt.Bucket, count, k []byte) error {
+	if got, _ := bucket.Cursor().Seek(k); !bytes.Equal(got, k) {
+		return nil
+	}
+	if err := addCount(b.counts, count, -1); err != nil {
+		return err
+	}
+	return bucket.Delete(k)
+}
 
 // tallyRecord is the part of a job record the tallies read.
 type tallyRecord struct {
@@ -140,6 +168,14 @@ func deleteAccepted(b buckets, k []byte) error {
 	return addCount(b.tallyHours, hour, -1)
 }
 
+// count reads the count under k.
+func count(bucket *bbolt.Bucket, k []byte) int {
+	if v := bucket.Get(k); len(v) == 8 {
+		return int(int64(binary.BigEndian.Uint64(v)))
+	}
+	return 0
+}
+
 // addCount adds n to the count under k, deleting it at zero.
 func addCount(bucket *bbolt.Bucket, k []byte, n int64) error {
 	var c int64
@@ -181,7 +217,7 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 	if meta.Get(keyTallied) != nil {
 		return nil
 	}
-	for _, bucket := range []*bbolt.Bucket{b.tallies, b.tallyHours} {
+	for _, bucket := range []*bbolt.Bucket{b.tallies, b.tallyHours, b.counts} {
 		var keys [][]byte
 		c := bucket.Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -217,6 +253,12 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 		if err := addCount(b.tallyHours, encodeTime(h), n); err != nil {
 			return err
 		}
+	}
+	if err := addCount(b.counts, keyCalls, int64(b.calls.Stats().KeyN)); err != nil {
+		return err
+	}
+	if err := addCount(b.counts, keyRejected, int64(b.rejected.Stats().KeyN)); err != nil {
+		return err
 	}
 	return meta.Put(keyTallied, []byte("1"))
 }

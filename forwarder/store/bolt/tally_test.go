@@ -16,7 +16,7 @@ import (
 )
 
 // forgetTallies makes the store file at path one an earlier release
-// wrote: no tallies, no mark that they are kept.
+// wrote: no tallies nor counts, no mark that they are kept.
 func forgetTallies(t *testing.T, path string) {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, nil)
@@ -25,7 +25,7 @@ func forgetTallies(t *testing.T, path string) {
 	}
 	defer db.Close()
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range []string{"tallies", "tally-hours"} {
+		for _, name := range []string{"tallies", "tally-hours", "counts"} {
 			if err := tx.DeleteBucket([]byte(name)); err != nil {
 				return err
 			}
@@ -54,6 +54,10 @@ func TestTalliesCountedOnOpen(t *testing.T) {
 	if len(kept.Destinations) == 0 || len(kept.DeadGroups) == 0 || len(kept.Hours) == 0 {
 		t.Fatalf("the writes left too little to count: %+v", kept)
 	}
+	stats, err := s.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +69,11 @@ func TestTalliesCountedOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantJSON(t, "tallies counted on open", got, kept)
+	gotStats, err := s.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON(t, "stats counted on open", gotStats, stats)
 	storetest.CheckTallies(t, s, clock.Now(), sids)
 	// They are kept from then on.
 	storetest.RandomWrites(t, s, clock, 100)
