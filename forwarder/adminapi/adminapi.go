@@ -7,7 +7,6 @@
 package adminapi
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,7 +14,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +36,7 @@ type Store interface {
 	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
 	Stats(ctx context.Context) (store.Stats, error)
 	PollStats(ctx context.Context) (store.PollStats, error)
+	Tallies(ctx context.Context) (store.Tallies, error)
 }
 
 // Config configures the read API.
@@ -216,33 +215,45 @@ func (a *api) deadLetters(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	all, err := a.cfg.Store.DeadLetters(r.Context(), 0)
+	t, err := a.cfg.Store.Tallies(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	out := deadLetters{Groups: []deadLetterGroup{}, DeadLetters: []callview.DeadLetterView{}}
-	groups := map[deadLetterGroup]int{}
-	for _, d := range all {
-		v := callview.NewDeadLetterView(d)
-		if kind != "" && v.Kind != kind {
+	all := 0
+	for _, g := range t.DeadGroups {
+		all += g.Count
+		if kind != "" && g.Kind != kind {
 			continue
 		}
-		out.Total++
-		groups[deadLetterGroup{Kind: v.Kind, Code: v.Code, Reason: v.Reason}]++
-		if len(out.DeadLetters) < limit {
+		out.Total += g.Count
+		out.Groups = append(out.Groups, deadLetterGroup{Kind: g.Kind, Code: g.Code, Reason: g.Reason, Count: g.Count})
+	}
+	// The newest dead letters, a bounded read: with a kind, those of the
+	// newest deadKindScan times limit (all of them when the kind is every
+	// dead letter).
+	read := limit
+	if kind != "" && out.Total < all {
+		read = limit * deadKindScan
+	}
+	newest, err := a.cfg.Store.DeadLetters(r.Context(), read)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	for _, d := range newest {
+		v := callview.NewDeadLetterView(d)
+		if (kind == "" || v.Kind == kind) && len(out.DeadLetters) < limit {
 			out.DeadLetters = append(out.DeadLetters, v)
 		}
 	}
-	for g, n := range groups {
-		g.Count = n
-		out.Groups = append(out.Groups, g)
-	}
-	slices.SortFunc(out.Groups, func(x, y deadLetterGroup) int {
-		return cmp.Or(y.Count-x.Count, strings.Compare(x.Kind, y.Kind), strings.Compare(x.Code, y.Code), strings.Compare(x.Reason, y.Reason))
-	})
 	writeJSON(w, http.StatusOK, out)
 }
+
+// deadKindScan bounds the dead letters read for a list of one kind: at
+// most this many times the limit.
+const deadKindScan = 4
 
 // overview is the answer of GET /admin/api/overview.
 type overview struct {

@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 	"time"
+
+	"github.com/callforward/callforward/forwarder/store"
 )
 
 // chart is a bar chart of calls per hour, drawn as SVG by the template.
@@ -29,18 +31,19 @@ type tick struct {
 	Label string
 }
 
-// hourly counts times per hour in the hours hours up to now.
-func hourly(title string, times []time.Time, now time.Time, hours int) chart {
+// hourly charts the calls per hour (store.Tallies.Hours) in the hours
+// hours up to now.
+func hourly(title string, calls []store.HourTally, now time.Time, hours int) chart {
 	ch := chart{Title: title, Width: 720, Height: 126}
 	end := now.UTC().Truncate(time.Hour).Add(time.Hour)
 	start := end.Add(-time.Duration(hours) * time.Hour)
 	counts := make([]int, hours)
-	for _, t := range times {
-		if t.Before(start) || !t.Before(end) {
+	for _, h := range calls {
+		if h.Hour.Before(start) || !h.Hour.Before(end) {
 			continue
 		}
-		counts[int(t.Sub(start)/time.Hour)]++
-		ch.Total++
+		counts[int(h.Hour.Sub(start)/time.Hour)] += h.Calls
+		ch.Total += h.Calls
 	}
 	for _, n := range counts {
 		ch.Max = max(ch.Max, n)

@@ -48,6 +48,7 @@ type Store interface {
 	DropDead(ctx context.Context, id string) error
 	Stats(ctx context.Context) (store.Stats, error)
 	PollStats(ctx context.Context) (store.PollStats, error)
+	Tallies(ctx context.Context) (store.Tallies, error)
 }
 
 // Status is what the running forwarder knows of itself, beyond the store:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -494,5 +495,49 @@ func TestOverviewFiguresAreReusedBriefly(t *testing.T) {
 	clock.Store(int64(overviewTTL))
 	if got, _ := strconv.Atoi(calls()); strconv.Itoa(got-1) != before {
 		t.Errorf("after %v: %d calls, want one more than %s", overviewTTL, got, before)
+	}
+}
+
+// TestOverviewShowsWholeTotals: the overview and the dead letters page
+// count every call and delivery the store holds, however many (more than
+// the 4,000 calls the overview once read).
+func TestOverviewShowsWholeTotals(t *testing.T) {
+	const calls = 4500
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "callforward.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := seed(st, calls); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(cfg *Config) { cfg.Store = st }, false)
+	c := f.client(t)
+	f.login(t, c, goodToken)
+	stats, err := st.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Calls != calls || stats.Dead != calls/100 || stats.Pending != 2*calls-calls/100 {
+		t.Fatalf("Stats = %+v, want %d calls, %d dead", stats, calls, calls/100)
+	}
+	_, overview := get(t, c, f.srv.URL+"/")
+	// Each chart says it twice: in its caption and its label.
+	if want := strconv.Itoa(calls) + " calls in all"; strings.Count(overview, want) != 4 {
+		t.Errorf("the charts do not both say %q: %q", want, regexp.MustCompile(`\d+ calls in all[^<]*`).FindAllString(overview, -1))
+	}
+	row := regexp.MustCompile(`<th scope="row">website <span class="muted">ga4</span></th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>`).FindStringSubmatch(overview)
+	if row == nil {
+		t.Fatal("no row for destination website")
+	}
+	if got, want := row[1:], []string{strconv.Itoa(stats.Pending), "0", strconv.Itoa(stats.Dead)}; !slices.Equal(got, want) {
+		t.Errorf("website pending, delivered, dead = %v, want %v", got, want)
+	}
+	_, dead := get(t, c, f.srv.URL+"/deadletters")
+	if want := strconv.Itoa(calls/100) + " dead letter(s)"; !strings.Contains(dead, want) {
+		t.Errorf("dead letters page lacks %q", want)
+	}
+	if want := `<td class="n">` + strconv.Itoa(calls/100) + `</td>`; !strings.Contains(dead, want) {
+		t.Errorf("dead letters page lacks the group's count %s", want)
 	}
 }

@@ -1,19 +1,17 @@
 package console
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/callforward/callforward/forwarder/callview"
 )
 
-// deadListed bounds the dead letters listed one by one; the groups count
-// them all.
+// deadListed bounds the dead letters listed one by one (the newest, a
+// bounded read); the groups, the store's tallies, count them all.
 const deadListed = 200
 
 // deadGroup is the dead letters of one kind, code and reason.
@@ -47,23 +45,24 @@ func (c *console) loadDead(r *http.Request) ([]callview.DeadLetterView, error) {
 }
 
 func (c *console) deadLetters(w http.ResponseWriter, r *http.Request) {
-	all, err := c.loadDead(r)
+	t, err := c.cfg.Store.Tallies(r.Context())
 	if err != nil {
-		c.fail(w, r, err)
+		c.fail(w, r, fmt.Errorf("dead letters: %w", err))
 		return
 	}
-	d := deadData{Total: len(all), Letters: all[:min(len(all), deadListed)], Done: doneMessage(r.URL.Query())}
-	groups := map[deadGroup]int{}
-	for _, v := range all {
-		groups[deadGroup{Kind: v.Kind, Code: v.Code, Reason: v.Reason}]++
+	newest, err := c.cfg.Store.DeadLetters(r.Context(), deadListed)
+	if err != nil {
+		c.fail(w, r, fmt.Errorf("dead letters: %w", err))
+		return
 	}
-	for g, n := range groups {
-		g.Count = n
-		d.Groups = append(d.Groups, g)
+	d := deadData{Done: doneMessage(r.URL.Query())}
+	for _, g := range t.DeadGroups {
+		d.Groups = append(d.Groups, deadGroup{Kind: g.Kind, Code: g.Code, Reason: g.Reason, Count: g.Count})
+		d.Total += g.Count
 	}
-	slices.SortFunc(d.Groups, func(x, y deadGroup) int {
-		return cmp.Or(y.Count-x.Count, strings.Compare(x.Kind, y.Kind), strings.Compare(x.Code, y.Code), strings.Compare(x.Reason, y.Reason))
-	})
+	for _, dl := range newest {
+		d.Letters = append(d.Letters, callview.NewDeadLetterView(dl))
+	}
 	c.render(w, r, http.StatusOK, "deadletters", page{Title: "Dead letters", Nav: "deadletters", Data: d})
 }
 

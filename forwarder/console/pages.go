@@ -14,33 +14,27 @@ import (
 	"github.com/callforward/callforward/forwarder/store"
 )
 
-// The overview reads the calls of the last week, newest first, up to
-// overviewScan of them, so that it answers in bounded time whatever the
-// store holds; past that, it says its counts cover the newest calls only.
-const (
-	overviewScan   = 4000
-	overviewWindow = 7 * 24 * time.Hour
-	scanPage       = 1000
-)
+// The overview's counts are the store's tallies (store.Tallies), whole
+// at any size; only the last error of each destination is read from the
+// newest calls, at most lastErrorCalls of them, so the page answers in
+// bounded time whatever the store holds.
+const lastErrorCalls = 200
 
 // destRow is what became of the deliveries to one destination.
 type destRow struct {
 	Name, Type                        string
 	Pending, Delivered, Dead, Dropped int
 	Counted, Rejected, Awaiting, Sent int
+	Unknown                           int
 	LastError                         string
 	LastErrorAt                       time.Time
 }
 
 // figures are the overview's numbers from the store, as computed at At.
 type figures struct {
-	At    time.Time
-	Stats store.Stats
-	Polls store.PollStats
-	// Scanned is how many calls of the week the counts cover; Truncated
-	// says there were more.
-	Scanned   int
-	Truncated bool
+	At        time.Time
+	Stats     store.Stats
+	Polls     store.PollStats
 	Day, Week chart
 	Dests     []*destRow
 }
@@ -51,10 +45,9 @@ type overviewData struct {
 	*figures
 }
 
-// overviewTTL is how long the overview's figures are reused: reading
-// them costs the store a walk of its counts and a scan of recent calls
-// (tens of milliseconds at a million calls), which a page reloaded by
-// several people, or left open, need not pay each time.
+// overviewTTL is how long the overview's figures are reused: a page
+// reloaded by several people, or left open, need not read the store each
+// time.
 const overviewTTL = 15 * time.Second
 
 func (c *console) overview(w http.ResponseWriter, r *http.Request) {
@@ -93,73 +86,49 @@ func (c *console) computeFigures(ctx context.Context, now time.Time) (*figures, 
 	if d.Polls, err = c.cfg.Store.PollStats(ctx); err != nil {
 		return nil, fmt.Errorf("overview: %w", err)
 	}
+	t, err := c.cfg.Store.Tallies(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("overview: %w", err)
+	}
 	dests := map[string]*destRow{}
+	row := func(name, typ string) *destRow {
+		r := dests[name]
+		if r == nil {
+			r = &destRow{Name: name, Type: typ}
+			dests[name] = r
+			d.Dests = append(d.Dests, r)
+		}
+		return r
+	}
 	if rules := c.cfg.Rules(); rules != nil {
 		for _, dd := range rules.Destinations() {
-			row := &destRow{Name: dd.Name, Type: dd.Type}
-			dests[dd.Name] = row
-			d.Dests = append(d.Dests, row)
+			row(dd.Name, dd.Type)
 		}
 	}
-	var times []time.Time
-	cursor := ""
-	for {
-		calls, next, err := c.cfg.Store.ListCalls(ctx, store.CallFilter{Since: now.Add(-overviewWindow)}, cursor, scanPage)
-		if err != nil {
-			return nil, fmt.Errorf("overview: %w", err)
-		}
-		for _, cs := range calls {
-			times = append(times, cs.At)
-			for _, j := range cs.Jobs {
-				row := dests[j.Job.Delivery.Destination]
-				if row == nil {
-					row = &destRow{Name: j.Job.Delivery.Destination, Type: j.Job.Delivery.Type}
-					dests[row.Name] = row
-					d.Dests = append(d.Dests, row)
-				}
-				row.add(j)
-			}
-		}
-		if cursor = next; cursor == "" {
-			break
-		}
-		if len(times) >= overviewScan {
-			d.Truncated = true
-			break
+	for _, dt := range t.Destinations {
+		r := row(dt.Destination, "")
+		r.Pending, r.Delivered, r.Dead, r.Dropped = dt.Pending, dt.Done, dt.Dead, dt.Dropped
+		r.Counted, r.Rejected, r.Awaiting, r.Sent, r.Unknown = dt.Counted, dt.Rejected, dt.Awaiting, dt.Sent, dt.Unknown
+	}
+	calls, _, err := c.cfg.Store.ListCalls(ctx, store.CallFilter{}, "", lastErrorCalls)
+	if err != nil {
+		return nil, fmt.Errorf("overview: %w", err)
+	}
+	for _, cs := range calls {
+		for _, j := range cs.Jobs {
+			row(j.Job.Delivery.Destination, j.Job.Delivery.Type).noteError(j)
 		}
 	}
-	d.Scanned = len(times)
-	d.Day = hourly("Calls per hour, last 24 hours", times, now, 24)
-	d.Week = hourly("Calls per hour, last 7 days", times, now, 24*7)
+	d.Day = hourly("Calls per hour, last 24 hours", t.Hours, now, 24)
+	d.Week = hourly("Calls per hour, last 7 days", t.Hours, now, 24*7)
 	return d, nil
 }
 
-// add counts one delivery.
-func (row *destRow) add(j store.JobInfo) {
-	switch j.State {
-	case store.JobPending:
-		row.Pending++
-	case store.JobDone:
-		row.Delivered++
-	case store.JobDead:
-		row.Dead++
-	case store.JobDropped:
-		row.Dropped++
-	}
-	if j.State == store.JobDone || j.State == store.JobDead {
-		v, _ := callview.Outcome(j)
-		if v != nil {
-			switch v.Outcome {
-			case forwarder.OutcomeCounted:
-				row.Counted++
-			case forwarder.OutcomeRejected:
-				row.Rejected++
-			case forwarder.OutcomeAwaiting:
-				row.Awaiting++
-			case forwarder.OutcomeSent:
-				row.Sent++
-			}
-		}
+// noteError keeps the latest error of j's attempts, if later than the
+// row's.
+func (row *destRow) noteError(j store.JobInfo) {
+	if row.Type == "" {
+		row.Type = j.Job.Delivery.Type
 	}
 	for _, a := range j.Job.History {
 		if a.Error != "" && a.At.After(row.LastErrorAt) {

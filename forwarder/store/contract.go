@@ -26,13 +26,15 @@ type Store interface {
 	Operator
 	Diagnostics
 	CallLister
+	Tallier
 
 	// Ping reports whether the store can take writes.
 	Ping(ctx context.Context) error
 	// Stats counts what the store holds.
 	Stats(ctx context.Context) (Stats, error)
 	// Sweep deletes what has outlived its retention and returns how many
-	// records went.
+	// records went (and prunes the hours of the tallies older than
+	// TallyKeep).
 	Sweep(ctx context.Context) (int, error)
 	// Close releases the store.
 	Close() error

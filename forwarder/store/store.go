@@ -35,6 +35,11 @@
 //     never swept, and go when ResolvePoll records Google's verdicts
 //     (see Diagnostics). ListCalls pages through the calls newest first,
 //     examining a bounded number per page (see CallLister).
+//   - Every write that changes them changes the tallies (Tallies: calls
+//     per hour, jobs per destination by state and outcome, dead letters
+//     by reason) in the same atomic step, so they always equal a recount
+//     of what the store holds; a store written before them is counted
+//     once, when opened.
 //
 // The contract is declared once, as interfaces, in contract.go: Store is
 // all of it, made of named parts (Intake, Queue, Operator) and of the

@@ -87,7 +87,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 				duplicate = true
 				return nil
 			}
-			if err := b.accepted.Delete(timeKey(decodeTime(v), call.Sid)); err != nil {
+			if err := deleteAccepted(b, timeKey(decodeTime(v), call.Sid)); err != nil {
 				return err
 			}
 		}
@@ -101,11 +101,11 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			return err
 		}
 		if replaceCall {
-			if err := b.calls.Put(sid, callJSON); err != nil {
+			if err := putCounted(b, b.calls, keyCalls, sid, callJSON); err != nil {
 				return err
 			}
 		}
-		if err := b.accepted.Put(acceptedKey, nil); err != nil {
+		if err := putAccepted(b, acceptedKey); err != nil {
 			return err
 		}
 		if record {
@@ -121,7 +121,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			if keep {
 				continue
 			}
-			if err := b.jobs.Put(j.id, j.value); err != nil {
+			if err := putJob(b, j.id, j.value); err != nil {
 				return err
 			}
 			if err := b.due.Put(j.due, nil); err != nil {

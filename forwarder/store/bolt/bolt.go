@@ -29,6 +29,7 @@ var (
 	_ store.CommitObserver = (*Store)(nil)
 	_ store.Diagnostics    = (*Store)(nil)
 	_ store.CallLister     = (*Store)(nil)
+	_ store.Tallier        = (*Store)(nil)
 )
 
 // lockTimeout is how long Open waits for the file lock before ErrInUse.
@@ -71,8 +72,9 @@ func Open(path string, opts store.Options) (*Store, error) {
 	return s, nil
 }
 
-// prepare creates the buckets and releases the leases (of jobs and of
-// polls) of a previous run.
+// prepare creates the buckets, counts the tallies of a store written
+// before them (tally.go), and releases the leases (of jobs and of polls)
+// of a previous run.
 func (s *Store) prepare(tx *bbolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -80,6 +82,9 @@ func (s *Store) prepare(tx *bbolt.Tx) error {
 		}
 	}
 	b, now := bucketsOf(tx), s.opts.Now()
+	if err := recount(b, tx.Bucket(bucketMeta), now); err != nil {
+		return err
+	}
 	if err := releaseLeases(b, now); err != nil {
 		return err
 	}
@@ -156,6 +161,10 @@ type buckets struct {
 	// polls are the pending polls by request id, pollsDue and pollsSent
 	// their indexes by due time and by sent time (diagnostics.go).
 	polls, pollsDue, pollsSent *bbolt.Bucket
+	// tallies and tallyHours are the counts of store.Tallies (tally.go).
+	tallies, tallyHours *bbolt.Bucket
+	// counts are the calls and rejected requests held (tally.go).
+	counts *bbolt.Bucket
 }
 
 func bucketsOf(tx *bbolt.Tx) buckets {
@@ -176,6 +185,10 @@ func bucketsOf(tx *bbolt.Tx) buckets {
 		polls:     tx.Bucket(bucketPolls),
 		pollsDue:  tx.Bucket(bucketPollsDue),
 		pollsSent: tx.Bucket(bucketPollsSent),
+
+		tallies:    tx.Bucket(bucketTallies),
+		tallyHours: tx.Bucket(bucketTallyHours),
+		counts:     tx.Bucket(bucketCounts),
 	}
 }
 
@@ -195,7 +208,7 @@ func (b buckets) settledIndex(state store.JobState) *bbolt.Bucket {
 // schedule writes a pending record and its due key.
 func schedule(b buckets, rec record) error {
 	rec.State = store.JobPending
-	if err := putRecord(b.jobs, rec); err != nil {
+	if err := putRecord(b, rec); err != nil {
 		return err
 	}
 	if err := b.due.Put(timeKey(rec.Job.DueAt, rec.Job.Delivery.ID), nil); err != nil {

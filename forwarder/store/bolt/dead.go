@@ -60,7 +60,7 @@ func (s *Store) RetryDead(ctx context.Context, id string) error {
 func (s *Store) DropDead(ctx context.Context, id string) error {
 	return s.updateDead(ctx, "drop dead", id, func(b buckets, rec record) error {
 		rec.State, rec.Settled = store.JobDropped, s.opts.Now()
-		if err := putRecord(b.jobs, rec); err != nil {
+		if err := putRecord(b, rec); err != nil {
 			return err
 		}
 		return b.dropped.Put(timeKey(rec.Settled, id), nil)

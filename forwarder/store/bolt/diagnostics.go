@@ -175,7 +175,7 @@ func settleVerdict(b buckets, id, request string, v forwarder.Verdict, now time.
 			return fmt.Errorf("put dead %s: %w", id, err)
 		}
 	}
-	return putRecord(b.jobs, rec)
+	return putRecord(b, rec)
 }
 
 // updatePoll checks p's lease and hands the stored poll, taken off its

@@ -22,6 +22,9 @@
 //	polls       request id → store.Poll      (pending Data Manager polls, diagnostics.go)
 //	polls-due   DueAt + request id → nil     (claimed ones under their lease end)
 //	polls-sent  SentAt + request id → nil    (PollStats' oldest)
+//	tallies     tally key → count            (store.Tallies, tally.go)
+//	tally-hours UTC hour → calls last accepted in it
+//	counts      "calls", "rejected" → count  (Stats)
 //
 // A job record also keeps the job's attempt history and Google's verdict,
 // the kind of a dead letter (send or processing), and the request id that
@@ -29,7 +32,17 @@
 // writes the acks and the poll in one transaction. Sweep leaves the polls
 // alone: a poll goes when ResolvePoll records its verdicts. ListCalls
 // walks accepted backwards from its cursor and reads each call's jobs by
-// prefix.
+// prefix; with a filter on state, rule or destination it judges a call
+// on the few fields of its jobs the filter reads, and decodes only the
+// calls it keeps.
+//
+// # Tallies
+//
+// Every write of a job record, of the accepted index, of a call and of a
+// rejected request changes the counts of the tallies and of Stats in the
+// same transaction (tally.go), so Tallies and Stats read a few small
+// keys whatever the store holds. A store written before them is counted
+// once, by Open, in its transaction.
 //
 // Claim is a cursor walk from the start of due up to now: the oldest due
 // jobs come first and the cost does not grow with the number of done or

@@ -49,7 +49,7 @@ func (s *Store) Extend(ctx context.Context, jobs []store.Job, d time.Duration) [
 				return fmt.Errorf("delete due %s: %w", id, err)
 			}
 			rec.Job.DueAt = end
-			if err := putRawRecord(b.jobs, id, rec); err != nil {
+			if err := putLease(b.jobs, id, rec); err != nil {
 				return err
 			}
 			if err := b.due.Put(timeKey(end, id), nil); err != nil {

@@ -27,6 +27,7 @@ var (
 		bucketDedup, bucketCalls, bucketAccepted, bucketJobs, bucketDue,
 		bucketDone, bucketDead, bucketRejected, bucketMeta, bucketCallers,
 		bucketCallersAt, bucketDropped, bucketPolls, bucketPollsDue, bucketPollsSent,
+		bucketTallies, bucketTallyHours, bucketCounts,
 	}
 
 	keyHeartbeat = []byte("heartbeat")

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -70,8 +71,9 @@ func jobsOf(jobs *bbolt.Bucket, sid string) ([]store.JobInfo, error) {
 	return out, nil
 }
 
-// Stats counts what the store holds. Pending includes claimed jobs;
-// EarliestDue is the first key of the due index.
+// Stats counts what the store holds, from the counts the writes keep
+// (tally.go): a read of a few keys, whatever the store holds. Pending
+// includes claimed jobs; EarliestDue is the first key of the due index.
 func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Stats{}, fmt.Errorf("bolt: stats: %w", err)
@@ -79,12 +81,15 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	var st store.Stats
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
-		st = store.Stats{
-			Calls:    b.calls.Stats().KeyN,
-			Pending:  b.due.Stats().KeyN,
-			Done:     b.done.Stats().KeyN,
-			Dead:     b.dead.Stats().KeyN,
-			Rejected: b.rejected.Stats().KeyN,
+		st = store.Stats{Calls: count(b.counts, keyCalls), Rejected: count(b.counts, keyRejected)}
+		// The jobs of a state, summed over the destinations: the keys
+		// TallyStateKey(dest, state) start with TallyStateKey("", state).
+		for state, n := range map[store.JobState]*int{store.JobPending: &st.Pending, store.JobDone: &st.Done, store.JobDead: &st.Dead} {
+			prefix := []byte(store.TallyStateKey("", state))
+			c := b.tallies.Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				*n += int(int64(binary.BigEndian.Uint64(v)))
+			}
 		}
 		if k, _ := b.due.Cursor().First(); len(k) >= timeLen {
 			st.EarliestDue = decodeTime(k).UTC()

@@ -56,7 +56,7 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 			rec.State = store.JobPending
 			rec.Job.Lease = rand.Text()
 			rec.Job.DueAt = leaseEnd
-			if err := putRawRecord(b.jobs, id, rec); err != nil {
+			if err := putLease(b.jobs, id, rec); err != nil {
 				return err
 			}
 			if err := b.due.Put(timeKey(leaseEnd, id), nil); err != nil {
@@ -169,7 +169,7 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 			if err := apply(b, id, &rec, now); err != nil {
 				return err
 			}
-			if err := putRawRecord(b.jobs, id, rec); err != nil {
+			if err := putRawRecord(b, id, rec); err != nil {
 				return err
 			}
 		}

@@ -43,16 +43,13 @@ func getRecord(jobs *bbolt.Bucket, id string) (rec record, ok bool, err error) {
 	return rec, true, nil
 }
 
-// putRecord writes rec under its delivery ID.
-func putRecord(jobs *bbolt.Bucket, rec record) error {
+// putRecord writes rec under its delivery ID, keeping the tallies.
+func putRecord(b buckets, rec record) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", rec.Job.Delivery.ID, err)
 	}
-	if err := jobs.Put([]byte(rec.Job.Delivery.ID), v); err != nil {
-		return fmt.Errorf("put job %s: %w", rec.Job.Delivery.ID, err)
-	}
-	return nil
+	return putJob(b, []byte(rec.Job.Delivery.ID), v)
 }
 
 // rawRecord is a record whose delivery stays encoded. Claim and the
@@ -94,8 +91,18 @@ func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err er
 	return rec, true, nil
 }
 
-// putRawRecord writes rec under id.
-func putRawRecord(jobs *bbolt.Bucket, id string, rec rawRecord) error {
+// putRawRecord writes rec under id, keeping the tallies.
+func putRawRecord(b buckets, id string, rec rawRecord) error {
+	v, err := encodeRawRecord(rec)
+	if err != nil {
+		return fmt.Errorf("encode job %s: %w", id, err)
+	}
+	return putJob(b, []byte(id), v)
+}
+
+// putLease writes rec under id when only its lease (Lease, DueAt)
+// changed, which counts for nothing in the tallies: Claim and Extend.
+func putLease(jobs *bbolt.Bucket, id string, rec rawRecord) error {
 	v, err := encodeRawRecord(rec)
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)

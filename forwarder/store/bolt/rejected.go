@@ -30,7 +30,8 @@ func (s *Store) Reject(ctx context.Context, r store.Rejected) error {
 	}
 	key := timeKey(r.At, r.ID)
 	err = s.write(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketRejected).Put(key, v)
+		b := bucketsOf(tx)
+		return putCounted(b, b.rejected, keyRejected, key, v)
 	})
 	if err != nil {
 		return fmt.Errorf("bolt: reject %s: %w", r.ID, err)

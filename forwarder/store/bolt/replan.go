@@ -54,7 +54,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 					continue
 				}
 			}
-			if err := b.jobs.Put(j.id, j.value); err != nil {
+			if err := putJob(b, j.id, j.value); err != nil {
 				return err
 			}
 			if err := b.due.Put(j.due, nil); err != nil {

@@ -19,12 +19,17 @@ const sweepChunk = 1000
 // dedup marks, done marks, tombstones of dropped dead letters and rejected
 // requests; and the caller history entries older than its retention
 // (store.Options.CallerHistory). Pending jobs and dead letters are never
-// swept. It returns how many calls, done marks, tombstones, rejected
+// swept. The hours of the tallies older than store.TallyKeep are
+// pruned. It returns how many calls, done marks, tombstones, rejected
 // requests and caller history entries went.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	now := s.opts.Now()
 	cutoff := cutoffs{dedup: now.Add(-s.opts.DedupWindow), history: now.Add(-s.opts.CallerHistory)}
 	total := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error { return pruneHours(bucketsOf(tx), store.TallyFrom(now)) })
+	if err != nil {
+		return 0, fmt.Errorf("bolt: sweep: %w", err)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("bolt: sweep: %w", err)
@@ -77,12 +82,12 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 			if err := b.dedup.Delete(sid); err != nil {
 				return removed, seen, err
 			}
-			if err := b.calls.Delete(sid); err != nil {
+			if err := deleteCounted(b, b.calls, keyCalls, sid); err != nil {
 				return removed, seen, err
 			}
 			removed++
 		}
-		if err := b.accepted.Delete(k); err != nil {
+		if err := deleteAccepted(b, k); err != nil {
 			return removed, seen, err
 		}
 	}
@@ -96,7 +101,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 				return removed, seen, err
 			}
 			if ok && rec.State == state && rec.Settled.Equal(decodeTime(k)) {
-				if err := b.jobs.Delete([]byte(id)); err != nil {
+				if err := deleteJob(b, []byte(id)); err != nil {
 					return removed, seen, err
 				}
 				removed++
@@ -108,7 +113,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 	}
 
 	for _, k := range expired(b.rejected) {
-		if err := b.rejected.Delete(k); err != nil {
+		if err := deleteCounted(b, b.rejected, keyRejected, k); err != nil {
 			return removed, seen, err
 		}
 		removed++

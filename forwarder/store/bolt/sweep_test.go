@@ -14,7 +14,8 @@ import (
 
 // TestSweepInChunks checks that Sweep keeps going past one transaction's
 // worth of entries. The backlog is written straight into the buckets:
-// accepting it one call at a time would cost one commit each.
+// accepting it one call at a time would cost one commit each. It is
+// written with the store's own writers, which keep the counts.
 func TestSweepInChunks(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	opts := store.Options{DedupWindow: time.Hour, Now: func() time.Time { return now }}
@@ -42,15 +43,15 @@ func TestSweepInChunks(t *testing.T) {
 					sid := fmt.Sprintf("CA-%s-%d", tc.name, i)
 					err := errors.Join(
 						b.dedup.Put([]byte(sid), encodeTime(old)),
-						b.calls.Put([]byte(sid), []byte("{}")),
-						b.accepted.Put(timeKey(old, sid), nil),
+						putCounted(b, b.calls, keyCalls, []byte(sid), []byte("{}")),
+						putAccepted(b, timeKey(old, sid)),
 					)
 					if err != nil {
 						return err
 					}
 				}
 				for i := range tc.rejected {
-					if err := b.rejected.Put(timeKey(old, fmt.Sprint(i)), []byte("{}")); err != nil {
+					if err := putCounted(b, b.rejected, keyRejected, timeKey(old, fmt.Sprint(i)), []byte("{}")); err != nil {
 						return err
 					}
 				}

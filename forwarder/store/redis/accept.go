@@ -37,12 +37,16 @@ end
 // The stored call is the latest accepted, except that a Call.Complete in
 // its window is not replaced by another event of its call.
 //
+// It keeps the tallies: the call moves to the hour of now, a job record it
+// replaces is uncounted and each record it writes counted.
+//
 //	KEYS: dedup calls accepted jobs ids due done callers callers:at dropped
+//	      tallies tally:hours
 //	ARGV: sid now cutoff call ttl-ms, the caller history members (callers,
 //	      callers:at; both empty when the call has no caller key) and their
-//	      ttl-ms, the event, then id record for each delivery
+//	      ttl-ms, the event, then id record destination for each delivery
 //	returns 1, or 0 for a duplicate
-var acceptScript = goredis.NewScript(luaOlder + `
+var acceptScript = goredis.NewScript(luaOlder + luaTally + `
 local sid, now, cutoff, event = ARGV[1], ARGV[2], ARGV[3], ARGV[9]
 local v = redis.call('HGET', KEYS[1], sid)
 local at, marks = nil, {}
@@ -68,7 +72,7 @@ local replaceCall = event == 'Call.Complete' or not marks['Call.Complete']
 marks[event] = now
 
 local write, expired = {}, {}
-for i = 10, #ARGV, 2 do
+for i = 10, #ARGV, 3 do
   local id = ARGV[i]
   local old = redis.call('HGET', KEYS[4], id)
   if not old then
@@ -78,21 +82,29 @@ for i = 10, #ARGV, 2 do
     local index = ({done = KEYS[7], dropped = KEYS[10]})[r.state]
     if index and not older(cutoff, r.settled) then
       write[#write + 1] = i
-      expired[#expired + 1] = {index, r.settled .. id}
+      expired[#expired + 1] = {index, r.settled .. id, r}
     end
   end
 end
 
-if at then redis.call('ZREM', KEYS[3], at .. sid) end
+if at then
+  redis.call('ZREM', KEYS[3], at .. sid)
+  countHour(KEYS[12], at, -1)
+end
 redis.call('HSET', KEYS[1], sid, now .. cjson.encode(marks))
 if replaceCall then redis.call('HSET', KEYS[2], sid, ARGV[4]) end
 redis.call('ZADD', KEYS[3], 0, now .. sid)
-for _, e in ipairs(expired) do redis.call('ZREM', e[1], e[2]) end
+countHour(KEYS[12], now, 1)
+for _, e in ipairs(expired) do
+  redis.call('ZREM', e[1], e[2])
+  untally(KEYS[11], e[3])
+end
 for _, i in ipairs(write) do
   local id = ARGV[i]
   redis.call('HSET', KEYS[4], id, ARGV[i + 1])
   redis.call('ZADD', KEYS[5], 0, id)
   redis.call('ZADD', KEYS[6], 0, now .. id)
+  tally(KEYS[11], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
 if ARGV[6] ~= '' then
@@ -144,7 +156,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if record {
 		caller, callerIndex = callerMember(callerKey, callerAt), encodeTime(callerAt)+callerKey
 	}
-	args := make([]any, 0, 9+2*len(deliveries))
+	args := make([]any, 0, 9+3*len(deliveries))
 	args = append(args, call.Sid, nowKey, encodeTime(now.Add(-s.opts.DedupWindow)), callJSON, ms(s.ttl),
 		caller, callerIndex, ms(s.historyTTL), string(call.Event))
 	for _, d := range deliveries {
@@ -155,10 +167,10 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		if err != nil {
 			return fmt.Errorf("redis: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
 		}
-		args = append(args, d.ID, rec)
+		args = append(args, d.ID, rec, d.Destination)
 	}
 	k := s.keys
-	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped}, args...)
+	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

@@ -63,12 +63,13 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter,
 }
 
 // deadScript takes a dead letter off the dead index and makes it pending
-// again (retry) or a tombstone (drop).
+// again (retry) or a tombstone (drop); its counts in the tallies move
+// with it (a pending job and a tombstone count under no outcome).
 //
-//	KEYS: jobs due dead dropped
+//	KEYS: jobs due dead dropped tallies
 //	ARGV: id op now
 //	returns 1, or 0 when id is not a dead letter
-var deadScript = goredis.NewScript(`
+var deadScript = goredis.NewScript(luaTally + `
 local id, op, now = ARGV[1], ARGV[2], ARGV[3]
 if op ~= 'retry' and op ~= 'drop' then return redis.error_reply('unknown dead letter op ' .. op) end
 local v = redis.call('HGET', KEYS[1], id)
@@ -76,8 +77,10 @@ if not v then return 0 end
 local r = cjson.decode(v)
 if r.state ~= 'dead' then return 0 end
 redis.call('ZREM', KEYS[3], r.settled .. id)
+untally(KEYS[5], r)
 if op == 'drop' then
   r.state, r.settled = 'dropped', now
+  tally(KEYS[5], r, '')
   redis.call('HSET', KEYS[1], id, cjson.encode(r))
   redis.call('ZADD', KEYS[4], 0, now .. id)
   return 1
@@ -86,6 +89,7 @@ r.state, r.due, r.attempts = 'pending', now, 0
 r.settled, r.reason, r.code, r.lease = nil, nil, nil, nil
 -- A resent delivery gets a new outcome.
 r.verdict, r.kind, r.request = nil, nil, nil
+tally(KEYS[5], r, '')
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 redis.call('ZADD', KEYS[2], 0, now .. id)
 return 1
@@ -112,7 +116,7 @@ func (s *Store) updateDead(ctx context.Context, name, op, id string) error {
 		return fmt.Errorf("redis: %s %s: %w", name, id, err)
 	}
 	k := s.keys
-	res, err := s.run(ctx, deadScript, []string{k.jobs, k.due, k.dead, k.dropped}, id, op, encodeTime(s.opts.Now()))
+	res, err := s.run(ctx, deadScript, []string{k.jobs, k.due, k.dead, k.dropped, k.tallies}, id, op, encodeTime(s.opts.Now()))
 	if err != nil {
 		return fmt.Errorf("redis: %s %s: %w", name, id, err)
 	}

@@ -141,12 +141,14 @@ func (s *Store) ClaimPolls(ctx context.Context, max int) ([]store.Poll, error) {
 // due again (reschedule) or records the verdicts on its jobs and forgets
 // it (resolve).
 //
-//	KEYS: polls polls:due polls:sent jobs done dead
+// A job given a verdict moves in the tallies under the outcome given.
+//
+//	KEYS: polls polls:due polls:sent jobs done dead tallies
 //	ARGV: request lease op now, then for reschedule: due polls last-poll
-//	      last-answer; for resolve: id verdict outcome reason code for
-//	      each item
+//	      last-answer; for resolve: id verdict outcome reason code
+//	      tally-outcome for each item
 //	returns 1, or 0 when the lease is lost
-var pollScript = goredis.NewScript(`
+var pollScript = goredis.NewScript(luaTally + `
 local req, op, now = ARGV[1], ARGV[3], ARGV[4]
 if op ~= 'reschedule' and op ~= 'resolve' then
   return redis.error_reply('unknown poll op ' .. op)
@@ -164,12 +166,13 @@ if op == 'reschedule' then
   redis.call('ZADD', KEYS[2], 0, p.due .. req)
   return 1
 end
-for i = 5, #ARGV, 5 do
+for i = 5, #ARGV, 6 do
   local id = ARGV[i]
   local jv = redis.call('HGET', KEYS[4], id)
   if jv then
     local r = cjson.decode(jv)
     if r.state == 'done' and r.request == req then
+      untally(KEYS[7], r)
       r.verdict = ARGV[i + 1]
       if ARGV[i + 2] == 'rejected' then
         redis.call('ZREM', KEYS[5], r.settled .. id)
@@ -177,6 +180,7 @@ for i = 5, #ARGV, 5 do
         r.reason, r.code, r.last_error = ARGV[i + 3], ARGV[i + 4], ARGV[i + 3]
         redis.call('ZADD', KEYS[6], 0, now .. id)
       end
+      tally(KEYS[7], r, ARGV[i + 5])
       redis.call('HSET', KEYS[4], id, cjson.encode(r))
     end
   end
@@ -209,7 +213,7 @@ func (s *Store) ResolvePoll(ctx context.Context, p store.Poll, verdicts []forwar
 	if len(verdicts) != len(p.Items) {
 		return fmt.Errorf("redis: resolve poll %s: %d verdicts for %d items", p.RequestID, len(verdicts), len(p.Items))
 	}
-	args := make([]any, 0, 5*len(verdicts))
+	args := make([]any, 0, 6*len(verdicts))
 	for i, v := range verdicts {
 		if v.Outcome == "" {
 			continue
@@ -218,7 +222,12 @@ func (s *Store) ResolvePoll(ctx context.Context, p store.Poll, verdicts []forwar
 		if err != nil {
 			return fmt.Errorf("redis: resolve poll %s: encode verdict: %w", p.RequestID, err)
 		}
-		args = append(args, p.Items[i].DeliveryID, string(vj), string(v.Outcome), store.ProcessingReason(v), v.Reason)
+		state := store.JobDone
+		if v.Outcome == forwarder.OutcomeRejected {
+			state = store.JobDead
+		}
+		args = append(args, p.Items[i].DeliveryID, string(vj), string(v.Outcome), store.ProcessingReason(v), v.Reason,
+			tallyOutcome(store.Job{Verdict: &v}, state))
 	}
 	return s.updatePoll(ctx, "resolve poll", "resolve", p, args...)
 }
@@ -230,7 +239,7 @@ func (s *Store) updatePoll(ctx context.Context, name, op string, p store.Poll, e
 	}
 	k := s.keys
 	args := append([]any{p.RequestID, p.Lease, op, encodeTime(s.opts.Now())}, extra...)
-	res, err := s.run(ctx, pollScript, []string{k.polls, k.pollsDue, k.pollsSent, k.jobs, k.done, k.dead}, args...)
+	res, err := s.run(ctx, pollScript, []string{k.polls, k.pollsDue, k.pollsSent, k.jobs, k.done, k.dead, k.tallies}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: %s %s: %w", name, p.RequestID, err)
 	}

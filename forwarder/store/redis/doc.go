@@ -56,6 +56,9 @@
 //	{p}:polls        hash  request id → poll record (pending Data Manager polls, diagnostics.go)
 //	{p}:polls:due    zset  DueAt + request id       (claimed ones under their lease end)
 //	{p}:polls:sent   zset  SentAt + request id      (PollStats' oldest)
+//	{p}:tallies      hash  tally key → count        (store.Tallies, tally.go)
+//	{p}:tally:hours  hash  unix hour → calls last accepted in it
+//	{p}:tally:mark   hash  what of a store written before the tallies is counted
 //
 // The sorted sets are lexicographic indexes: every score is 0 and every
 // member starts with its time as 16 hex digits that sort like the time.
@@ -73,6 +76,17 @@
 // expire and Sweep leaves them alone: a poll goes when ResolvePoll
 // records its verdicts. ListCalls is one script per page: a bounded
 // ZREVRANGEBYLEX of accepted from the cursor, with each call and its jobs.
+//
+// # Tallies
+//
+// Every write script changes the tallies it affects in the same run
+// (tally.go): a job record carries the destination and outcome it counts
+// under, so a script takes its old counts off and adds the new ones. A
+// store written before the tallies is counted once by Open, record by
+// record, each record counted by whichever comes first, a write or the
+// count, so several instances opening it together count each record
+// once. Instances of an earlier release writing to the same store while
+// it runs leave counts behind: upgrade them all.
 //
 // # Leases
 //

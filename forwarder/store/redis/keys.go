@@ -27,6 +27,9 @@ type keys struct {
 	polls      string // hash: request id → poll record (diagnostics.go)
 	pollsDue   string // lex index: DueAt + request id (pending polls; claimed ones under their lease end)
 	pollsSent  string // lex index: SentAt + request id (PollStats)
+	tallies    string // hash: tally key → count (tally.go)
+	tallyHours string // hash: unix hour → calls last accepted in it
+	tallyMark  string // hash: what of a store written before the tallies is counted
 }
 
 // newKeys returns the key names under prefix.
@@ -51,6 +54,9 @@ func newKeys(prefix string) keys {
 		polls:      k("polls"),
 		pollsDue:   k("polls:due"),
 		pollsSent:  k("polls:sent"),
+		tallies:    k("tallies"),
+		tallyHours: k("tally:hours"),
+		tallyMark:  k("tally:mark"),
 	}
 }
 

@@ -74,10 +74,14 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 // settleScript ends a claim after checking its lease, and moves the job
 // on: due again (retry) or dead (bury). Acks go through ackScript.
 //
-//	KEYS: jobs due done dead
-//	ARGV: id lease op now history verdict [retry: at reason | bury: reason code]
+// The job's counts in the tallies move to its new state, under the
+// outcome given.
+//
+//	KEYS: jobs due done dead tallies
+//	ARGV: id lease op now history verdict outcome [retry: at reason | bury:
+//	      reason code]
 //	returns 1, or 0 when the lease is lost
-var settleScript = goredis.NewScript(luaOutcome + `
+var settleScript = goredis.NewScript(luaOutcome + luaTally + `
 local id, op, now = ARGV[1], ARGV[3], ARGV[4]
 if op ~= 'retry' and op ~= 'bury' then
   return redis.error_reply('unknown settlement ' .. op)
@@ -87,16 +91,18 @@ if not v then return 0 end
 local r = cjson.decode(v)
 if r.state ~= 'pending' or not r.lease or r.lease == '' or r.lease ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[2], r.due .. id)
+untally(KEYS[5], r)
 r.lease = nil
 r.attempts = (r.attempts or 0) + 1
 outcome(r, ARGV[5], ARGV[6])
 if op == 'retry' then
-  r.due, r.last_error = ARGV[7], ARGV[8]
+  r.due, r.last_error = ARGV[8], ARGV[9]
   redis.call('ZADD', KEYS[2], 0, r.due .. id)
 else
-  r.state, r.settled, r.reason, r.code, r.last_error = 'dead', now, ARGV[7], ARGV[8], ARGV[7]
+  r.state, r.settled, r.reason, r.code, r.last_error = 'dead', now, ARGV[8], ARGV[9], ARGV[8]
   redis.call('ZADD', KEYS[4], 0, now .. id)
 end
+tally(KEYS[5], r, ARGV[7])
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 return 1
 `)
@@ -117,21 +123,24 @@ end
 // the poll with the items of the jobs it acknowledged (none: no poll),
 // and each of those jobs remembers the request id.
 //
-//	KEYS: jobs due done polls polls:due polls:sent
+// Each job's counts in the tallies move to done, under the outcome given.
+//
+//	KEYS: jobs due done polls polls:due polls:sent tallies
 //	ARGV: now, request id and poll record without items ("" "" for no
-//	      poll), then id lease history verdict item for each job (item:
-//	      its PollItem JSON, "" when the job is not in the poll)
+//	      poll), then id lease history verdict item outcome for each job
+//	      (item: its PollItem JSON, "" when the job is not in the poll)
 //	returns per job 1, or 0 when its lease is lost
-var ackScript = goredis.NewScript(luaOutcome + `
+var ackScript = goredis.NewScript(luaOutcome + luaTally + `
 local now, req = ARGV[1], ARGV[2]
 local out, items = {}, {}
-for i = 4, #ARGV, 5 do
+for i = 4, #ARGV, 6 do
   local id, lease, ok = ARGV[i], ARGV[i + 1], 0
   local v = redis.call('HGET', KEYS[1], id)
   if v then
     local r = cjson.decode(v)
     if r.state == 'pending' and r.lease and r.lease ~= '' and r.lease == lease then
       redis.call('ZREM', KEYS[2], r.due .. id)
+      untally(KEYS[7], r)
       r.lease, r.request = nil, nil
       r.attempts = (r.attempts or 0) + 1
       r.state, r.settled = 'done', now
@@ -141,6 +150,7 @@ for i = 4, #ARGV, 5 do
         items[#items + 1] = ARGV[i + 4]
       end
       redis.call('ZADD', KEYS[3], 0, now .. id)
+      tally(KEYS[7], r, ARGV[i + 5])
       redis.call('HSET', KEYS[1], id, cjson.encode(r))
       ok = 1
     end
@@ -206,7 +216,7 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p 
 		fail(err)
 		return
 	}
-	args := make([]any, 0, 3+5*len(jobs))
+	args := make([]any, 0, 3+6*len(jobs))
 	args = append(args, encodeTime(s.opts.Now()), req, poll)
 	for _, j := range jobs {
 		history, verdict, err := outcomeOf(j)
@@ -214,10 +224,10 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p 
 			fail(err)
 			return
 		}
-		args = append(args, j.Delivery.ID, j.Lease, history, verdict, items[j.Delivery.ID])
+		args = append(args, j.Delivery.ID, j.Lease, history, verdict, items[j.Delivery.ID], tallyOutcome(j, store.JobDone))
 	}
 	k := s.keys
-	res, err := s.run(ctx, ackScript, []string{k.jobs, k.due, k.done, k.polls, k.pollsDue, k.pollsSent}, args...)
+	res, err := s.run(ctx, ackScript, []string{k.jobs, k.due, k.done, k.polls, k.pollsDue, k.pollsSent, k.tallies}, args...)
 	if err != nil {
 		fail(err)
 		return
@@ -230,18 +240,19 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p 
 // Retry schedules j again at at, keeping reason as its LastError. It
 // returns store.ErrLeaseLost when j.Lease is not the job's current lease.
 func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason string) error {
-	return s.settle(ctx, "retry", j, encodeTime(at), reason)
+	return s.settle(ctx, "retry", j, store.JobPending, encodeTime(at), reason)
 }
 
 // Bury dead-letters j with reason (also kept as its LastError) and code.
 // It returns store.ErrLeaseLost when j.Lease is not the job's current
 // lease.
 func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) error {
-	return s.settle(ctx, "bury", j, reason, code)
+	return s.settle(ctx, "bury", j, store.JobDead, reason, code)
 }
 
-// settle runs settleScript for op on j with the op's extra arguments.
-func (s *Store) settle(ctx context.Context, op string, j store.Job, extra ...any) error {
+// settle runs settleScript for op on j, which leaves it in state, with
+// the op's extra arguments.
+func (s *Store) settle(ctx context.Context, op string, j store.Job, state store.JobState, extra ...any) error {
 	id := j.Delivery.ID
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redis: %s %s: %w", op, id, err)
@@ -251,8 +262,8 @@ func (s *Store) settle(ctx context.Context, op string, j store.Job, extra ...any
 		return fmt.Errorf("redis: %s %s: %w", op, id, err)
 	}
 	k := s.keys
-	args := append([]any{id, j.Lease, op, encodeTime(s.opts.Now()), history, verdict}, extra...)
-	res, err := s.run(ctx, settleScript, []string{k.jobs, k.due, k.done, k.dead}, args...)
+	args := append([]any{id, j.Lease, op, encodeTime(s.opts.Now()), history, verdict, tallyOutcome(j, state)}, extra...)
+	res, err := s.run(ctx, settleScript, []string{k.jobs, k.due, k.done, k.dead, k.tallies}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: %s %s: %w", op, id, err)
 	}

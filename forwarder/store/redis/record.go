@@ -37,6 +37,11 @@ type record struct {
 	// AckPolled acknowledged it: ResolvePoll records verdicts only on a
 	// job done by the request polled.
 	Request string `json:"request,omitempty"`
+	// Dest is the delivery's destination and Tally the outcome the job
+	// counts under in the tallies ("-" for none), once it is counted
+	// (tally.go).
+	Dest  string `json:"dest,omitempty"`
+	Tally string `json:"tally,omitempty"`
 }
 
 // newRecord encodes the pending record of a delivery planned at due.
@@ -45,7 +50,7 @@ func newRecord(d forwarder.Delivery, due string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := json.Marshal(record{Delivery: string(dj), State: store.JobPending, Due: due})
+	v, err := json.Marshal(record{Delivery: string(dj), State: store.JobPending, Due: due, Dest: d.Destination, Tally: noOutcome})
 	if err != nil {
 		return "", err
 	}

@@ -19,6 +19,7 @@ var (
 	_ store.CallerHistory = (*Store)(nil)
 	_ store.Diagnostics   = (*Store)(nil)
 	_ store.CallLister    = (*Store)(nil)
+	_ store.Tallier       = (*Store)(nil)
 )
 
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
@@ -45,7 +46,8 @@ type Store struct {
 
 // Open connects to the Redis at url (redis://[user:password@]host:port[/db]
 // or rediss:// for TLS, with the query parameters go-redis's ParseURL
-// knows, such as dial_timeout) and checks that it answers. The error
+// knows, such as dial_timeout) and checks that it answers; a store written before the tallies
+// gets them counted (tally.go) before Open returns. The error
 // names the host, never the password.
 //
 // For Sentinel set o.MasterName, for Cluster set o.Cluster; both take more
@@ -69,7 +71,7 @@ func Open(ctx context.Context, url string, opts store.Options, o Options) (*Stor
 		prefix = DefaultPrefix
 	}
 	opts = opts.WithDefaults()
-	return &Store{
+	s := &Store{
 		rdb:    rdb,
 		keys:   newKeys(prefix),
 		intake: &grouper{rdb: rdb},
@@ -77,7 +79,12 @@ func Open(ctx context.Context, url string, opts store.Options, o Options) (*Stor
 		ttl:    opts.DedupWindow + ttlMargin,
 
 		historyTTL: opts.CallerHistory + ttlMargin,
-	}, nil
+	}
+	if err := s.countLegacy(ctx); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("redis: open %s: %w", where, err)
+	}
+	return s, nil
 }
 
 // Close closes the connections to Redis.

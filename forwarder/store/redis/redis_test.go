@@ -242,6 +242,7 @@ func TestKeysShareHashTag(t *testing.T) {
 		"{callforward}:dedup", "{callforward}:done", "{callforward}:due",
 		"{callforward}:heartbeat", "{callforward}:ids", "{callforward}:jobs",
 		"{callforward}:rejected", "{callforward}:rejected:at",
+		"{callforward}:tallies", "{callforward}:tally:hours", "{callforward}:tally:mark",
 	}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys = %q, want %q (all under the hash tag {callforward})", keys, want)

@@ -18,14 +18,18 @@ import (
 // a job that exists, in whatever state, except a tombstone when asked to
 // include dropped deliveries.
 //
-//	KEYS: calls jobs ids due dropped
-//	ARGV: sid now include-dropped ("1" or ""), then id record for each delivery
+// A tombstone it replaces is uncounted in the tallies, each record it
+// writes counted.
+//
+//	KEYS: calls jobs ids due dropped tallies
+//	ARGV: sid now include-dropped ("1" or ""), then id record destination
+//	      for each delivery
 //	returns the number of jobs added, or -1 when the call is not stored
-var replanScript = goredis.NewScript(`
+var replanScript = goredis.NewScript(luaTally + `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
 local now, includeDropped = ARGV[2], ARGV[3] == '1'
 local write, seen, tombstones = {}, {}, {}
-for i = 4, #ARGV, 2 do
+for i = 4, #ARGV, 3 do
   local id = ARGV[i]
   if not seen[id] then
     seen[id] = true
@@ -36,17 +40,21 @@ for i = 4, #ARGV, 2 do
       local r = cjson.decode(old)
       if r.state == 'dropped' then
         write[#write + 1] = i
-        tombstones[#tombstones + 1] = r.settled .. id
+        tombstones[#tombstones + 1] = {r.settled .. id, r}
       end
     end
   end
 end
-for _, m in ipairs(tombstones) do redis.call('ZREM', KEYS[5], m) end
+for _, t in ipairs(tombstones) do
+  redis.call('ZREM', KEYS[5], t[1])
+  untally(KEYS[6], t[2])
+end
 for _, i in ipairs(write) do
   local id = ARGV[i]
   redis.call('HSET', KEYS[2], id, ARGV[i + 1])
   redis.call('ZADD', KEYS[3], 0, id)
   redis.call('ZADD', KEYS[4], 0, now .. id)
+  tally(KEYS[6], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
 return #write
 `)
@@ -71,7 +79,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 	if opts.IncludeDropped {
 		include = "1"
 	}
-	args := make([]any, 0, 3+2*len(deliveries))
+	args := make([]any, 0, 3+3*len(deliveries))
 	args = append(args, sid, nowKey, include)
 	for _, d := range deliveries {
 		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid+"/") {
@@ -81,10 +89,10 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		if err != nil {
 			return 0, fmt.Errorf("redis: replan %s: encode delivery %s: %w", sid, d.ID, err)
 		}
-		args = append(args, d.ID, rec)
+		args = append(args, d.ID, rec, d.Destination)
 	}
 	k := s.keys
-	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due, k.dropped}, args...)
+	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due, k.dropped, k.tallies}, args...)
 	if err != nil {
 		return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/callforward/callforward/forwarder/store/redistest"
 )
 
-// TestReplanWritesOnlyJobKeys: Replan writes the job keys only, and only
+// TestReplanWritesOnlyJobKeys: Replan writes the job keys (and their tallies) only, and only
 // when it adds a job; the call, its dedup mark and the expiring keys'
 // TTLs are left alone.
 func TestReplanWritesOnlyJobKeys(t *testing.T) {
@@ -44,7 +44,7 @@ func TestReplanWritesOnlyJobKeys(t *testing.T) {
 	}{
 		{"nothing new", call.Sid, nil, 0, nil, nil},
 		{"unknown call", unknown.Sid, nil, 0, store.ErrNotFound, nil},
-		{"one new", call.Sid, []string{"new"}, 1, nil, []string{"{p}:due", "{p}:ids", "{p}:jobs"}},
+		{"one new", call.Sid, []string{"new"}, 1, nil, []string{"{p}:due", "{p}:ids", "{p}:jobs", "{p}:tallies"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

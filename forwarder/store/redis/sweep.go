@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/callforward/callforward/forwarder/store"
 )
 
 // sweepChunk bounds the index entries one sweep script handles, so that a
@@ -17,11 +19,14 @@ const sweepChunk = 1000
 // on (a Sid accepted again, a done mark replaced) is dropped without
 // touching the value.
 //
+// The tallies lose what goes: a call its hour, a job its counts.
+//
 //	KEYS: dedup calls accepted jobs ids done rejected rejected:at callers callers:at dropped
+//	      tallies tally:hours
 //	ARGV: upper bound of the expired entries, budget, upper bound of the
 //	      expired caller history entries
 //	returns {removed, seen}
-var sweepScript = goredis.NewScript(`
+var sweepScript = goredis.NewScript(luaTally + `
 local bound, budget, historyBound = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local removed, seen = 0, 0
 local function expired(index, upper)
@@ -39,7 +44,7 @@ for _, m in ipairs(expired(KEYS[3])) do
     redis.call('HDEL', KEYS[2], sid)
     removed = removed + 1
   end
-  redis.call('ZREM', KEYS[3], m)
+  if redis.call('ZREM', KEYS[3], m) == 1 then countHour(KEYS[13], at, -1) end
 end
 
 for _, settled in ipairs({{KEYS[6], 'done'}, {KEYS[11], 'dropped'}}) do
@@ -52,6 +57,7 @@ for _, settled in ipairs({{KEYS[6], 'done'}, {KEYS[11], 'dropped'}}) do
       if r.state == state and r.settled == at then
         redis.call('HDEL', KEYS[4], id)
         redis.call('ZREM', KEYS[5], id)
+        untally(KEYS[12], r)
         removed = removed + 1
       end
     end
@@ -77,7 +83,8 @@ return {removed, seen}
 // dedup marks, done marks, tombstones of dropped dead letters and rejected
 // requests; and the caller history entries older than its retention
 // (store.Options.CallerHistory). Pending jobs and dead letters are never
-// swept. It returns how many calls, done marks, tombstones, rejected
+// swept. The hours of the tallies older than store.TallyKeep are
+// pruned. It returns how many calls, done marks, tombstones, rejected
 // requests and caller history entries went. It works in
 // chunks of one script each, so it may stop half-way on an error; the
 // next Sweep carries on.
@@ -86,8 +93,11 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	bound := upTo(now.Add(-s.opts.DedupWindow))
 	historyBound := upTo(now.Add(-s.opts.CallerHistory))
 	k := s.keys
-	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt, k.dropped}
+	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}
 	total := 0
+	if _, err := s.run(ctx, pruneHoursScript, []string{k.tallyHours}, unixHour(store.TallyFrom(now))); err != nil {
+		return 0, fmt.Errorf("redis: sweep: prune tally hours: %w", err)
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("redis: sweep: %w", err)

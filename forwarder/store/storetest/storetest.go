@@ -75,6 +75,8 @@
 //   - RunDurable (a second suite, for a backend that can open its data
 //     again): polls, history and verdicts survive a restart, and, where
 //     handles can be open at once (Redis), two handles never hold one poll.
+//   - Tallies equal at all times a recount from Jobs, DeadLetters and
+//     ListCalls (store.Recount), after any sequence of writes.
 //   - Every method fails without writing when its context is done.
 package storetest
 
@@ -112,6 +114,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Sto
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
 		replanTests, historyTests, eventTests, extendTests, diagnosticsTests, callTests,
+		tallyTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {

@@ -1,0 +1,301 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// The tallies (store.Tallies) live in two buckets, each value a count as
+// 8 big-endian bytes (a key whose count falls to zero is deleted), and a
+// third holds the other counts of Stats, so that Stats reads no index
+// whole:
+//
+//	tallies      key (store.TallyKeys) → count
+//	tally-hours  UTC hour (encoded time) → calls last accepted in it
+//	counts       "calls", "rejected" → the calls and rejected requests held
+//
+// Every write of a job record goes through putJob or deleteJob, and every
+// write of the accepted index through putAccepted or deleteAccepted,
+// which change the counts in the same transaction; Claim and Extend
+// rewrite only a job's lease, which counts for nothing. The meta key
+// "tallies" marks a store whose tallies are kept: Open recounts a store
+// without it (one written by an earlier release) in its transaction.
+var (
+	bucketTallies    = []byte("tallies")
+	bucketTallyHours = []byte("tally-hours")
+	bucketCounts     = []byte("counts")
+	keyTallied       = []byte("tallies")
+	keyCalls         = []byte("calls")
+	keyRejected      = []byte("rejected")
+)
+
+// putCounted writes k → v in bucket, counting a new key under count in
+// the counts bucket.
+func putCounted(b buckets, bucket *bbolt.Bucket, count, k, v []byte) error {
+	if bucket.Get(k) == nil {
+		if err := addCount(b.counts, count, 1); err != nil {
+			return err
+		}
+	}
+	return bucket.Put(k, v)
+}
+
+// deleteCounted deletes k from bucket, uncounting it under count.
+func deleteCounted(b buckets, bucket *bbolt.Bucket, count, k []byte) error {
+	if got, _ := bucket.Cursor().Seek(k); !bytes.Equal(got, k) {
+		return nil
+	}
+	if err := addCount(b.counts, count, -1); err != nil {
+		return err
+	}
+	return bucket.Delete(k)
+}
+
+// tallyRecord is the part of a job record the tallies read.
+type tallyRecord struct {
+	Job struct {
+		Delivery struct {
+			Destination string `json:"destination"`
+			Ads         *struct {
+				Backend string `json:"backend"`
+			} `json:"ads"`
+		} `json:"delivery"`
+		Verdict *forwarder.Verdict `json:"verdict"`
+	} `json:"job"`
+	State  store.JobState `json:"state"`
+	Reason string         `json:"reason"`
+	Code   string         `json:"code"`
+	Kind   string         `json:"kind"`
+}
+
+// tallyKeys returns the keys the encoded job record v counts under (none
+// for nil).
+func tallyKeys(v []byte) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var r tallyRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("tallies: decode job: %w", err)
+	}
+	info := store.JobInfo{State: r.State, Kind: r.Kind}
+	info.Job.Verdict = r.Job.Verdict
+	info.Job.Delivery.Destination = r.Job.Delivery.Destination
+	if a := r.Job.Delivery.Ads; a != nil {
+		info.Job.Delivery.Ads = &forwarder.AdsConversion{Backend: a.Backend}
+	}
+	return store.TallyKeys(info, r.Reason, r.Code), nil
+}
+
+// putJob writes the job record v under id and moves the job's counts
+// from what the record it replaces counted for to what v counts for.
+func putJob(b buckets, id, v []byte) error {
+	if err := retally(b, b.jobs.Get(id), v); err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	if err := b.jobs.Put(id, v); err != nil {
+		return fmt.Errorf("put job %s: %w", id, err)
+	}
+	return nil
+}
+
+// deleteJob deletes the job record id and its counts.
+func deleteJob(b buckets, id []byte) error {
+	if err := retally(b, b.jobs.Get(id), nil); err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	if err := b.jobs.Delete(id); err != nil {
+		return fmt.Errorf("delete job %s: %w", id, err)
+	}
+	return nil
+}
+
+// retally takes the counts of the record old off and adds those of the
+// record new (either may be nil).
+func retally(b buckets, old, new []byte) error {
+	before, err := tallyKeys(old)
+	if err != nil {
+		return err
+	}
+	after, err := tallyKeys(new)
+	if err != nil {
+		return err
+	}
+	for _, k := range before {
+		if err := addCount(b.tallies, []byte(k), -1); err != nil {
+			return err
+		}
+	}
+	for _, k := range after {
+		if err := addCount(b.tallies, []byte(k), 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putAccepted adds the accepted index entry k and counts its call in its
+// hour.
+func putAccepted(b buckets, k []byte) error {
+	if err := b.accepted.Put(k, nil); err != nil {
+		return fmt.Errorf("put accepted: %w", err)
+	}
+	return addCount(b.tallyHours, encodeTime(store.TallyHour(decodeTime(k))), 1)
+}
+
+// deleteAccepted deletes the accepted index entry k and uncounts its call
+// from its hour, unless the hour is pruned already.
+func deleteAccepted(b buckets, k []byte) error {
+	if got, _ := b.accepted.Cursor().Seek(k); !bytes.Equal(got, k) {
+		return nil
+	}
+	if err := b.accepted.Delete(k); err != nil {
+		return fmt.Errorf("delete accepted: %w", err)
+	}
+	hour := encodeTime(store.TallyHour(decodeTime(k)))
+	if b.tallyHours.Get(hour) == nil {
+		return nil
+	}
+	return addCount(b.tallyHours, hour, -1)
+}
+
+// count reads the count under k.
+func count(bucket *bbolt.Bucket, k []byte) int {
+	if v := bucket.Get(k); len(v) == 8 {
+		return int(int64(binary.BigEndian.Uint64(v)))
+	}
+	return 0
+}
+
+// addCount adds n to the count under k, deleting it at zero.
+func addCount(bucket *bbolt.Bucket, k []byte, n int64) error {
+	var c int64
+	if v := bucket.Get(k); len(v) == 8 {
+		c = int64(binary.BigEndian.Uint64(v))
+	}
+	c += n
+	if c == 0 {
+		return bucket.Delete(k)
+	}
+	v := make([]byte, 8)
+	binary.BigEndian.PutUint64(v, uint64(c))
+	if err := bucket.Put(k, v); err != nil {
+		return fmt.Errorf("put count: %w", err)
+	}
+	return nil
+}
+
+// pruneHours deletes the hours of the tallies before from.
+func pruneHours(b buckets, from time.Time) error {
+	limit := encodeTime(from)
+	var old [][]byte
+	c := b.tallyHours.Cursor()
+	for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, _ = c.Next() {
+		old = append(old, bytes.Clone(k))
+	}
+	for _, k := range old {
+		if err := b.tallyHours.Delete(k); err != nil {
+			return fmt.Errorf("prune tally hour: %w", err)
+		}
+	}
+	return nil
+}
+
+// recount counts the tallies of a store that has none (written by an
+// earlier release) and marks it as tallied: every job, and the calls of
+// the hours kept.
+func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
+	if meta.Get(keyTallied) != nil {
+		return nil
+	}
+	for _, bucket := range []*bbolt.Bucket{b.tallies, b.tallyHours, b.counts} {
+		var keys [][]byte
+		c := bucket.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+		}
+		for _, k := range keys {
+			if err := bucket.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	r := store.NewRecount()
+	err := b.jobs.ForEach(func(_, v []byte) error {
+		keys, err := tallyKeys(v)
+		for _, k := range keys {
+			r.Counts[k]++
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("recount tallies: %w", err)
+	}
+	c := b.accepted.Cursor()
+	for k, _ := c.Seek(encodeTime(store.TallyFrom(now))); k != nil; k, _ = c.Next() {
+		r.AddCall(decodeTime(k))
+	}
+	for k, n := range r.Counts {
+		if err := addCount(b.tallies, []byte(k), n); err != nil {
+			return err
+		}
+	}
+	for h, n := range r.Hours {
+		if err := addCount(b.tallyHours, encodeTime(h), n); err != nil {
+			return err
+		}
+	}
+	if err := addCount(b.counts, keyCalls, int64(b.calls.Stats().KeyN)); err != nil {
+		return err
+	}
+	if err := addCount(b.counts, keyRejected, int64(b.rejected.Stats().KeyN)); err != nil {
+		return err
+	}
+	return meta.Put(keyTallied, []byte("1"))
+}
+
+// Tallies returns the counts the store keeps (see store.Tallies): a read
+// of two small buckets, whatever the number of calls.
+func (s *Store) Tallies(ctx context.Context) (store.Tallies, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Tallies{}, fmt.Errorf("bolt: tallies: %w", err)
+	}
+	counts, hours := map[string]int64{}, map[time.Time]int64{}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		err := b.tallies.ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("bad count under %q", k)
+			}
+			counts[string(k)] = int64(binary.BigEndian.Uint64(v))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return b.tallyHours.ForEach(func(k, v []byte) error {
+			if len(k) != timeLen || len(v) != 8 {
+				return fmt.Errorf("bad hour count under %x", k)
+			}
+			hours[decodeTime(k).UTC()] = int64(binary.BigEndian.Uint64(v))
+			return nil
+		})
+	})
+	if err != nil {
+		return store.Tallies{}, fmt.Errorf("bolt: tallies: %w", err)
+	}
+	t, err := store.BuildTallies(counts, hours, s.opts.Now())
+	if err != nil {
+		return store.Tallies{}, fmt.Errorf("bolt: %w", err)
+	}
+	return t, nil
+}
