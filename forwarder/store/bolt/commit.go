@@ -29,9 +29,12 @@ import (
 // is flowing (an intake write was queued less than intakeQuiet ago),
 // maxIdleNodes otherwise. The budget keeps both the transaction an accept
 // rides in and the one it may find running short, since a commit's time
-// grows with the pages it writes. Every transaction takes at least one
-// queue write when one waits, so the queue is never starved: a queue
-// write with k writes ahead of it commits within k+1 transactions.
+// grows with the pages it writes. While intake is flowing, a transaction
+// of queue writes alone waits up to queueLinger for an intake write to
+// ride with (linger), so that an accept seldom finds such a transaction
+// running. Every transaction takes at least one queue write when one
+// waits, so the queue is never starved: a queue write with k writes ahead
+// of it commits within k+1 transactions (each at most queueLinger late).
 //
 // As with DB.Batch, a write function may run more than once (when another
 // write of its transaction fails, each is run again alone), so it must
@@ -50,7 +53,12 @@ type committer struct {
 	intake, queue []*write
 	// lastIntake is when the latest intake write was queued.
 	lastIntake time.Time
-	leading    bool // a goroutine is committing the queues
+	// wake, when not nil, is closed by the next intake write queued: a
+	// leader lingers for it (linger).
+	wake chan struct{}
+	// lingerFor, when not zero, replaces queueLinger (for tests).
+	lingerFor time.Duration
+	leading   bool // a goroutine is committing the queues
 }
 
 // RecordCommits makes r hear of every transaction the committer runs from
@@ -75,8 +83,13 @@ const (
 	// transaction running.
 	maxIdleNodes = 2048
 	// intakeQuiet is how long after the latest intake write the queue's
-	// writes keep the budget of flowing intake.
+	// writes keep the budget of flowing intake, and linger for the next.
 	intakeQuiet = time.Second
+	// queueLinger is the longest a transaction of queue writes alone is
+	// held back, while intake is flowing, for an intake write to ride
+	// with: longer than the gap between a webhook's reply and the next
+	// request of a client, shorter than a commit.
+	queueLinger = 2 * time.Millisecond
 )
 
 // write is one write function waiting for its transaction.
@@ -107,6 +120,10 @@ func (c *committer) enqueue(fn func(*bbolt.Tx) error, intake bool) error {
 	if intake && !c.fifo {
 		c.intake = append(c.intake, w)
 		c.lastIntake = time.Now()
+		if c.wake != nil {
+			close(c.wake)
+			c.wake = nil
+		}
 	} else {
 		c.queue = append(c.queue, w)
 	}
@@ -124,6 +141,7 @@ func (c *committer) enqueue(fn func(*bbolt.Tx) error, intake bool) error {
 // up meanwhile, a new goroutine leads their transaction, so that the
 // caller returns as soon as its own write is committed.
 func (c *committer) lead() {
+	c.linger()
 	c.commit()
 	c.mu.Lock()
 	more := len(c.intake)+len(c.queue) > 0
@@ -131,6 +149,39 @@ func (c *committer) lead() {
 	c.mu.Unlock()
 	if more {
 		go c.lead()
+	}
+}
+
+// linger holds a transaction of queue writes alone back while intake is
+// flowing: it waits up to queueLinger for an intake write, so that the
+// queue's writes ride in the intake write's transaction rather than in one
+// of their own that the intake write would have to wait for.
+func (c *committer) linger() {
+	if c.fifo {
+		return
+	}
+	c.mu.Lock()
+	var wake chan struct{}
+	if len(c.intake) == 0 && time.Since(c.lastIntake) < intakeQuiet {
+		wake = make(chan struct{})
+		c.wake = wake
+	}
+	c.mu.Unlock()
+	if wake == nil {
+		return
+	}
+	d := queueLinger
+	if c.lingerFor > 0 {
+		d = c.lingerFor
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-wake:
+	case <-t.C:
+		c.mu.Lock()
+		c.wake = nil
+		c.mu.Unlock()
 	}
 }
 

@@ -428,3 +428,67 @@ func waitIntake(t *testing.T, c *committer) {
 	}
 	t.Errorf("no intake write queued")
 }
+
+// TestCommitterLinger: while intake is flowing, queue writes with no
+// intake write waiting hold their transaction back for one to ride with
+// (and commit alone when none comes in time); with no intake flowing they
+// commit at once.
+func TestCommitterLinger(t *testing.T) {
+	t.Run("rides with intake", func(t *testing.T) {
+		c, bucket := spreadBucket(t)
+		c.lastIntake = time.Now()
+		c.lingerFor = time.Hour
+		log := &txLog{}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := c.update(settleLike(log, bucket, "settle", 0, 4)); err != nil {
+				t.Errorf("settle = %v", err)
+			}
+		})
+		for lingering := false; !lingering; time.Sleep(time.Millisecond) {
+			c.mu.Lock()
+			lingering = c.wake != nil
+			c.mu.Unlock()
+		}
+		wg.Go(func() {
+			err := c.updateIntake(func(tx *bbolt.Tx) error {
+				log.note("accept", tx)
+				return tx.Bucket(bucket).Put([]byte("accept"), nil)
+			})
+			if err != nil {
+				t.Errorf("accept = %v", err)
+			}
+		})
+		wg.Wait()
+		if settle, accept := log.of(t, "settle"), log.of(t, "accept"); settle != accept {
+			t.Errorf("settle committed in transaction %d, accept in %d, want one transaction", settle, accept)
+		}
+	})
+	tests := []struct {
+		name      string
+		flowing   bool
+		linger    time.Duration
+		atLeast   time.Duration
+		below     time.Duration
+		lingering bool
+	}{
+		{name: "alone when no intake comes", flowing: true, linger: 50 * time.Millisecond, atLeast: 50 * time.Millisecond, below: time.Minute},
+		{name: "at once when intake is quiet", flowing: false, linger: time.Hour, below: time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, bucket := spreadBucket(t)
+			if tt.flowing {
+				c.lastIntake = time.Now()
+			}
+			c.lingerFor = tt.linger
+			start := time.Now()
+			if err := c.update(settleLike(&txLog{}, bucket, "settle", 0, 4)); err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took < tt.atLeast || took >= tt.below {
+				t.Errorf("settle took %v, want from %v to below %v", took, tt.atLeast, tt.below)
+			}
+		})
+	}
+}
