@@ -54,7 +54,10 @@
 // waiting but only a budget of the queue's (counted in B-tree nodes
 // dirtied, at least one write), so an accept never waits behind a
 // transaction full of claims and settlements, and the queue still moves
-// by at least one write per transaction. (bbolt's own DB.Batch is not
+// by at least one write per transaction. While webhooks flow, the queue's
+// writes wait up to 2 ms for one to share its transaction rather than
+// commit alone, so an accept seldom finds a transaction of theirs
+// running. (bbolt's own DB.Batch is not
 // used: it closes a batch after a fixed delay, so under load many small
 // batches queue up behind the write lock, each paying its own fsync.)
 // AckMany settles all
