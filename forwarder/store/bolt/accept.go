@@ -157,13 +157,13 @@ func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) 
 	return false, nil
 }
 
-// write runs fn in a write transaction of the committer (commit.go): a
-// lone writer commits at once, and writers that arrive while a commit is
-// running share the next transaction and its fsync. fn may run more than
-// once, so it must be idempotent. A failure for lack of space is
-// remembered for Ping.
+// write runs fn, a write of intake, in a write transaction of the
+// committer (commit.go): a lone writer commits at once, and writers that
+// arrive while a commit is running share the next transaction and its
+// fsync, ahead of the queue's writes. fn may run more than once, so it
+// must be idempotent. A failure for lack of space is remembered for Ping.
 func (s *Store) write(fn func(tx *bbolt.Tx) error) error {
-	err := s.commits.update(fn)
+	err := s.commits.updateIntake(fn)
 	s.space.note(err)
 	return err
 }

@@ -60,11 +60,20 @@
 // Reject, and the queue's Claim, Ack, AckMany, Retry, Bury) goes through
 // one committer (commit.go) that waits for no delay: a write commits at
 // once when no transaction is running, or else in the next one together
-// with every write that arrived meanwhile (at most 1,000), so a busy store
+// with writes that arrived meanwhile (at most 1,000), so a busy store
 // commits in few large transactions, one fsync each, and a quiet one
-// answers in one fsync. (bbolt's own DB.Batch is not used: it closes a
-// batch after a fixed delay, so under load many small batches queue up
-// behind the write lock, each paying its own fsync.) AckMany settles all
+// answers in one fsync. Intake comes first: Accept and Reject queue apart
+// from the queue's writes, and each transaction takes every intake write
+// waiting but only a budget of the queue's (counted in B-tree nodes
+// dirtied, at least one write), so an accept never waits behind a
+// transaction full of claims and settlements, and the queue still moves
+// by at least one write per transaction. While webhooks flow, the queue's
+// writes wait up to 2 ms for one to share its transaction rather than
+// commit alone, so an accept seldom finds a transaction of theirs
+// running. (bbolt's own DB.Batch is not
+// used: it closes a batch after a fixed delay, so under load many small
+// batches queue up behind the write lock, each paying its own fsync.)
+// AckMany settles all
 // its jobs in one transaction, and Claim and the settlements read and
 // rewrite the job records with their deliveries left encoded. The
 // committer may run a function more than once (alone, when another write
