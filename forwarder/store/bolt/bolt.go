@@ -91,12 +91,15 @@ func (s *Store) prepare(tx *bbolt.Tx) error {
 	return releasePollLeases(b, now)
 }
 
-// releaseLeases makes every claimed job due at now. Only pending jobs have
-// due keys, so the walk is over the pending jobs, not all jobs.
+// releaseLeases makes every claimed job whose lease has not ended due at
+// now. A claimed job's due key is at the end of its lease, so the walk
+// starts at now: a job due before now (a backlog of any size, or a claim
+// whose lease ended) is claimable as it is, and is not read. What is
+// read is the claims still under lease and the retries scheduled later.
 func releaseLeases(b buckets, now time.Time) error {
 	var claimed []record
 	c := b.due.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+	for k, _ := c.Seek(encodeTime(now)); k != nil; k, _ = c.Next() {
 		rec, ok, err := getRecord(b.jobs, keyID(k))
 		if err != nil {
 			return err

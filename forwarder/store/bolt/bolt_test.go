@@ -380,3 +380,48 @@ func TestDurable(t *testing.T) {
 		return func() (store.Store, error) { return bolt.Open(path, opts) }
 	})
 }
+
+// TestOpenAfterLeasesEnded: claims whose leases ended before the store is
+// opened again are not rewritten by Open (it reads only the claims still
+// under lease), yet they are claimed again at once with a new lease, and
+// the old lease settles nothing.
+func TestOpenAfterLeasesEnded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "forwarder.db")
+	opts, clock := testOptions()
+	ctx := t.Context()
+	s, err := bolt.Open(path, opts)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	call, ds := testCall("CA-ended", "a", "b")
+	if err := s.Accept(ctx, call, ds); err != nil {
+		t.Fatalf("Accept = %v", err)
+	}
+	claimed, err := s.Claim(ctx, 2)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("Claim(2) = %d jobs, %v; want 2, nil", len(claimed), err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	clock.Advance(opts.Lease + time.Second)
+	s = open(t, path, opts)
+	again, err := s.Claim(ctx, 10)
+	if err != nil {
+		t.Fatalf("Claim after reopen = %v", err)
+	}
+	if got, want := ids(again), ids(claimed); !slices.Equal(got, want) {
+		t.Fatalf("Claim after reopen = %v, want %v", got, want)
+	}
+	for i, j := range again {
+		if j.Lease == "" || j.Lease == claimed[i].Lease {
+			t.Errorf("job %s claimed again under lease %q (was %q), want a new lease", j.Delivery.ID, j.Lease, claimed[i].Lease)
+		}
+	}
+	if err := s.Ack(ctx, claimed[0]); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Ack with the ended lease = %v, want ErrLeaseLost", err)
+	}
+	if err := s.Ack(ctx, again[0]); err != nil {
+		t.Errorf("Ack with the new lease = %v", err)
+	}
+}
