@@ -45,16 +45,19 @@ func BatchKey(d forwarder.Delivery) string {
 	if ev == nil {
 		return ""
 	}
-	h := sha256.New()
-	h.Write([]byte(ev.MeasurementID))
-	h.Write([]byte{0})
-	if fields, err := encodeFields(ev); err == nil {
-		h.Write(fields)
+	// Hashed: measurement id, 0, then the fields' encoding, or 1 and the
+	// delivery id when they have none.
+	var buf [512]byte
+	b := append(buf[:0], ev.MeasurementID...)
+	b = append(b, 0)
+	if fields, err := appendTail(appendClientID(b, ev), ev); err == nil {
+		b = fields
 	} else {
-		h.Write([]byte{1})
-		h.Write([]byte(d.ID))
+		b = append(b[:len(ev.MeasurementID)+1], 1)
+		b = append(b, d.ID...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // request is one Measurement Protocol request: the deliveries it carries

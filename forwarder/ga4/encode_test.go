@@ -2,6 +2,8 @@ package ga4
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -215,4 +217,39 @@ func BenchmarkEncodeEvent(b *testing.B) {
 			}
 		}
 	})
+}
+
+// refBatchKey is BatchKey as it was written with encoding/json.
+func refBatchKey(d forwarder.Delivery) string {
+	ev := d.GA4
+	if ev == nil {
+		return ""
+	}
+	h := sha256.New()
+	h.Write([]byte(ev.MeasurementID))
+	h.Write([]byte{0})
+	if fields, err := refEncodeFields(ev); err == nil {
+		h.Write(fields)
+	} else {
+		h.Write([]byte{1})
+		h.Write([]byte(d.ID))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestBatchKeyMatchesEncodingJSON: the key hashes the same bytes as
+// before, for fields that encode and fields that do not.
+func TestBatchKeyMatchesEncodingJSON(t *testing.T) {
+	for i, v := range encodeValues {
+		d := testDelivery(func(d *forwarder.Delivery) {
+			d.GA4.UserProperties = map[string]any{"p": v}
+			d.GA4.Consent = &forwarder.GA4Consent{AdUserData: "GRANTED"}
+		})
+		if got, want := BatchKey(d), refBatchKey(d); got != want {
+			t.Errorf("value %d (%#v): BatchKey %s, want %s", i, v, got, want)
+		}
+	}
+	if got := BatchKey(forwarder.Delivery{}); got != "" {
+		t.Errorf("BatchKey without an event = %q", got)
+	}
 }
