@@ -3,7 +3,6 @@ package ga4
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -27,26 +26,12 @@ const (
 	BatchWindow = 100 * time.Millisecond
 )
 
-// batchEvent is an event of a request that carries several: it keeps its
-// own time, as events of different calls do not share one.
-type batchEvent struct {
-	Name            string         `json:"name"`
-	Params          map[string]any `json:"params"`
-	TimestampMicros int64          `json:"timestamp_micros"`
-}
-
-// requestFields are a delivery's request-level fields but the time and the
-// events. Deliveries whose fields encode alike (for one measurement id,
-// and so one API secret) may share a request.
-type requestFields struct {
-	ClientID       string                  `json:"client_id"`
-	UserProperties map[string]userProperty `json:"user_properties,omitempty"`
-	Consent        *forwarder.GA4Consent   `json:"consent,omitempty"`
-}
-
-// encodeFields returns the JSON object of the request-level fields of ev.
+// encodeFields returns the JSON object of the request-level fields of ev
+// but the time and the events: client_id, user_properties and consent.
+// Deliveries whose fields encode alike (for one measurement id, and so one
+// API secret) may share a request.
 func encodeFields(ev *forwarder.GA4Event) ([]byte, error) {
-	return json.Marshal(requestFields{ClientID: ev.ClientID, UserProperties: userProperties(ev), Consent: ev.Consent})
+	return appendTail(appendClientID(make([]byte, 0, 64), ev), ev)
 }
 
 // BatchKey returns the key of deliveries that may share a request: same
@@ -60,16 +45,19 @@ func BatchKey(d forwarder.Delivery) string {
 	if ev == nil {
 		return ""
 	}
-	h := sha256.New()
-	h.Write([]byte(ev.MeasurementID))
-	h.Write([]byte{0})
-	if fields, err := encodeFields(ev); err == nil {
-		h.Write(fields)
+	// Hashed: measurement id, 0, then the fields' encoding, or 1 and the
+	// delivery id when they have none.
+	var buf [512]byte
+	b := append(buf[:0], ev.MeasurementID...)
+	b = append(b, 0)
+	if fields, err := appendTail(appendClientID(b, ev), ev); err == nil {
+		b = fields
 	} else {
-		h.Write([]byte{1})
-		h.Write([]byte(d.ID))
+		b = append(b[:len(ev.MeasurementID)+1], 1)
+		b = append(b, d.ID...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // request is one Measurement Protocol request: the deliveries it carries
@@ -168,7 +156,7 @@ func (s *Sender) prepare(op string, d forwarder.Delivery, now time.Time) (planne
 	if ts == 0 {
 		ts = now.UnixMicro()
 	}
-	event, err := json.Marshal(batchEvent{Name: ev.Name, Params: eventParams(ev), TimestampMicros: ts})
+	event, err := appendEvent(make([]byte, 0, 256), ev, true, ts)
 	if err != nil {
 		return planned{}, nil, "", forwarder.Permanent("bad_params", fmt.Errorf("ga4: delivery %s: encode payload: %w", d.ID, err))
 	}

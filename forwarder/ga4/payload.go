@@ -1,9 +1,7 @@
 package ga4
 
 import (
-	"encoding/json"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/callforward/callforward/forwarder"
@@ -21,18 +19,6 @@ const inFlightMargin = time.Minute
 // engagementParam makes GA4 count the user as active; 0 zeroes active users.
 const engagementParam = "engagement_time_msec"
 
-// payload is the Measurement Protocol request body for one event.
-type payload struct {
-	ClientID        string  `json:"client_id"`
-	TimestampMicros int64   `json:"timestamp_micros,omitempty"`
-	Events          []event `json:"events"`
-}
-
-type event struct {
-	Name   string         `json:"name"`
-	Params map[string]any `json:"params"`
-}
-
 // BuildPayload returns the exact JSON body the sender posts for d at time
 // now. It fails with a permanent error when Google could not record the
 // event: no GA4 event, no client id or event name, or an event time older
@@ -48,20 +34,7 @@ func BuildPayload(d forwarder.Delivery, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := d.GA4
-	body, err := json.Marshal(struct {
-		payload
-		UserProperties map[string]userProperty `json:"user_properties,omitempty"`
-		Consent        *forwarder.GA4Consent   `json:"consent,omitempty"`
-	}{
-		payload: payload{
-			ClientID:        ev.ClientID,
-			TimestampMicros: ts,
-			Events:          []event{{Name: ev.Name, Params: eventParams(ev)}},
-		},
-		UserProperties: userProperties(ev),
-		Consent:        ev.Consent,
-	})
+	body, err := appendPayload(make([]byte, 0, 320), d.GA4, ts)
 	if err != nil {
 		return nil, forwarder.Permanent("bad_params", fmt.Errorf("ga4: delivery %s: encode payload: %w", d.ID, err))
 	}
@@ -81,35 +54,6 @@ func checkEvent(d forwarder.Delivery, now time.Time) (int64, error) {
 		return 0, forwarder.Permanent("no_event_name", fmt.Errorf("ga4: delivery %s has no event name", d.ID))
 	}
 	return timestampMicros(d, now)
-}
-
-// eventParams returns a copy of the event's params with
-// engagement_time_msec set to 1 when the rule did not set it.
-func eventParams(ev *forwarder.GA4Event) map[string]any {
-	params := make(map[string]any, len(ev.Params)+1)
-	maps.Copy(params, ev.Params)
-	if _, ok := params[engagementParam]; !ok {
-		params[engagementParam] = 1
-	}
-	return params
-}
-
-// userProperty is GA4's wrapping of a user property value.
-type userProperty struct {
-	Value any `json:"value"`
-}
-
-// userProperties returns the event's user properties in GA4's wrapping,
-// nil when it has none.
-func userProperties(ev *forwarder.GA4Event) map[string]userProperty {
-	if len(ev.UserProperties) == 0 {
-		return nil
-	}
-	props := make(map[string]userProperty, len(ev.UserProperties))
-	for name, v := range ev.UserProperties {
-		props[name] = userProperty{Value: v}
-	}
-	return props
 }
 
 // timestampMicros returns the event time of d in microseconds, or 0 when

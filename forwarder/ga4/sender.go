@@ -50,8 +50,11 @@ type Config struct {
 type Sender struct {
 	endpoint string
 	secrets  map[string]string
-	client   *http.Client
-	now      func() time.Time
+	// queries holds the encoded query string of each measurement id and
+	// its secret, built once rather than for every request.
+	queries map[string]string
+	client  *http.Client
+	now     func() time.Time
 }
 
 // NewSender returns a Sender for cfg, with defaults for the fields left
@@ -65,6 +68,10 @@ func NewSender(cfg Config) *Sender {
 	}
 	if s.endpoint == "" {
 		s.endpoint = DefaultEndpoint
+	}
+	s.queries = make(map[string]string, len(s.secrets))
+	for mid, secret := range s.secrets {
+		s.queries[mid] = query(mid, secret)
 	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: defaultTimeout}
@@ -126,8 +133,11 @@ func (s *Sender) post(ctx context.Context, op, path string, r request, now time.
 		return forwarder.Transient("canceled", fmt.Errorf("%s: %w", op, err))
 	}
 	red := redactor{secret: r.secret, clientID: r.clientID}
-	query := url.Values{"measurement_id": {r.mid}, "api_secret": {r.secret}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+path+"?"+query.Encode(), bytes.NewReader(r.body))
+	q, ok := s.queries[r.mid]
+	if !ok || s.secrets[r.mid] != r.secret {
+		q = query(r.mid, r.secret)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+path+"?"+q, bytes.NewReader(r.body))
 	if err != nil {
 		return forwarder.Permanent("bad_endpoint", fmt.Errorf("%s: build request: %w", op, red.error(err)))
 	}
@@ -135,4 +145,9 @@ func (s *Sender) post(ctx context.Context, op, path string, r request, now time.
 	req.Header.Set("User-Agent", userAgent)
 
 	return httpreply.Do(ctx, s.client, req, op, red.string, red.error, now, onOK)
+}
+
+// query is the encoded query string of a request for measurement id mid.
+func query(mid, secret string) string {
+	return url.Values{"measurement_id": {mid}, "api_secret": {secret}}.Encode()
 }

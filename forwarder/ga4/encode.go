@@ -1,0 +1,194 @@
+package ga4
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/callforward/callforward/forwarder"
+)
+
+// The Measurement Protocol bodies are written here directly, member by
+// member, with the bytes encoding/json gives the request types of
+// encode_test.go (fields in their declaration order, map keys sorted,
+// strings with HTML escaping); the tests hold the two to byte equality,
+// on examples and under fuzzing. Strings and numbers, what rules put in
+// params and user properties, are written here; any other value, and
+// any string needing an escape, is written by encoding/json.
+
+// engagementDefault is the engagement_time_msec sent when the rule sets
+// none.
+const engagementDefault = "1"
+
+// appendClientID opens the request object of ev with its first member,
+// client_id; appendTail closes it.
+func appendClientID(b []byte, ev *forwarder.GA4Event) []byte {
+	b = append(b, `{"client_id":`...)
+	return appendString(b, ev.ClientID)
+}
+
+// appendTail appends the user_properties and consent members of ev (those
+// it has) and closes the request object.
+func appendTail(b []byte, ev *forwarder.GA4Event) ([]byte, error) {
+	if len(ev.UserProperties) > 0 {
+		b = append(b, `,"user_properties":{`...)
+		var arr [16]string
+		for i, name := range sortedKeys(arr[:0], ev.UserProperties, "") {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, name)
+			b = append(b, `:{"value":`...)
+			var err error
+			if b, err = appendValue(b, ev.UserProperties[name]); err != nil {
+				return nil, err
+			}
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	if c := ev.Consent; c != nil {
+		b = append(b, `,"consent":{`...)
+		if c.AdUserData != "" {
+			b = append(b, `"ad_user_data":`...)
+			b = appendString(b, c.AdUserData)
+		}
+		if c.AdPersonalization != "" {
+			if c.AdUserData != "" {
+				b = append(b, ',')
+			}
+			b = append(b, `"ad_personalization":`...)
+			b = appendString(b, c.AdPersonalization)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// appendEvent appends the event object of ev: its name and params, with
+// engagement_time_msec set to 1 when the rule did not set it, and, when
+// withTime, its own timestamp_micros ts (an event of a request with
+// several).
+func appendEvent(b []byte, ev *forwarder.GA4Event, withTime bool, ts int64) ([]byte, error) {
+	b = append(b, `{"name":`...)
+	b = appendString(b, ev.Name)
+	b = append(b, `,"params":{`...)
+	_, set := ev.Params[engagementParam]
+	extra := engagementParam
+	if set {
+		extra = ""
+	}
+	var arr [16]string
+	for i, k := range sortedKeys(arr[:0], ev.Params, extra) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		if k == extra {
+			b = append(b, engagementDefault...)
+			continue
+		}
+		var err error
+		if b, err = appendValue(b, ev.Params[k]); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, '}')
+	if withTime {
+		b = append(b, `,"timestamp_micros":`...)
+		b = strconv.AppendInt(b, ts, 10)
+	}
+	return append(b, '}'), nil
+}
+
+// appendPayload appends the body of a request carrying the one event of
+// ev, at ts (0: left out, Google uses the time it receives it).
+func appendPayload(b []byte, ev *forwarder.GA4Event, ts int64) ([]byte, error) {
+	b = appendClientID(b, ev)
+	if ts != 0 {
+		b = append(b, `,"timestamp_micros":`...)
+		b = strconv.AppendInt(b, ts, 10)
+	}
+	b = append(b, `,"events":[`...)
+	var err error
+	if b, err = appendEvent(b, ev, false, 0); err != nil {
+		return nil, err
+	}
+	b = append(b, ']')
+	return appendTail(b, ev)
+}
+
+// sortedKeys appends to keys those of m and extra (when not "") and
+// sorts them in the order encoding/json writes a map's members.
+func sortedKeys(keys []string, m map[string]any, extra string) []string {
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if extra != "" {
+		keys = append(keys, extra)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendValue appends v as encoding/json writes it: strings and numbers
+// here, anything else by encoding/json, whose error it returns.
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendString(b, x), nil
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return appendFloat(b, x), nil
+		}
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case nil:
+		return append(b, "null"...), nil
+	}
+	enc, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, enc...), nil
+}
+
+// appendFloat appends the finite f as encoding/json writes a float64:
+// the shortest decimal form, in exponent form below 1e-6 and from 1e21
+// on, without a leading zero in a negative exponent.
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 is written e-9.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendString appends s as a JSON string, as encoding/json writes it.
+// Printable ASCII but the characters it escapes is copied as it is; any
+// other string is left to encoding/json.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			enc, _ := json.Marshal(s) // a string always encodes
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
