@@ -35,6 +35,10 @@
 //     never swept, and go when ResolvePoll records Google's verdicts
 //     (see Diagnostics). ListCalls pages through the calls newest first,
 //     examining a bounded number per page (see CallLister).
+//   - A done job keeps only what is still read of its delivery
+//     (DoneDelivery: the envelope and the Google Ads backend); one
+//     acknowledged under a poll keeps its payload until ResolvePoll, as
+//     dead and pending jobs do, since those are sent again.
 //   - Every write that changes them changes the tallies (Tallies: calls
 //     per hour, jobs per destination by state and outcome, dead letters
 //     by reason) in the same atomic step, so they always equal a recount

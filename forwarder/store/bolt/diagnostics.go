@@ -29,12 +29,33 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 			inPoll[it.DeliveryID] = true
 		}
 	}
-	return s.settle(ctx, "ack", jobs, func(b buckets, id string, rec *rawRecord, now time.Time) error {
+	// A done job keeps only what is still read of its delivery
+	// (store.DoneDelivery), encoded here, before the write transaction;
+	// one in the poll keeps its payload until ResolvePoll.
+	done := make([][]byte, len(jobs))
+	for i, j := range jobs {
+		if inPoll[j.Delivery.ID] {
+			continue
+		}
+		v, err := store.EncodeDoneDelivery(j.Delivery)
+		if err != nil {
+			errs := make([]error, len(jobs))
+			for k, j := range jobs {
+				errs[k] = fmt.Errorf("bolt: ack %s: %w", j.Delivery.ID, err)
+			}
+			return errs
+		}
+		done[i] = v
+	}
+	return s.settle(ctx, "ack", jobs, func(b buckets, i int, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDone
 		rec.Settled = now
 		rec.Request = ""
 		if inPoll[id] {
 			rec.Request = p.RequestID
+		}
+		if done[i] != nil {
+			rec.Job.Delivery = done[i]
 		}
 		return b.done.Put(timeKey(now, id), nil)
 	}, func(b buckets, lost []bool, now time.Time) error {
@@ -157,23 +178,29 @@ func (s *Store) ResolvePoll(ctx context.Context, p store.Poll, verdicts []forwar
 	})
 }
 
-// settleVerdict records v on the job id if it is done by request.
+// settleVerdict records v on the job id if it is done by request. A job
+// that stays done keeps only what is still read of its delivery
+// (store.DoneDelivery), verdict or not: with the poll gone, nothing can
+// make it a dead letter any more.
 func settleVerdict(b buckets, id, request string, v forwarder.Verdict, now time.Time) error {
 	rec, ok, err := getRecord(b.jobs, id)
-	if err != nil || !ok || rec.State != store.JobDone || rec.Request != request || v.Outcome == "" {
+	if err != nil || !ok || rec.State != store.JobDone || rec.Request != request {
 		return err
 	}
-	rec.Job.Verdict = &v
-	if v.Outcome == forwarder.OutcomeRejected {
-		if err := b.done.Delete(timeKey(rec.Settled, id)); err != nil {
-			return fmt.Errorf("delete done mark %s: %w", id, err)
-		}
-		rec.State, rec.Settled, rec.Kind = store.JobDead, now, store.DeadProcessing
-		rec.Reason, rec.Code = store.ProcessingReason(v), v.Reason
-		rec.Job.LastError = rec.Reason
-		if err := b.dead.Put(timeKey(now, id), nil); err != nil {
-			return fmt.Errorf("put dead %s: %w", id, err)
-		}
+	if v.Outcome != "" {
+		rec.Job.Verdict = &v
+	}
+	if v.Outcome != forwarder.OutcomeRejected {
+		return putDoneRecord(b, rec)
+	}
+	if err := b.done.Delete(timeKey(rec.Settled, id)); err != nil {
+		return fmt.Errorf("delete done mark %s: %w", id, err)
+	}
+	rec.State, rec.Settled, rec.Kind = store.JobDead, now, store.DeadProcessing
+	rec.Reason, rec.Code = store.ProcessingReason(v), v.Reason
+	rec.Job.LastError = rec.Reason
+	if err := b.dead.Put(timeKey(now, id), nil); err != nil {
+		return fmt.Errorf("put dead %s: %w", id, err)
 	}
 	return putRecord(b, rec)
 }

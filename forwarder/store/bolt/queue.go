@@ -100,7 +100,7 @@ func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
 // Retry schedules j again at at, keeping reason as its LastError. It
 // returns store.ErrLeaseLost when j.Lease is not the job's current lease.
 func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason string) error {
-	return s.settle(ctx, "retry", []store.Job{j}, func(b buckets, id string, rec *rawRecord, _ time.Time) error {
+	return s.settle(ctx, "retry", []store.Job{j}, func(b buckets, _ int, id string, rec *rawRecord, _ time.Time) error {
 		rec.Job.DueAt = at
 		rec.Job.LastError = reason
 		return b.due.Put(timeKey(at, id), nil)
@@ -111,7 +111,7 @@ func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason str
 // It returns store.ErrLeaseLost when j.Lease is not the job's current
 // lease.
 func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) error {
-	return s.settle(ctx, "bury", []store.Job{j}, func(b buckets, id string, rec *rawRecord, now time.Time) error {
+	return s.settle(ctx, "bury", []store.Job{j}, func(b buckets, _ int, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDead
 		rec.Settled = now
 		rec.Reason = reason
@@ -125,12 +125,12 @@ func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) erro
 // for each job whose lease is current it takes the job off the due index,
 // clears the lease, counts the attempt, stores the History (bounded) and
 // Verdict of the job given, lets apply move the job to its
-// next state and index, and writes it back. It returns one error per job:
+// next state and index (told the job's index in jobs), and writes it back. It returns one error per job:
 // nil, ErrLeaseLost, or the transaction's failure.
 //
 // finish, when not nil, runs last in the same transaction, told which
 // jobs were settled.
-func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply func(b buckets, id string, rec *rawRecord, now time.Time) error, finish func(b buckets, lost []bool, now time.Time) error) []error {
+func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply func(b buckets, i int, id string, rec *rawRecord, now time.Time) error, finish func(b buckets, lost []bool, now time.Time) error) []error {
 	errs := make([]error, len(jobs))
 	if len(jobs) == 0 {
 		return errs
@@ -166,7 +166,7 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 			rec.Job.Attempts++
 			rec.Job.History = store.BoundHistory(j.History)
 			rec.Job.Verdict = j.Verdict
-			if err := apply(b, id, &rec, now); err != nil {
+			if err := apply(b, i, id, &rec, now); err != nil {
 				return err
 			}
 			if err := putRawRecord(b, id, rec); err != nil {

@@ -52,6 +52,25 @@ func putRecord(b buckets, rec record) error {
 	return putJob(b, []byte(rec.Job.Delivery.ID), v)
 }
 
+// putDoneRecord writes the done record rec as putRecord does, keeping only
+// what is still read of its delivery (store.DoneDelivery).
+func putDoneRecord(b buckets, rec record) error {
+	id := rec.Job.Delivery.ID
+	d, err := store.EncodeDoneDelivery(rec.Job.Delivery)
+	if err != nil {
+		return err
+	}
+	j := rec.Job
+	raw := rawRecord{
+		Job: rawJob{
+			Delivery: d, Attempts: j.Attempts, DueAt: j.DueAt, LastError: j.LastError, Lease: j.Lease,
+			History: j.History, Verdict: j.Verdict,
+		},
+		State: rec.State, Settled: rec.Settled, Reason: rec.Reason, Code: rec.Code, Kind: rec.Kind, Request: rec.Request,
+	}
+	return putRawRecord(b, id, raw)
+}
+
 // rawRecord is a record whose delivery stays encoded. Claim and the
 // settlements change only the job's envelope (lease, due time, attempts,
 // state), so they neither decode nor encode the delivery inside the write

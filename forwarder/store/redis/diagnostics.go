@@ -141,12 +141,15 @@ func (s *Store) ClaimPolls(ctx context.Context, max int) ([]store.Poll, error) {
 // due again (reschedule) or records the verdicts on its jobs and forgets
 // it (resolve).
 //
-// A job given a verdict moves in the tallies under the outcome given.
+// A job given a verdict moves in the tallies under the outcome given. A
+// job that stays done takes its done delivery (done_delivery, set by
+// ackScript) as its delivery, verdict or not; a rejected one keeps its
+// payload, for RetryDead.
 //
 //	KEYS: polls polls:due polls:sent jobs done dead tallies
 //	ARGV: request lease op now, then for reschedule: due polls last-poll
 //	      last-answer; for resolve: id verdict outcome reason code
-//	      tally-outcome for each item
+//	      tally-outcome for each item (verdict "" for none)
 //	returns 1, or 0 when the lease is lost
 var pollScript = goredis.NewScript(luaTally + `
 local req, op, now = ARGV[1], ARGV[3], ARGV[4]
@@ -172,15 +175,20 @@ for i = 5, #ARGV, 6 do
   if jv then
     local r = cjson.decode(jv)
     if r.state == 'done' and r.request == req then
-      untally(KEYS[7], r)
-      r.verdict = ARGV[i + 1]
-      if ARGV[i + 2] == 'rejected' then
-        redis.call('ZREM', KEYS[5], r.settled .. id)
-        r.state, r.settled, r.kind = 'dead', now, 'processing'
-        r.reason, r.code, r.last_error = ARGV[i + 3], ARGV[i + 4], ARGV[i + 3]
-        redis.call('ZADD', KEYS[6], 0, now .. id)
+      local rejected = ARGV[i + 2] == 'rejected'
+      if r.done_delivery and not rejected then r.delivery = r.done_delivery end
+      r.done_delivery = nil
+      if ARGV[i + 1] ~= '' then
+        untally(KEYS[7], r)
+        r.verdict = ARGV[i + 1]
+        if rejected then
+          redis.call('ZREM', KEYS[5], r.settled .. id)
+          r.state, r.settled, r.kind = 'dead', now, 'processing'
+          r.reason, r.code, r.last_error = ARGV[i + 3], ARGV[i + 4], ARGV[i + 3]
+          redis.call('ZADD', KEYS[6], 0, now .. id)
+        end
+        tally(KEYS[7], r, ARGV[i + 5])
       end
-      tally(KEYS[7], r, ARGV[i + 5])
       redis.call('HSET', KEYS[4], id, cjson.encode(r))
     end
   end
@@ -216,6 +224,8 @@ func (s *Store) ResolvePoll(ctx context.Context, p store.Poll, verdicts []forwar
 	args := make([]any, 0, 6*len(verdicts))
 	for i, v := range verdicts {
 		if v.Outcome == "" {
+			// No verdict: the job only takes its done delivery.
+			args = append(args, p.Items[i].DeliveryID, "", "", "", "", "")
 			continue
 		}
 		vj, err := json.Marshal(v)

@@ -125,15 +125,20 @@ end
 //
 // Each job's counts in the tallies move to done, under the outcome given.
 //
+// A done job keeps only what is still read of its delivery, the done
+// delivery given (store.DoneDelivery); one in the poll keeps its payload
+// and the done delivery aside (done_delivery) until the poll is resolved.
+//
 //	KEYS: jobs due done polls polls:due polls:sent tallies
 //	ARGV: now, request id and poll record without items ("" "" for no
-//	      poll), then id lease history verdict item outcome for each job
-//	      (item: its PollItem JSON, "" when the job is not in the poll)
+//	      poll), then id lease history verdict item outcome done-delivery
+//	      for each job (item: its PollItem JSON, "" when the job is not in
+//	      the poll)
 //	returns per job 1, or 0 when its lease is lost
 var ackScript = goredis.NewScript(luaOutcome + luaTally + `
 local now, req = ARGV[1], ARGV[2]
 local out, items = {}, {}
-for i = 4, #ARGV, 6 do
+for i = 4, #ARGV, 7 do
   local id, lease, ok = ARGV[i], ARGV[i + 1], 0
   local v = redis.call('HGET', KEYS[1], id)
   if v then
@@ -141,13 +146,15 @@ for i = 4, #ARGV, 6 do
     if r.state == 'pending' and r.lease and r.lease ~= '' and r.lease == lease then
       redis.call('ZREM', KEYS[2], r.due .. id)
       untally(KEYS[7], r)
-      r.lease, r.request = nil, nil
+      r.lease, r.request, r.done_delivery = nil, nil, nil
       r.attempts = (r.attempts or 0) + 1
       r.state, r.settled = 'done', now
       outcome(r, ARGV[i + 2], ARGV[i + 3])
       if ARGV[i + 4] ~= '' then
-        r.request = req
+        r.request, r.done_delivery = req, ARGV[i + 6]
         items[#items + 1] = ARGV[i + 4]
+      else
+        r.delivery = ARGV[i + 6]
       end
       redis.call('ZADD', KEYS[3], 0, now .. id)
       tally(KEYS[7], r, ARGV[i + 5])
@@ -216,7 +223,7 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p 
 		fail(err)
 		return
 	}
-	args := make([]any, 0, 3+6*len(jobs))
+	args := make([]any, 0, 3+7*len(jobs))
 	args = append(args, encodeTime(s.opts.Now()), req, poll)
 	for _, j := range jobs {
 		history, verdict, err := outcomeOf(j)
@@ -224,7 +231,12 @@ func (s *Store) ackChunk(ctx context.Context, jobs []store.Job, errs []error, p 
 			fail(err)
 			return
 		}
-		args = append(args, j.Delivery.ID, j.Lease, history, verdict, items[j.Delivery.ID], tallyOutcome(j, store.JobDone))
+		done, err := store.EncodeDoneDelivery(j.Delivery)
+		if err != nil {
+			fail(err)
+			return
+		}
+		args = append(args, j.Delivery.ID, j.Lease, history, verdict, items[j.Delivery.ID], tallyOutcome(j, store.JobDone), string(done))
 	}
 	k := s.keys
 	res, err := s.run(ctx, ackScript, []string{k.jobs, k.due, k.done, k.polls, k.pollsDue, k.pollsSent, k.tallies}, args...)

@@ -37,6 +37,10 @@ type record struct {
 	// AckPolled acknowledged it: ResolvePoll records verdicts only on a
 	// job done by the request polled.
 	Request string `json:"request,omitempty"`
+	// DoneDelivery is what the job keeps of its delivery once the poll
+	// of Request is resolved (store.DoneDelivery), while it waits for it;
+	// an opaque JSON string like the delivery.
+	DoneDelivery string `json:"done_delivery,omitempty"`
 	// Dest is the delivery's destination and Tally the outcome the job
 	// counts under in the tallies ("-" for none), once it is counted
 	// (tally.go).

@@ -75,6 +75,10 @@
 //   - RunDurable (a second suite, for a backend that can open its data
 //     again): polls, history and verdicts survive a restart, and, where
 //     handles can be open at once (Redis), two handles never hold one poll.
+//   - Jobs shows a done job with store.DoneDelivery of its delivery and
+//     its attempts, history and verdict; one acknowledged under a poll
+//     whole until ResolvePoll; dead and pending jobs whole, and RetryDead
+//     sends them whole.
 //   - Tallies equal at all times a recount from Jobs, DeadLetters and
 //     ListCalls (store.Recount), after any sequence of writes.
 //   - Every method fails without writing when its context is done.
@@ -114,7 +118,7 @@ func Run(t *testing.T, newStore func(t *testing.T, opts store.Options) store.Sto
 		acceptTests, dedupTests, claimTests, settleTests, ackManyTests,
 		deadTests, rejectTests, lookupTests, sweepTests, concurrentTests,
 		replanTests, historyTests, eventTests, extendTests, diagnosticsTests, callTests,
-		tallyTests,
+		tallyTests, doneTests,
 	}
 	for _, group := range groups {
 		for _, st := range group {
