@@ -85,12 +85,16 @@ func TestFileStopsGrowing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("file %d bytes; in use by day (window %d days, %d calls a day): %v", fi.Size(), window, perDay, sizes)
-	// From a few days past the window on, the file is as large as it
-	// will get: what the sweep frees is reused.
+	// From a few days past the window on, the store is as large as it
+	// will get: what the sweep frees is reused. A day's calls take about
+	// a third of the window's size, so a store that did not reuse pages
+	// would grow by that much a day; page placement may move the high
+	// mark by a page or two, so a 2% slack is allowed.
 	settled := window + 2
+	bound := sizes[settled] + sizes[settled]/50
 	for day := settled + 1; day < days; day++ {
-		if sizes[day] > sizes[settled] {
-			t.Errorf("day %d: %d bytes in use, more than on day %d (%d): freed pages are not reused", day, sizes[day], settled, sizes[settled])
+		if sizes[day] > bound {
+			t.Errorf("day %d: %d bytes in use, more than on day %d (%d) and 2%%: freed pages are not reused", day, sizes[day], settled, sizes[settled])
 		}
 	}
 	st, err := s.Stats(ctx)
