@@ -20,6 +20,8 @@ type newJob struct {
 	id    []byte
 	value []byte
 	due   []byte
+	// tally is the keys the pending job counts under (pendingKeys).
+	tally []string
 }
 
 // Accept stores call and one pending job per delivery (due now, no
@@ -64,7 +66,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		if err != nil {
 			return fmt.Errorf("bolt: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
 		}
-		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID)}
+		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID), tally: pendingKeys(d)}
 	}
 	acceptedKey := timeKey(now, call.Sid)
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
@@ -121,7 +123,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			if keep {
 				continue
 			}
-			if err := putJob(b, j.id, j.value); err != nil {
+			if err := putNewJob(b, j); err != nil {
 				return err
 			}
 			if err := b.due.Put(j.due, nil); err != nil {

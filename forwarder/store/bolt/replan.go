@@ -36,7 +36,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		if err != nil {
 			return 0, fmt.Errorf("bolt: replan %s: encode delivery %s: %w", sid, d.ID, err)
 		}
-		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID)}
+		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID), tally: pendingKeys(d)}
 	}
 	added := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
@@ -54,7 +54,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 					continue
 				}
 			}
-			if err := putJob(b, j.id, j.value); err != nil {
+			if err := putNewJob(b, j); err != nil {
 				return err
 			}
 			if err := b.due.Put(j.due, nil); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -63,18 +64,76 @@ func deleteCounted(b buckets, bucket *bbolt.Bucket, count, k []byte) error {
 // tallyRecord is the part of a job record the tallies read.
 type tallyRecord struct {
 	Job struct {
-		Delivery struct {
-			Destination string `json:"destination"`
-			Ads         *struct {
-				Backend string `json:"backend"`
-			} `json:"ads"`
-		} `json:"delivery"`
-		Verdict *forwarder.Verdict `json:"verdict"`
+		Delivery tallyDelivery      `json:"delivery"`
+		Verdict  *forwarder.Verdict `json:"verdict"`
 	} `json:"job"`
 	State  store.JobState `json:"state"`
 	Reason string         `json:"reason"`
 	Code   string         `json:"code"`
 	Kind   string         `json:"kind"`
+}
+
+// tallyDelivery is the part of a delivery the tallies read.
+type tallyDelivery struct {
+	Destination string    `json:"destination"`
+	Ads         *tallyAds `json:"ads"`
+}
+
+// tallyAds is the part of a Google Ads conversion the tallies read.
+type tallyAds struct {
+	Backend string `json:"backend"`
+}
+
+// splitRecord splits the encoded job record v into its delivery's bytes
+// and the rest of the record with a null delivery, as decodeRawRecord
+// does; ok is false when v is not laid out so.
+func splitRecord(v []byte) (delivery, rest []byte, ok bool) {
+	if !bytes.HasPrefix(v, rawPrefix) {
+		return nil, nil, false
+	}
+	end, ok := objectEnd(v, len(rawPrefix))
+	if !ok {
+		return nil, nil, false
+	}
+	rest = make([]byte, 0, len(rawPrefix)+len(jsonNull)+len(v)-end)
+	rest = append(append(append(rest, rawPrefix...), jsonNull...), v[end:]...)
+	return v[len(rawPrefix):end], rest, true
+}
+
+// decodeTally reads what the tallies count of the encoded job record v.
+// The delivery, the bulk of a record, is decoded only when it is not
+// same, the delivery of a record decoded before (a settlement rewrites
+// a job's envelope and keeps its delivery's destination and backend).
+func decodeTally(v []byte, same *tallyRecord, sameDelivery []byte) (r tallyRecord, delivery []byte, err error) {
+	d, rest, ok := splitRecord(v)
+	if !ok {
+		if err := json.Unmarshal(v, &r); err != nil {
+			return r, nil, fmt.Errorf("tallies: decode job: %w", err)
+		}
+		return r, nil, nil
+	}
+	if err := json.Unmarshal(rest, &r); err != nil {
+		return r, nil, fmt.Errorf("tallies: decode job: %w", err)
+	}
+	if same != nil && bytes.Equal(d, sameDelivery) {
+		r.Job.Delivery = same.Job.Delivery
+		return r, d, nil
+	}
+	if err := json.Unmarshal(d, &r.Job.Delivery); err != nil {
+		return r, nil, fmt.Errorf("tallies: decode job: delivery: %w", err)
+	}
+	return r, d, nil
+}
+
+// keys returns the keys r counts under.
+func (r tallyRecord) keys() []string {
+	info := store.JobInfo{State: r.State, Kind: r.Kind}
+	info.Job.Verdict = r.Job.Verdict
+	info.Job.Delivery.Destination = r.Job.Delivery.Destination
+	if a := r.Job.Delivery.Ads; a != nil {
+		info.Job.Delivery.Ads = &forwarder.AdsConversion{Backend: a.Backend}
+	}
+	return store.TallyKeys(info, r.Reason, r.Code)
 }
 
 // tallyKeys returns the keys the encoded job record v counts under (none
@@ -83,17 +142,11 @@ func tallyKeys(v []byte) ([]string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var r tallyRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("tallies: decode job: %w", err)
+	r, _, err := decodeTally(v, nil, nil)
+	if err != nil {
+		return nil, err
 	}
-	info := store.JobInfo{State: r.State, Kind: r.Kind}
-	info.Job.Verdict = r.Job.Verdict
-	info.Job.Delivery.Destination = r.Job.Delivery.Destination
-	if a := r.Job.Delivery.Ads; a != nil {
-		info.Job.Delivery.Ads = &forwarder.AdsConversion{Backend: a.Backend}
-	}
-	return store.TallyKeys(info, r.Reason, r.Code), nil
+	return r.keys(), nil
 }
 
 // putJob writes the job record v under id and moves the job's counts
@@ -106,6 +159,33 @@ func putJob(b buckets, id, v []byte) error {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil
+}
+
+// putNewJob writes the pending job j, which counts under j.tally, and
+// moves the counts of the record it replaces, if any.
+func putNewJob(b buckets, j newJob) error {
+	before, err := tallyKeys(b.jobs.Get(j.id))
+	if err != nil {
+		return fmt.Errorf("job %s: %w", j.id, err)
+	}
+	if err := moveCounts(b, before, j.tally); err != nil {
+		return fmt.Errorf("job %s: %w", j.id, err)
+	}
+	if err := b.jobs.Put(j.id, j.value); err != nil {
+		return fmt.Errorf("put job %s: %w", j.id, err)
+	}
+	return nil
+}
+
+// pendingKeys returns the keys a pending job of d counts under, from
+// the delivery in hand, without encoding or decoding it.
+func pendingKeys(d forwarder.Delivery) []string {
+	r := tallyRecord{State: store.JobPending}
+	r.Job.Delivery.Destination = d.Destination
+	if d.Ads != nil {
+		r.Job.Delivery.Ads = &tallyAds{Backend: d.Ads.Backend}
+	}
+	return r.keys()
 }
 
 // deleteJob deletes the job record id and its counts.
@@ -122,13 +202,31 @@ func deleteJob(b buckets, id []byte) error {
 // retally takes the counts of the record old off and adds those of the
 // record new (either may be nil).
 func retally(b buckets, old, new []byte) error {
-	before, err := tallyKeys(old)
-	if err != nil {
-		return err
+	var before, after []string
+	var first *tallyRecord
+	var firstDelivery []byte
+	if old != nil {
+		r, d, err := decodeTally(old, nil, nil)
+		if err != nil {
+			return err
+		}
+		before, first, firstDelivery = r.keys(), &r, d
 	}
-	after, err := tallyKeys(new)
-	if err != nil {
-		return err
+	if new != nil {
+		r, _, err := decodeTally(new, first, firstDelivery)
+		if err != nil {
+			return err
+		}
+		after = r.keys()
+	}
+	return moveCounts(b, before, after)
+}
+
+// moveCounts takes one off each count of before and adds one to each of
+// after; nothing when they are the same.
+func moveCounts(b buckets, before, after []string) error {
+	if slices.Equal(before, after) {
+		return nil
 	}
 	for _, k := range before {
 		if err := addCount(b.tallies, []byte(k), -1); err != nil {
