@@ -146,6 +146,13 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 	}
 	now := s.opts.Now()
 	lost := make([]bool, len(jobs))
+	// What the tallies read of each delivery, from the jobs in hand: a
+	// job settled under its current lease is the record claimed, whose
+	// destination (part of its ID) and backend do not change.
+	deliveries := make([]tallyDelivery, len(jobs))
+	for i, j := range jobs {
+		deliveries[i] = deliveryTally(j.Delivery)
+	}
 	err := s.commits.update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		for i, j := range jobs {
@@ -159,6 +166,7 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 				lost[i] = true
 				continue
 			}
+			before := rec.tallyKeys(deliveries[i])
 			if err := b.due.Delete(timeKey(rec.Job.DueAt, id)); err != nil {
 				return err
 			}
@@ -169,7 +177,7 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 			if err := apply(b, i, id, &rec, now); err != nil {
 				return err
 			}
-			if err := putRawRecord(b, id, rec); err != nil {
+			if err := putSettled(b, id, rec, before, rec.tallyKeys(deliveries[i])); err != nil {
 				return err
 			}
 		}

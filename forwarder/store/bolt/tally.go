@@ -181,11 +181,44 @@ func putNewJob(b buckets, j newJob) error {
 // the delivery in hand, without encoding or decoding it.
 func pendingKeys(d forwarder.Delivery) []string {
 	r := tallyRecord{State: store.JobPending}
-	r.Job.Delivery.Destination = d.Destination
-	if d.Ads != nil {
-		r.Job.Delivery.Ads = &tallyAds{Backend: d.Ads.Backend}
-	}
+	r.Job.Delivery = deliveryTally(d)
 	return r.keys()
+}
+
+// deliveryTally is what the tallies read of d.
+func deliveryTally(d forwarder.Delivery) tallyDelivery {
+	t := tallyDelivery{Destination: d.Destination}
+	if d.Ads != nil {
+		t.Ads = &tallyAds{Backend: d.Ads.Backend}
+	}
+	return t
+}
+
+// tallyKeys returns the keys r counts under, its delivery's destination
+// and backend being d's.
+func (r rawRecord) tallyKeys(d tallyDelivery) []string {
+	t := tallyRecord{State: r.State, Reason: r.Reason, Code: r.Code, Kind: r.Kind}
+	t.Job.Delivery = d
+	t.Job.Verdict = r.Job.Verdict
+	return t.keys()
+}
+
+// putSettled writes rec under id and moves its counts from before to
+// after, the keys its caller computed for the record it read and for
+// rec: a settlement, which has the job's delivery in hand, decodes
+// nothing to count.
+func putSettled(b buckets, id string, rec rawRecord, before, after []string) error {
+	v, err := encodeRawRecord(rec)
+	if err != nil {
+		return fmt.Errorf("encode job %s: %w", id, err)
+	}
+	if err := moveCounts(b, before, after); err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	if err := b.jobs.Put([]byte(id), v); err != nil {
+		return fmt.Errorf("put job %s: %w", id, err)
+	}
+	return nil
 }
 
 // deleteJob deletes the job record id and its counts.

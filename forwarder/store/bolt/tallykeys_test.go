@@ -13,7 +13,8 @@ import (
 // TestTallyKeysWithoutDecoding: the keys Accept and Replan count a new
 // job under from the delivery in hand (pendingKeys) are the keys its
 // encoded record counts under, and a record whose delivery is read once
-// for two records (a settlement) counts as when each is read whole.
+// for two records, or not at all (a settlement, with the delivery in
+// hand), counts as when each is read whole.
 func TestTallyKeysWithoutDecoding(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	deliveries := []forwarder.Delivery{
@@ -59,6 +60,20 @@ func TestTallyKeysWithoutDecoding(t *testing.T) {
 			}
 			if got := second.keys(); !slices.Equal(got, wantDone) || slices.Equal(got, whole) {
 				t.Errorf("done keys read with the pending record's delivery = %q, want %q (and not the pending %q)", got, wantDone, whole)
+			}
+			// A settlement counts from the envelope it decoded and the
+			// delivery in hand.
+			for _, c := range []struct {
+				v    []byte
+				want []string
+			}{{pending, whole}, {doneJSON, wantDone}} {
+				var rec rawRecord
+				if err := decodeRawRecord(c.v, &rec); err != nil {
+					t.Fatal(err)
+				}
+				if got := rec.tallyKeys(deliveryTally(d)); !slices.Equal(got, c.want) {
+					t.Errorf("%s record: keys from its envelope and the delivery in hand = %q, want %q", rec.State, got, c.want)
+				}
 			}
 		})
 	}
