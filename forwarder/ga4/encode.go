@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/jsonenc"
 )
 
 // The Measurement Protocol bodies are written here directly, member by
@@ -25,7 +26,7 @@ const engagementDefault = "1"
 // client_id; appendTail closes it.
 func appendClientID(b []byte, ev *forwarder.GA4Event) []byte {
 	b = append(b, `{"client_id":`...)
-	return appendString(b, ev.ClientID)
+	return jsonenc.AppendString(b, ev.ClientID)
 }
 
 // appendTail appends the user_properties and consent members of ev (those
@@ -38,7 +39,7 @@ func appendTail(b []byte, ev *forwarder.GA4Event) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, name)
+			b = jsonenc.AppendString(b, name)
 			b = append(b, `:{"value":`...)
 			var err error
 			if b, err = appendValue(b, ev.UserProperties[name]); err != nil {
@@ -52,14 +53,14 @@ func appendTail(b []byte, ev *forwarder.GA4Event) ([]byte, error) {
 		b = append(b, `,"consent":{`...)
 		if c.AdUserData != "" {
 			b = append(b, `"ad_user_data":`...)
-			b = appendString(b, c.AdUserData)
+			b = jsonenc.AppendString(b, c.AdUserData)
 		}
 		if c.AdPersonalization != "" {
 			if c.AdUserData != "" {
 				b = append(b, ',')
 			}
 			b = append(b, `"ad_personalization":`...)
-			b = appendString(b, c.AdPersonalization)
+			b = jsonenc.AppendString(b, c.AdPersonalization)
 		}
 		b = append(b, '}')
 	}
@@ -72,7 +73,7 @@ func appendTail(b []byte, ev *forwarder.GA4Event) ([]byte, error) {
 // several).
 func appendEvent(b []byte, ev *forwarder.GA4Event, withTime bool, ts int64) ([]byte, error) {
 	b = append(b, `{"name":`...)
-	b = appendString(b, ev.Name)
+	b = jsonenc.AppendString(b, ev.Name)
 	b = append(b, `,"params":{`...)
 	_, set := ev.Params[engagementParam]
 	extra := engagementParam
@@ -84,7 +85,7 @@ func appendEvent(b []byte, ev *forwarder.GA4Event, withTime bool, ts int64) ([]b
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonenc.AppendString(b, k)
 		b = append(b, ':')
 		if k == extra {
 			b = append(b, engagementDefault...)
@@ -138,10 +139,10 @@ func sortedKeys(keys []string, m map[string]any, extra string) []string {
 func appendValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
-		return appendString(b, x), nil
+		return jsonenc.AppendString(b, x), nil
 	case float64:
 		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return appendFloat(b, x), nil
+			return jsonenc.AppendFloat(b, x), nil
 		}
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
@@ -157,38 +158,4 @@ func appendValue(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, enc...), nil
-}
-
-// appendFloat appends the finite f as encoding/json writes a float64:
-// the shortest decimal form, in exponent form below 1e-6 and from 1e21
-// on, without a leading zero in a negative exponent.
-func appendFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 is written e-9.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-// appendString appends s as a JSON string, as encoding/json writes it.
-// Printable ASCII but the characters it escapes is copied as it is; any
-// other string is left to encoding/json.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			enc, _ := json.Marshal(s) // a string always encodes
-			return append(b, enc...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

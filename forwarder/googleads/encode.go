@@ -5,10 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/callforward/callforward/forwarder"
+	"github.com/callforward/callforward/forwarder/jsonenc"
 )
 
 // The events:ingest body is written here directly, member by member, in
@@ -129,10 +128,10 @@ func appendDestination(b []byte, a *forwarder.AdsConversion, action string, mult
 	b = appendAccount(b, a.CustomerID)
 	if action != "" {
 		b = append(b, `,"productDestinationId":`...)
-		b = appendString(b, action)
+		b = jsonenc.AppendString(b, action)
 		if multi {
 			b = append(b, `,"reference":`...)
-			b = appendString(b, action)
+			b = jsonenc.AppendString(b, action)
 		}
 	}
 	return append(b, '}')
@@ -143,7 +142,7 @@ func appendAccount(b []byte, id string) []byte {
 	b = append(b, '{')
 	if id != "" {
 		b = append(b, `"accountId":`...)
-		b = appendString(b, id)
+		b = jsonenc.AppendString(b, id)
 	}
 	return member(b, `"accountType":"GOOGLE_ADS"}`)
 }
@@ -153,7 +152,7 @@ func appendEvent(b []byte, a *forwarder.AdsConversion, multi bool) ([]byte, erro
 	b = append(b, '{')
 	if a.GCLID != "" {
 		b = append(b, `"adIdentifiers":{"gclid":`...)
-		b = appendString(b, a.GCLID)
+		b = jsonenc.AppendString(b, a.GCLID)
 		b = append(b, '}')
 	}
 	if a.Kind == forwarder.AdsCall {
@@ -165,7 +164,7 @@ func appendEvent(b []byte, a *forwarder.AdsConversion, multi bool) ([]byte, erro
 		// The prefix is plain ASCII: escaping the whole value is escaping
 		// the rest.
 		b = member(b, `"consent":{"adUserData":"CONSENT_`)
-		b = appendStringContent(b, a.AdUserData)
+		b = jsonenc.AppendStringContent(b, a.AdUserData)
 		b = append(b, `"}`...)
 	}
 	if a.Value != nil {
@@ -175,15 +174,15 @@ func appendEvent(b []byte, a *forwarder.AdsConversion, multi bool) ([]byte, erro
 			return b, fmt.Errorf("unsupported conversion value %v", v)
 		}
 		b = member(b, `"conversionValue":`)
-		b = appendFloat(b, v)
+		b = jsonenc.AppendFloat(b, v)
 		if a.Currency != "" {
 			b = append(b, `,"currency":`...)
-			b = appendString(b, a.Currency)
+			b = jsonenc.AppendString(b, a.Currency)
 		}
 	}
 	if multi {
 		b = member(b, `"destinationReferences":[`)
-		b = appendString(b, a.ConversionAction)
+		b = jsonenc.AppendString(b, a.ConversionAction)
 		b = append(b, ']')
 	}
 	b = member(b, `"eventSource":"PHONE","eventTimestamp":"`)
@@ -191,12 +190,12 @@ func appendEvent(b []byte, a *forwarder.AdsConversion, multi bool) ([]byte, erro
 	b = append(b, '"')
 	if a.TransactionID != "" {
 		b = append(b, `,"transactionId":`...)
-		b = appendString(b, a.TransactionID)
+		b = jsonenc.AppendString(b, a.TransactionID)
 	}
 	switch {
 	case a.HashedPhone != "":
 		b = append(b, `,"userData":{"userIdentifiers":[{"phoneNumber":`...)
-		b = appendString(b, a.HashedPhone)
+		b = jsonenc.AppendString(b, a.HashedPhone)
 		b = append(b, `}]}`...)
 	case a.Kind == forwarder.AdsCall:
 		// A call conversion is matched on the caller's number, which the
@@ -210,98 +209,4 @@ func appendEvent(b []byte, a *forwarder.AdsConversion, multi bool) ([]byte, erro
 		b = append(b, `"}]}`...)
 	}
 	return append(b, '}'), nil
-}
-
-// appendFloat appends f as encoding/json writes a float64: like ES6,
-// shortest form, exponent only below 1e-6 and from 1e21 on, without a
-// leading zero in a negative exponent. f is finite.
-func appendFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 becomes e-9.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-// appendString appends s as a JSON string, escaped as encoding/json
-// escapes it by default.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	b = appendStringContent(b, s)
-	return append(b, '"')
-}
-
-// jsonSafe marks the ASCII bytes encoding/json writes as they are: the
-// printable ones but the quote, the backslash and the HTML characters <,
-// > and &.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = false
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendStringContent appends s escaped as inside a JSON string, as
-// encoding/json escapes it: \" and \\, \b \f \n \r \t, \u00XX for the
-// other control bytes and for <, > and &, \u2028 and \u2029, and \ufffd
-// for each byte that is not UTF-8.
-func appendStringContent(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(b, s[start:]...)
 }
