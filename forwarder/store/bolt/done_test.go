@@ -10,28 +10,8 @@ import (
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/store/storetest"
 )
-
-// ga4Delivery is a GA4 delivery of sid under rule with the payload a
-// rules file typically gives it.
-func ga4Delivery(sid, rule string, at time.Time) forwarder.Delivery {
-	return forwarder.Delivery{
-		ID: forwarder.DeliveryID(sid, rule, "web"), CallSid: sid, Rule: rule, Destination: "web",
-		Type: forwarder.DestinationGA4, CallTime: at,
-		GA4: &forwarder.GA4Event{
-			MeasurementID: "G-TEST000001", ClientID: "1234567890.1700000000", Name: rule,
-			Params: map[string]any{
-				"call_sid": sid, "duration": 95, "disposition": "ANSWERED", "source": "google",
-				"medium": "cpc", "campaign": "spring-sale", "value": 50, "currency": "AUD",
-				"property": "Test Plumbing", "tracking_number": "dynamic",
-			},
-			UserProperties: map[string]any{"caller_type": "new"},
-			Time:           at,
-			Consent:        &forwarder.GA4Consent{AdUserData: "GRANTED", AdPersonalization: "DENIED"},
-		},
-		Trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-	}
-}
 
 // rawValue returns the stored value of job id.
 func rawValue(t *testing.T, s *Store, id string) []byte {
@@ -68,7 +48,7 @@ func TestDoneRecordShrinks(t *testing.T) {
 	}
 	defer s.Close()
 	call := &forwarder.Call{Sid: "CA-size", Event: forwarder.EventComplete, StartDate: now.Add(-time.Minute)}
-	ds := []forwarder.Delivery{ga4Delivery(call.Sid, "acked", call.StartDate), ga4Delivery(call.Sid, "polled", call.StartDate)}
+	ds := []forwarder.Delivery{storetest.GA4Delivery(call.Sid, "acked", call.StartDate), storetest.GA4Delivery(call.Sid, "polled", call.StartDate)}
 	if err := s.Accept(t.Context(), call, ds); err != nil {
 		t.Fatal(err)
 	}

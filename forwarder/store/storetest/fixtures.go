@@ -209,3 +209,24 @@ func wantSameJSON(t *testing.T, what string, got, want any) {
 		t.Fatalf("%s:\n got %s\nwant %s", what, g, w)
 	}
 }
+
+// GA4Delivery is a GA4 delivery of sid under rule with the payload a
+// rules file typically gives it.
+func GA4Delivery(sid, rule string, at time.Time) forwarder.Delivery {
+	return forwarder.Delivery{
+		ID: forwarder.DeliveryID(sid, rule, "web"), CallSid: sid, Rule: rule, Destination: "web",
+		Type: forwarder.DestinationGA4, CallTime: at,
+		GA4: &forwarder.GA4Event{
+			MeasurementID: "G-TEST000001", ClientID: "1234567890.1700000000", Name: rule,
+			Params: map[string]any{
+				"call_sid": sid, "duration": 95, "disposition": "ANSWERED", "source": "google",
+				"medium": "cpc", "campaign": "spring-sale", "value": 50, "currency": "AUD",
+				"property": "Test Plumbing", "tracking_number": "dynamic",
+			},
+			UserProperties: map[string]any{"caller_type": "new"},
+			Time:           at,
+			Consent:        &forwarder.GA4Consent{AdUserData: "GRANTED", AdPersonalization: "DENIED"},
+		},
+		Trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	}
+}
