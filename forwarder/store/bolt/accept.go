@@ -2,10 +2,8 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -53,20 +51,16 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	}
 	now := s.opts.Now()
 	sid := []byte(call.Sid)
-	callJSON, err := json.Marshal(call)
+	// The call and every job are encoded into one buffer, each value a
+	// slice of it, which stays valid through the transaction.
+	buf, err := store.AppendCall(make([]byte, 0, 1024+pendingRecordSize*len(deliveries)), call)
 	if err != nil {
-		return fmt.Errorf("bolt: accept %s: encode call: %w", call.Sid, err)
+		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}
-	jobs := make([]newJob, len(deliveries))
-	for i, d := range deliveries {
-		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
-			return fmt.Errorf("bolt: accept %s: delivery %q belongs to call %q", call.Sid, d.ID, d.CallSid)
-		}
-		v, err := json.Marshal(record{Job: store.Job{Delivery: d, DueAt: now}, State: store.JobPending})
-		if err != nil {
-			return fmt.Errorf("bolt: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
-		}
-		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID), tally: pendingKeys(d)}
+	callJSON := buf[:len(buf):len(buf)]
+	_, jobs, err := encodePending(buf[len(buf):], call.Sid, deliveries, now)
+	if err != nil {
+		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}
 	acceptedKey := timeKey(now, call.Sid)
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)

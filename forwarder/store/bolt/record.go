@@ -45,9 +45,9 @@ func getRecord(jobs *bbolt.Bucket, id string) (rec record, ok bool, err error) {
 
 // putRecord writes rec under its delivery ID, keeping the tallies.
 func putRecord(b buckets, rec record) error {
-	v, err := json.Marshal(rec)
+	v, err := appendRecord(nil, &rec)
 	if err != nil {
-		return fmt.Errorf("encode job %s: %w", rec.Job.Delivery.ID, err)
+		return err
 	}
 	return putJob(b, []byte(rec.Job.Delivery.ID), v)
 }

@@ -2,11 +2,9 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 
 	"fmt"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -27,19 +25,12 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
 	}
 	now := s.opts.Now()
-	jobs := make([]newJob, len(deliveries))
-	for i, d := range deliveries {
-		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid+"/") {
-			return 0, fmt.Errorf("bolt: replan %s: delivery %q belongs to call %q", sid, d.ID, d.CallSid)
-		}
-		v, err := json.Marshal(record{Job: store.Job{Delivery: d, DueAt: now}, State: store.JobPending})
-		if err != nil {
-			return 0, fmt.Errorf("bolt: replan %s: encode delivery %s: %w", sid, d.ID, err)
-		}
-		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID), tally: pendingKeys(d)}
+	_, jobs, err := encodePending(make([]byte, 0, pendingRecordSize*len(deliveries)), sid, deliveries, now)
+	if err != nil {
+		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
 	}
 	added := 0
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		if b.calls.Get([]byte(sid)) == nil {
 			return store.ErrNotFound
