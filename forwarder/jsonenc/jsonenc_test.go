@@ -24,6 +24,9 @@ func TestAppendStringAsEncodingJSON(t *testing.T) {
 		if got := AppendStringContent([]byte("x"), s); string(got) != "x"+string(want[1:len(want)-1]) {
 			t.Errorf("AppendStringContent(%q) = %s, want x%s", s, got, want[1:len(want)-1])
 		}
+		if got := AppendBytesContent([]byte("x"), []byte(s)); string(got) != "x"+string(want[1:len(want)-1]) {
+			t.Errorf("AppendBytesContent(%q) = %s, want x%s", s, got, want[1:len(want)-1])
+		}
 	}
 }
 
@@ -42,4 +45,20 @@ func TestAppendFloatAsEncodingJSON(t *testing.T) {
 			t.Errorf("AppendFloat(%v) = %s, want %s", f, got, want)
 		}
 	}
+}
+
+// FuzzAppendBytesContent: a byte slice is escaped as the string of its
+// bytes, as encoding/json escapes it.
+func FuzzAppendBytesContent(f *testing.F) {
+	f.Add([]byte(`{"a":"<\u2028>"}`))
+	f.Add([]byte("\xff\x00\u2029 é"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		want, err := json.Marshal(string(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendBytesContent(nil, s); string(got) != string(want[1:len(want)-1]) {
+			t.Errorf("AppendBytesContent(%q) = %s, want %s", s, got, want[1:len(want)-1])
+		}
+	})
 }

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -144,10 +143,16 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	}
 	now := s.opts.Now()
 	nowKey := encodeTime(now)
-	callJSON, err := json.Marshal(call)
+	// The call and every job record are encoded into one buffer, each
+	// argument a slice of it; each delivery is encoded into scratch
+	// before it is escaped into its record.
+	buf, err := store.AppendCall(make([]byte, 0, 1024+newRecordSize*len(deliveries)), call)
 	if err != nil {
-		return fmt.Errorf("redis: accept %s: encode call: %w", call.Sid, err)
+		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}
+	callJSON := buf[:len(buf):len(buf)]
+	buf = buf[len(buf):]
+	var scratch []byte
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
@@ -163,11 +168,12 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
 			return fmt.Errorf("redis: accept %s: delivery %q belongs to call %q", call.Sid, d.ID, d.CallSid)
 		}
-		rec, err := newRecord(d, nowKey)
+		start := len(buf)
+		buf, scratch, err = appendNewRecord(buf, scratch, &d, nowKey)
 		if err != nil {
-			return fmt.Errorf("redis: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
+			return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 		}
-		args = append(args, d.ID, rec, d.Destination)
+		args = append(args, d.ID, buf[start:len(buf):len(buf)], d.Destination)
 	}
 	k := s.keys
 	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}, args...)

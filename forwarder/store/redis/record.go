@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
 )
 
@@ -46,19 +45,6 @@ type record struct {
 	// (tally.go).
 	Dest  string `json:"dest,omitempty"`
 	Tally string `json:"tally,omitempty"`
-}
-
-// newRecord encodes the pending record of a delivery planned at due.
-func newRecord(d forwarder.Delivery, due string) (string, error) {
-	dj, err := json.Marshal(d)
-	if err != nil {
-		return "", err
-	}
-	v, err := json.Marshal(record{Delivery: string(dj), State: store.JobPending, Due: due, Dest: d.Destination, Tally: noOutcome})
-	if err != nil {
-		return "", err
-	}
-	return string(v), nil
 }
 
 // decodeRecord reads a stored job record.

@@ -81,15 +81,18 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 	}
 	args := make([]any, 0, 3+3*len(deliveries))
 	args = append(args, sid, nowKey, include)
+	var buf, scratch []byte
 	for _, d := range deliveries {
 		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid+"/") {
 			return 0, fmt.Errorf("redis: replan %s: delivery %q belongs to call %q", sid, d.ID, d.CallSid)
 		}
-		rec, err := newRecord(d, nowKey)
+		start := len(buf)
+		var err error
+		buf, scratch, err = appendNewRecord(buf, scratch, &d, nowKey)
 		if err != nil {
-			return 0, fmt.Errorf("redis: replan %s: encode delivery %s: %w", sid, d.ID, err)
+			return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
 		}
-		args = append(args, d.ID, rec, d.Destination)
+		args = append(args, d.ID, buf[start:len(buf):len(buf)], d.Destination)
 	}
 	k := s.keys
 	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due, k.dropped, k.tallies}, args...)
