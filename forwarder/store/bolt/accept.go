@@ -53,7 +53,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	sid := []byte(call.Sid)
 	// The call and every job are encoded into one buffer, each value a
 	// slice of it, which stays valid through the transaction.
-	buf, err := store.AppendCall(make([]byte, 0, 1024+pendingRecordSize*len(deliveries)), call)
+	buf, err := store.AppendCall(make([]byte, 0, callSize+pendingRecordSize*len(deliveries)), call)
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}

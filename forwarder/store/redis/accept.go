@@ -146,7 +146,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	// The call and every job record are encoded into one buffer, each
 	// argument a slice of it; each delivery is encoded into scratch
 	// before it is escaped into its record.
-	buf, err := store.AppendCall(make([]byte, 0, 1024+newRecordSize*len(deliveries)), call)
+	buf, err := store.AppendCall(make([]byte, 0, callSize+newRecordSize*len(deliveries)), call)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

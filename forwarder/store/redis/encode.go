@@ -6,10 +6,14 @@ import (
 	"github.com/callforward/callforward/forwarder/store"
 )
 
-// newRecordSize is about the length of a pending record of a delivery
-// planned by rules of the usual size, so that the buffer Accept encodes
+// callSize and newRecordSize are about the lengths of a call with most
+// of its fields and of a pending record of a delivery planned by rules of
+// the usual size, its delivery escaped, so that the buffer Accept encodes
 // into is allocated once.
-const newRecordSize = 896
+const (
+	callSize      = 1536
+	newRecordSize = 768
+)
 
 // appendNewRecord appends to dst the pending record of delivery d planned
 // at due, the bytes json.Marshal writes for
