@@ -111,3 +111,36 @@ func FuzzAppendNewRecord(f *testing.F) {
 		sameNewRecord(t, "fuzzed", &d, due)
 	})
 }
+
+// BenchmarkNewRecord encodes the pending record of a GA4 delivery the
+// way Accept did through encoding/json and by appendNewRecord.
+func BenchmarkNewRecord(b *testing.B) {
+	at := time.Date(2026, 12, 7, 18, 30, 0, 0, time.UTC)
+	d := &forwarder.Delivery{
+		ID: "CA0e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b/qualified-call/website", CallSid: "CA0e8f9a7b6c5d4e3f2a1b0c9d8e7f6a5b",
+		Rule: "qualified-call", Destination: "website", Type: forwarder.DestinationGA4, CallTime: at,
+		GA4: &forwarder.GA4Event{
+			MeasurementID: "G-BENCHWEB01", ClientID: "1873452911.1764110422", Name: "qualified_call", Time: at,
+			Params: map[string]any{"value": 50.0, "currency": "AUD", "duration": 187.0, "number_name": "Website - Google Ads", "campaign": "Emergency Plumbing - Sydney"},
+		},
+	}
+	due := encodeTime(at)
+	b.Run("encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := marshalNewRecord(d, due); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf, scratch []byte
+		for b.Loop() {
+			var err error
+			if buf, scratch, err = appendNewRecord(buf[:0], scratch, d, due); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
