@@ -18,8 +18,9 @@ import (
 // bytes are those of json.Marshal (fields in their declaration order,
 // omitempty and omitzero as encoding/json applies them, map keys sorted,
 // times as time.Time.MarshalJSON writes them, strings with HTML
-// escaping), so that what is stored reads back as before and a store
-// written by either reads with the other. The tests hold the two to byte
+// escaping), so that the stored bytes are the same as those of a release
+// that encoded through encoding/json, and either release reads what the
+// other wrote. The tests hold the two to byte
 // equality, field by field, on the sample webhooks and under fuzzing, and
 // fail when one of these types gains a field the encoders do not know.
 //
