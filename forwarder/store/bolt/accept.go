@@ -17,7 +17,8 @@ import (
 // newJob is a job ready to be written by Accept: encoded outside the
 // transaction, which may run more than once.
 type newJob struct {
-	id    []byte
+	id []byte
+	// value is the record as stored (encodeValue).
 	value []byte
 	due   []byte
 	// tally is the keys the pending job counts under (pendingKeys).
@@ -57,6 +58,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: encode call: %w", call.Sid, err)
 	}
+	callValue := encodeValue(callJSON)
 	jobs := make([]newJob, len(deliveries))
 	for i, d := range deliveries {
 		if d.CallSid != call.Sid || !strings.HasPrefix(d.ID, call.Sid+"/") {
@@ -66,7 +68,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		if err != nil {
 			return fmt.Errorf("bolt: accept %s: encode delivery %s: %w", call.Sid, d.ID, err)
 		}
-		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID), tally: pendingKeys(d)}
+		jobs[i] = newJob{id: []byte(d.ID), value: encodeValue(v), due: timeKey(now, d.ID), tally: pendingKeys(d)}
 	}
 	acceptedKey := timeKey(now, call.Sid)
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
@@ -103,7 +105,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			return err
 		}
 		if replaceCall {
-			if err := putCounted(b, b.calls, keyCalls, sid, callJSON); err != nil {
+			if err := putCounted(b, b.calls, keyCalls, sid, callValue); err != nil {
 				return err
 			}
 		}

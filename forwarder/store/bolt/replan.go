@@ -36,7 +36,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		if err != nil {
 			return 0, fmt.Errorf("bolt: replan %s: encode delivery %s: %w", sid, d.ID, err)
 		}
-		jobs[i] = newJob{id: []byte(d.ID), value: v, due: timeKey(now, d.ID), tally: pendingKeys(d)}
+		jobs[i] = newJob{id: []byte(d.ID), value: encodeValue(v), due: timeKey(now, d.ID), tally: pendingKeys(d)}
 	}
 	added := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
