@@ -27,7 +27,8 @@ import (
 // BenchmarkDiskPerCall measures what the store costs on disk per call, as
 // bench/run's disk figures do: b.N calls of the benchmark webhook
 // (examples/webhooks/answered-with-gclid.form, a random Call.Sid and GA
-// client id each), planned by bench/rules10.yaml (seven deliveries) or
+// client id each; or, with sids=load, the Sids bench/load sends from its
+// 32 connections), planned by bench/rules10.yaml (seven deliveries) or
 // bench/rules1.yaml (one), accepted by conns concurrent callers while
 // workers claim and acknowledge the jobs, until every job is done. It
 // reports the file's blocks on disk per call (disk-B/call; with
@@ -50,8 +51,12 @@ func BenchmarkDiskPerCall(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, deliver := range []bool{true, false} {
-			b.Run(fmt.Sprintf("rules=%s/deliver=%v", rules, deliver), func(b *testing.B) {
+		for _, bc := range []struct {
+			sids    string
+			deliver bool
+		}{{"random", true}, {"random", false}, {"load", true}} {
+			deliver := bc.deliver
+			b.Run(fmt.Sprintf("rules=%s/sids=%s/deliver=%v", rules, bc.sids, deliver), func(b *testing.B) {
 				path := filepath.Join(b.TempDir(), "forwarder.db")
 				s, err := bolt.Open(path, store.Options{DedupWindow: 24 * time.Hour, Lease: time.Minute})
 				if err != nil {
@@ -81,9 +86,12 @@ func BenchmarkDiskPerCall(b *testing.B) {
 				if deliver {
 					workers.Go(func() { drainUntil(ctx, b, s, stop) })
 				}
-				for range b.N {
+				for i := range b.N {
 					p := maps(params)
 					sid := "CA" + randomHex(16)
+					if bc.sids == "load" {
+						sid = fmt.Sprintf("CAload-%s-%d-%d", "n", i%32, i)
+					}
 					p.Set("Call.Sid", sid)
 					p.Set("Call.Recording.Uri", "https://recordings.example.net/"+sid+".mp3")
 					p.Set("Call.StartDate", time.Now().UTC().Format(time.DateTime))
