@@ -132,3 +132,27 @@ func FuzzValue(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkValue measures encodeValue and decodeValue on the records the
+// store writes most, and reports the bytes stored of each.
+func BenchmarkValue(b *testing.B) {
+	for _, s := range []struct{ name, json string }{{"call", sampleCall}, {"pending", samplePending}, {"done", sampleDone}} {
+		v := encodeValue([]byte(s.json))
+		b.Run(s.name+"/encode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				v = encodeValue([]byte(s.json))
+			}
+			b.ReportMetric(float64(len(s.json)), "json-B")
+			b.ReportMetric(float64(len(v)), "stored-B")
+		})
+		b.Run(s.name+"/decode", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := decodeValue(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
