@@ -15,7 +15,8 @@ import (
 // newJob is a job ready to be written by Accept: encoded outside the
 // transaction, which may run more than once.
 type newJob struct {
-	id    []byte
+	id []byte
+	// value is the record as stored (encodeValue).
 	value []byte
 	due   []byte
 	// tally is the keys the pending job counts under (pendingKeys).
@@ -57,7 +58,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}
-	callJSON := buf[:len(buf):len(buf)]
+	callValue := encodeValue(buf[:len(buf):len(buf)])
 	_, jobs, err := encodePending(buf[len(buf):], call.Sid, deliveries, now)
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
@@ -97,7 +98,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			return err
 		}
 		if replaceCall {
-			if err := putCounted(b, b.calls, keyCalls, sid, callJSON); err != nil {
+			if err := putCounted(b, b.calls, keyCalls, sid, callValue); err != nil {
 				return err
 			}
 		}

@@ -170,8 +170,10 @@ type buckets struct {
 	counts *bbolt.Bucket
 }
 
+// bucketsOf returns the buckets of tx, the indexes keyed by time set to
+// fill their pages (fillAppend).
 func bucketsOf(tx *bbolt.Tx) buckets {
-	return buckets{
+	b := buckets{
 		dedup:    tx.Bucket(bucketDedup),
 		calls:    tx.Bucket(bucketCalls),
 		accepted: tx.Bucket(bucketAccepted),
@@ -193,7 +195,20 @@ func bucketsOf(tx *bbolt.Tx) buckets {
 		tallyHours: tx.Bucket(bucketTallyHours),
 		counts:     tx.Bucket(bucketCounts),
 	}
+	// The indexes keyed by time grow at their end: their pages are
+	// filled before they split, rather than left half empty (bbolt's
+	// default, right for the buckets keyed by Sid, where keys land
+	// anywhere and a full page would split at every insert).
+	for _, bk := range []*bbolt.Bucket{b.accepted, b.due, b.done, b.dead, b.rejected, b.dropped, b.callersAt, b.pollsDue, b.pollsSent, b.tallyHours} {
+		if bk != nil {
+			bk.FillPercent = fillAppend
+		}
+	}
+	return b
 }
+
+// fillAppend is the FillPercent of the indexes keyed by time.
+const fillAppend = 1.0
 
 // settledIndex returns the index that holds a job in state, by the time
 // it settled, when the state expires with the dedup window (done marks and

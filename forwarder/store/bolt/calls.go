@@ -102,7 +102,10 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 			return store.CallSummary{}, false, err
 		}
 	}
-	v := b.calls.Get([]byte(sid))
+	v, err := decodeValue(b.calls.Get([]byte(sid)))
+	if err != nil {
+		return store.CallSummary{}, false, fmt.Errorf("call %s: %w", sid, err)
+	}
 	if v == nil {
 		return store.CallSummary{}, false, nil
 	}
@@ -148,6 +151,10 @@ func keepCall(jobs *bbolt.Bucket, sid string, f store.CallFilter) (bool, error) 
 	var infos []store.JobInfo
 	c := jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		v, err := decodeValue(v)
+		if err != nil {
+			return false, fmt.Errorf("job %s: %w", k, err)
+		}
 		var r filterRecord
 		if err := json.Unmarshal(v, &r); err != nil {
 			return false, fmt.Errorf("decode job %s: %w", k, err)
@@ -186,6 +193,10 @@ func keepByState(jobs *bbolt.Bucket, prefix []byte, f store.CallFilter) (keep, o
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		// The ID of a job of this call is Sid/rule/destination.
 		if bytes.Count(k[len(prefix):], []byte("/")) != 1 {
+			return false, false
+		}
+		v, err := decodeValue(v)
+		if err != nil {
 			return false, false
 		}
 		state, ok := recordState(v)

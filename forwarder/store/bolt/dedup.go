@@ -94,7 +94,8 @@ func legacyMarks(calls *bbolt.Bucket, sid []byte, at time.Time) marks {
 	var stored struct {
 		Event forwarder.Event `json:"event"`
 	}
-	if v := calls.Get(sid); v == nil || json.Unmarshal(v, &stored) != nil || stored.Event == "" {
+	v, err := decodeValue(calls.Get(sid))
+	if err != nil || v == nil || json.Unmarshal(v, &stored) != nil || stored.Event == "" {
 		return marks{anyEvent: at}
 	}
 	return marks{stored.Event: at}

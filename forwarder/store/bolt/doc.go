@@ -3,9 +3,14 @@
 //
 // # Layout
 //
-// Every value is JSON; every index key that must sort by time starts with
-// the time as 8 big-endian bytes (unix nanoseconds with the sign bit
-// flipped, so that times before 1970 sort too), followed by an ID.
+// Every value is JSON, those of calls and jobs stored compressed against a
+// fixed dictionary (value.go: a header names the format and the
+// dictionary; plain JSON, as earlier releases wrote it, still reads);
+// every index key that must sort by time starts with the time as 8
+// big-endian bytes (unix nanoseconds with the sign bit flipped, so that
+// times before 1970 sort too), followed by an ID. Those indexes grow at
+// their end and fill their pages before splitting them; the buckets keyed
+// by Sid keep bbolt's half-full split, as their keys land anywhere.
 //
 //	dedup     Call.Sid → latest accepted-at (8 bytes), then accepted-at and name of each event (dedup.go)
 //	calls     Call.Sid → forwarder.Call       (the latest event accepted; a Call.Complete is kept)

@@ -13,13 +13,15 @@ import (
 	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
-// rawValue returns the stored value of job id.
+// rawValue returns the JSON of job id's record, as stored (decodeValue).
 func rawValue(t *testing.T, s *Store, id string) []byte {
 	t.Helper()
 	var v []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v = bytes.Clone(tx.Bucket(bucketJobs).Get([]byte(id)))
-		return nil
+		var err error
+		v, err = decodeValue(tx.Bucket(bucketJobs).Get([]byte(id)))
+		v = bytes.Clone(v)
+		return err
 	})
 	if err != nil || v == nil {
 		t.Fatalf("read job %s: %v, %d bytes", id, err, len(v))

@@ -72,7 +72,7 @@ func encodePending(b []byte, sid string, deliveries []forwarder.Delivery, now ti
 		if err != nil {
 			return nil, nil, err
 		}
-		jobs[i] = newJob{id: []byte(d.ID), value: b[start:len(b):len(b)], due: timeKey(now, d.ID), tally: pendingKeys(*d)}
+		jobs[i] = newJob{id: []byte(d.ID), value: encodeValue(b[start:len(b):len(b)]), due: timeKey(now, d.ID), tally: pendingKeys(*d)}
 	}
 	return b, jobs, nil
 }

@@ -21,7 +21,10 @@ func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
 	}
 	var call forwarder.Call
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketCalls).Get([]byte(sid))
+		v, err := decodeValue(tx.Bucket(bucketCalls).Get([]byte(sid)))
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return store.ErrNotFound
 		}
@@ -58,6 +61,10 @@ func jobsOf(jobs *bbolt.Bucket, sid string) ([]store.JobInfo, error) {
 	var out []store.JobInfo
 	c := jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		v, err := decodeValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", k, err)
+		}
 		var rec record
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return nil, fmt.Errorf("decode job %s: %w", k, err)

@@ -33,7 +33,10 @@ type record struct {
 
 // getRecord reads the job record of id; ok is false when there is none.
 func getRecord(jobs *bbolt.Bucket, id string) (rec record, ok bool, err error) {
-	v := jobs.Get([]byte(id))
+	v, err := decodeValue(jobs.Get([]byte(id)))
+	if err != nil {
+		return record{}, false, fmt.Errorf("job %s: %w", id, err)
+	}
 	if v == nil {
 		return record{}, false, nil
 	}
@@ -100,7 +103,10 @@ type rawJob struct {
 // getRawRecord reads the job record of id, its delivery left encoded; ok
 // is false when there is none.
 func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err error) {
-	v := jobs.Get([]byte(id))
+	v, err := decodeValue(jobs.Get([]byte(id)))
+	if err != nil {
+		return rawRecord{}, false, fmt.Errorf("job %s: %w", id, err)
+	}
 	if v == nil {
 		return rawRecord{}, false, nil
 	}
@@ -126,7 +132,7 @@ func putLease(jobs *bbolt.Bucket, id string, rec rawRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
-	if err := jobs.Put([]byte(id), v); err != nil {
+	if err := jobs.Put([]byte(id), encodeValue(v)); err != nil {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil

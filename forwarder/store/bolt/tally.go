@@ -152,10 +152,14 @@ func tallyKeys(v []byte) ([]string, error) {
 // putJob writes the job record v under id and moves the job's counts
 // from what the record it replaces counted for to what v counts for.
 func putJob(b buckets, id, v []byte) error {
-	if err := retally(b, b.jobs.Get(id), v); err != nil {
+	old, err := decodeValue(b.jobs.Get(id))
+	if err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	if err := b.jobs.Put(id, v); err != nil {
+	if err := retally(b, old, v); err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	if err := b.jobs.Put(id, encodeValue(v)); err != nil {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil
@@ -164,7 +168,11 @@ func putJob(b buckets, id, v []byte) error {
 // putNewJob writes the pending job j, which counts under j.tally, and
 // moves the counts of the record it replaces, if any.
 func putNewJob(b buckets, j newJob) error {
-	before, err := tallyKeys(b.jobs.Get(j.id))
+	old, err := decodeValue(b.jobs.Get(j.id))
+	if err != nil {
+		return fmt.Errorf("job %s: %w", j.id, err)
+	}
+	before, err := tallyKeys(old)
 	if err != nil {
 		return fmt.Errorf("job %s: %w", j.id, err)
 	}
@@ -215,7 +223,7 @@ func putSettled(b buckets, id string, rec rawRecord, before, after []string) err
 	if err := moveCounts(b, before, after); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	if err := b.jobs.Put([]byte(id), v); err != nil {
+	if err := b.jobs.Put([]byte(id), encodeValue(v)); err != nil {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil
@@ -223,7 +231,11 @@ func putSettled(b buckets, id string, rec rawRecord, before, after []string) err
 
 // deleteJob deletes the job record id and its counts.
 func deleteJob(b buckets, id []byte) error {
-	if err := retally(b, b.jobs.Get(id), nil); err != nil {
+	old, err := decodeValue(b.jobs.Get(id))
+	if err != nil {
+		return fmt.Errorf("job %s: %w", id, err)
+	}
+	if err := retally(b, old, nil); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
 	if err := b.jobs.Delete(id); err != nil {
@@ -361,7 +373,11 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 		}
 	}
 	r := store.NewRecount()
-	err := b.jobs.ForEach(func(_, v []byte) error {
+	err := b.jobs.ForEach(func(k, v []byte) error {
+		v, err := decodeValue(v)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", k, err)
+		}
 		keys, err := tallyKeys(v)
 		for _, k := range keys {
 			r.Counts[k]++
