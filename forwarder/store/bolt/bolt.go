@@ -65,7 +65,7 @@ func Open(path string, opts store.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}, commits: &committer{db: db}}
+	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}, commits: &committer{db: db, wrote: make(chan struct{}, 1)}}
 	if err := db.Update(s.prepare); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)

@@ -22,17 +22,24 @@ import (
 // MADV_DONTNEED on the mapped range): the pages stay in the page cache,
 // and the next read of one is a minor fault, a page-table update with no
 // disk read. KeepMappedLow calls it whenever the file-backed RSS has grown
-// by mappedGrowth since the last release, and once the growth has settled
-// (nothing read for mappedQuiet), so that an idle process keeps none of
-// the file it read while busy.
+// by mappedGrowth since the last release (it looks after each write
+// transaction, at most every mappedCheck, and every mappedIdleCheck
+// otherwise), and once the growth has settled (unchanged for
+// mappedQuiet), so that an idle process keeps none of the file it read
+// while busy.
 
-// mappedCheck is how often KeepMappedLow reads the file-backed RSS.
-const mappedCheck = 100 * time.Millisecond
+// mappedCheck is the shortest time between two looks at the file-backed
+// RSS: after a write transaction, KeepMappedLow looks again no sooner.
+const mappedCheck = 25 * time.Millisecond
+
+// mappedIdleCheck is how often KeepMappedLow looks at the file-backed RSS
+// when nothing is written (reads alone: console pages, lookups).
+const mappedIdleCheck = 250 * time.Millisecond
 
 // mappedGrowth is the growth of the file-backed RSS since the last
 // release at which KeepMappedLow releases the mapped pages again: under
 // load, the mapping holds at most this much more than the pages that
-// stay hot, plus what one mappedCheck reads.
+// stay hot, plus what is read in one mappedCheck.
 const mappedGrowth = 8 << 20
 
 // mappedQuiet is how long the file-backed RSS must stay unchanged, above
@@ -66,66 +73,80 @@ func (s *Store) ReleaseMapped() error {
 }
 
 // KeepMappedLow keeps the database file's pages out of the process's
-// resident set until ctx is done: it checks the process's file-backed RSS
-// every mappedCheck and calls ReleaseMapped when it has grown by
-// mappedGrowth since the last release, or when it has stayed above that
-// level, unchanged, for mappedQuiet. It returns at once where the
-// file-backed RSS cannot be read (systems other than Linux).
+// resident set until ctx is done. It releases them (ReleaseMapped) once
+// when it starts, then looks at the process's file-backed RSS after write
+// transactions (at most every mappedCheck) and every mappedIdleCheck, and
+// releases them again when that RSS has grown by mappedGrowth since the
+// last release, or has stayed above that level, unchanged, for
+// mappedQuiet. It returns at once where the file-backed RSS cannot be
+// read (systems other than Linux), and when the store is closed.
 func (s *Store) KeepMappedLow(ctx context.Context) {
+	if _, ok := fileRSS(); !ok {
+		return
+	}
+	// What opening the store read (the leases released, the tallies
+	// counted) goes first.
+	if err := s.ReleaseMapped(); err != nil {
+		return
+	}
 	rss, ok := fileRSS()
 	if !ok {
 		return
 	}
-	k := mappedKeeper{growth: mappedGrowth, quietTicks: int(mappedQuiet / mappedCheck), base: rss, last: rss}
-	t := time.NewTicker(mappedCheck)
-	defer t.Stop()
+	k := mappedKeeper{growth: mappedGrowth, quiet: mappedQuiet, base: rss, last: rss, changed: time.Now()}
+	idle := time.NewTicker(mappedIdleCheck)
+	defer idle.Stop()
+	pause := time.NewTimer(0)
+	defer pause.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-s.commits.wrote:
+		case <-idle.C:
 		}
-		rss, ok := fileRSS()
-		if !ok || !k.tick(rss) {
-			continue
+		if rss, ok := fileRSS(); ok && k.tick(rss, time.Now()) {
+			if err := s.ReleaseMapped(); err != nil {
+				return // the store is closed
+			}
+			if rss, ok := fileRSS(); ok {
+				k.released(rss, time.Now())
+			}
 		}
-		if err := s.ReleaseMapped(); err != nil {
-			return // the store is closed
-		}
-		if rss, ok := fileRSS(); ok {
-			k.released(rss)
+		pause.Reset(mappedCheck)
+		select {
+		case <-ctx.Done():
+			return
+		case <-pause.C:
 		}
 	}
 }
 
-// mappedKeeper decides, from the file-backed RSS read at each check, when
+// mappedKeeper decides, from the file-backed RSS read at each look, when
 // to release the mapped pages.
 type mappedKeeper struct {
-	growth     uint64 // growth since the last release that releases
-	quietTicks int    // unchanged checks above base that release
-	base       uint64 // file-backed RSS right after the last release
-	last       uint64 // file-backed RSS at the previous check
-	still      int    // checks since it last changed
+	growth  uint64        // growth since the last release that releases
+	quiet   time.Duration // how long unchanged above base releases
+	base    uint64        // file-backed RSS right after the last release
+	last    uint64        // file-backed RSS at the previous look
+	changed time.Time     // when last was first seen
 }
 
-// tick takes the file-backed RSS now and reports whether to release.
-func (k *mappedKeeper) tick(rss uint64) bool {
-	if rss == k.last {
-		k.still++
-	} else {
-		k.still = 0
+// tick takes the file-backed RSS at now and reports whether to release.
+func (k *mappedKeeper) tick(rss uint64, now time.Time) bool {
+	if rss != k.last {
+		k.last, k.changed = rss, now
 	}
-	k.last = rss
 	if rss < k.base {
 		// The kernel reclaimed pages, or bbolt remapped the file: what
 		// is resident now is the level to grow from.
 		k.base = rss
 	}
 	above := rss - k.base
-	return above >= k.growth || (above > 0 && k.still >= k.quietTicks)
+	return above >= k.growth || (above > 0 && now.Sub(k.changed) >= k.quiet)
 }
 
-// released takes the file-backed RSS right after a release.
-func (k *mappedKeeper) released(rss uint64) {
-	k.base, k.last, k.still = rss, rss, 0
+// released takes the file-backed RSS at now, right after a release.
+func (k *mappedKeeper) released(rss uint64, now time.Time) {
+	k.base, k.last, k.changed = rss, rss, now
 }

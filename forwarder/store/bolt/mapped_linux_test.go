@@ -267,38 +267,40 @@ func TestKeepMappedLow(t *testing.T) {
 }
 
 // TestMappedKeeper: when the keeper releases, by the file-backed RSS read
-// at each check.
+// at each look, a look every 100ms.
 func TestMappedKeeper(t *testing.T) {
 	const mib = 1 << 20
 	tests := []struct {
 		name string
-		rss  []uint64 // file-backed RSS at each check, from a base of 10 MiB
+		rss  []uint64 // file-backed RSS at each look, from a base of 10 MiB
 		want []bool
 	}{
 		{"unchanged: never", []uint64{10 * mib, 10 * mib, 10 * mib, 10 * mib, 10 * mib}, []bool{false, false, false, false, false}},
 		{"growth of 8 MiB: at once", []uint64{12 * mib, 18 * mib}, []bool{false, true}},
-		{"growing slowly: when it stops for 3 checks", []uint64{11 * mib, 12 * mib, 13 * mib, 13 * mib, 13 * mib, 13 * mib}, []bool{false, false, false, false, false, true}},
+		{"growing slowly: once unchanged for 300ms", []uint64{11 * mib, 12 * mib, 13 * mib, 13 * mib, 13 * mib, 13 * mib}, []bool{false, false, false, false, false, true}},
 		{"below the base: the new base", []uint64{4 * mib, 11 * mib, 11 * mib, 11 * mib, 11 * mib, 12*mib + 1}, []bool{false, false, false, false, true, true}},
 	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	look := func(i int) time.Time { return t0.Add(time.Duration(i+1) * 100 * time.Millisecond) }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := mappedKeeper{growth: 8 * mib, quietTicks: 3, base: 10 * mib, last: 10 * mib}
+			k := mappedKeeper{growth: 8 * mib, quiet: 300 * time.Millisecond, base: 10 * mib, last: 10 * mib, changed: t0}
 			for i, rss := range tt.rss {
-				if got := k.tick(rss); got != tt.want[i] {
-					t.Errorf("check %d (%d KiB): release = %v, want %v", i, rss>>10, got, tt.want[i])
+				if got := k.tick(rss, look(i)); got != tt.want[i] {
+					t.Errorf("look %d (%d KiB): release = %v, want %v", i, rss>>10, got, tt.want[i])
 				}
 			}
 		})
 	}
 	// After a release, the level it left is the base.
-	k := mappedKeeper{growth: 8 * mib, quietTicks: 3, base: 10 * mib, last: 10 * mib}
-	if !k.tick(20 * mib) {
+	k := mappedKeeper{growth: 8 * mib, quiet: 300 * time.Millisecond, base: 10 * mib, last: 10 * mib, changed: t0}
+	if !k.tick(20*mib, look(0)) {
 		t.Fatal("growth of 10 MiB: no release")
 	}
-	k.released(11 * mib)
+	k.released(11*mib, look(0))
 	for i := range 5 {
-		if k.tick(11 * mib) {
-			t.Errorf("check %d after the release, unchanged: release, want none", i)
+		if k.tick(11*mib, look(i+1)) {
+			t.Errorf("look %d after the release, unchanged: release, want none", i)
 		}
 	}
 }
