@@ -326,6 +326,9 @@ func (a *App) Run(ctx context.Context) error {
 		close(polled)
 	}
 	go a.sweep(dctx)
+	if k, ok := a.store.(store.MappedKeeper); ok {
+		go k.KeepMappedLow(dctx)
+	}
 	go a.reloadOnHUP(dctx)
 	if a.cfg.WatchRules {
 		go a.watchRules(dctx)

@@ -27,6 +27,7 @@ var (
 	_ store.BatchAcker     = (*Store)(nil)
 	_ store.CallerHistory  = (*Store)(nil)
 	_ store.CommitObserver = (*Store)(nil)
+	_ store.MappedKeeper   = (*Store)(nil)
 	_ store.Diagnostics    = (*Store)(nil)
 	_ store.CallLister     = (*Store)(nil)
 	_ store.Tallier        = (*Store)(nil)
@@ -64,7 +65,7 @@ func Open(path string, opts store.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}, commits: &committer{db: db}}
+	s := &Store{db: db, opts: opts.WithDefaults(), space: spaceState{free: freeSpace}, commits: &committer{db: db, wrote: make(chan struct{}, 1)}}
 	if err := db.Update(s.prepare); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)

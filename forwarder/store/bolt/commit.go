@@ -59,6 +59,9 @@ type committer struct {
 	// lingerFor, when not zero, replaces queueLinger (for tests).
 	lingerFor time.Duration
 	leading   bool // a goroutine is committing the queues
+	// wrote gets a value, when it has room, after every transaction: it
+	// wakes the keeper of the mapped pages (mapped.go).
+	wrote chan struct{}
 }
 
 // RecordCommits makes r hear of every transaction the committer runs from
@@ -286,6 +289,10 @@ func (c *committer) commit() {
 	}
 	for _, w := range ws {
 		close(w.done)
+	}
+	select {
+	case c.wrote <- struct{}{}:
+	default:
 	}
 }
 

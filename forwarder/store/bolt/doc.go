@@ -115,4 +115,16 @@
 // PreviousCall is one cursor Seek to the caller key and the time asked
 // about, and one step back. Keeping every call rather than only the
 // newest keeps the answer right when webhooks arrive out of order.
+//
+// # Memory
+//
+// bbolt reads the file through a read-only shared memory map, so every
+// page a transaction reads stays in the process's resident set (as
+// file-backed RSS) until the kernel reclaims it. KeepMappedLow, which
+// serve runs, gives those pages back (ReleaseMapped: madvise
+// MADV_DONTNEED, inside a read transaction so the map cannot move) as
+// they accumulate and once reading stops: under load the process holds
+// about 8 MiB of the file beyond what its latest transactions read,
+// however large the file, and once idle none of it. The pages stay in
+// the page cache; reading one again is a minor fault (mapped.go).
 package bolt
