@@ -87,14 +87,18 @@ for i = 10, #ARGV, 3 do
   end
 end
 
-if at then
-  redis.call('ZREM', KEYS[3], at .. sid)
-  countHour(KEYS[12], at, -1)
-end
+if at then redis.call('ZREM', KEYS[3], at .. sid) end
 redis.call('HSET', KEYS[1], sid, now .. cjson.encode(marks))
 if replaceCall then redis.call('HSET', KEYS[2], sid, ARGV[4]) end
 redis.call('ZADD', KEYS[3], 0, now .. sid)
-countHour(KEYS[12], now, 1)
+local hour = hourOf(now)
+if at and hour and hourOf(at) == hour then
+  -- The call stays in its hour: -1 and +1, unless the hour was pruned.
+  if redis.call('HEXISTS', KEYS[12], hour) == 0 then redis.call('HINCRBY', KEYS[12], hour, 1) end
+else
+  if at then countHour(KEYS[12], at, -1) end
+  countHour(KEYS[12], now, 1)
+end
 for _, e in ipairs(expired) do
   redis.call('ZREM', e[1], e[2])
   untally(KEYS[11], e[3])
@@ -106,6 +110,7 @@ for _, i in ipairs(write) do
   redis.call('ZADD', KEYS[6], 0, now .. id)
   tally(KEYS[11], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
+flushTallies()
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
 if ARGV[6] ~= '' then
   redis.call('ZADD', KEYS[8], 0, ARGV[6])

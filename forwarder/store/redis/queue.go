@@ -103,6 +103,7 @@ else
   redis.call('ZADD', KEYS[4], 0, now .. id)
 end
 tally(KEYS[5], r, ARGV[7])
+flushTallies()
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 return 1
 `)
@@ -177,6 +178,7 @@ if #items > 0 then
   redis.call('ZADD', KEYS[5], 0, p.due .. req)
   redis.call('ZADD', KEYS[6], 0, p.sent .. req)
 end
+flushTallies()
 return out
 `)
 

@@ -56,6 +56,7 @@ for _, i in ipairs(write) do
   redis.call('ZADD', KEYS[4], 0, now .. id)
   tally(KEYS[6], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
+flushTallies()
 return #write
 `)
 

@@ -76,6 +76,7 @@ for _, m in ipairs(expired(KEYS[10], historyBound)) do
   redis.call('ZREM', KEYS[10], m)
   removed = removed + 1
 end
+flushTallies()
 return {removed, seen}
 `)
 
