@@ -13,6 +13,30 @@ import (
 	"github.com/callforward/callforward/forwarder/store"
 )
 
+// luaBatch is the Lua helpers that write or read many fields or members
+// of one key in one command rather than one command each: callMany(cmd,
+// key, args) runs cmd on key with args (fields, or field-value or
+// score-member pairs), 1,000 at a time so as to stay within what Lua's
+// unpack takes; hmget(key, fields) returns the values of fields (false
+// for a missing one), index-aligned. A command per job was most of what
+// a script with many jobs cost the server, in calls from Lua and in
+// commands propagated to the append-only file.
+const luaBatch = `
+local function callMany(cmd, key, args)
+  for i = 1, #args, 1000 do
+    redis.call(cmd, key, unpack(args, i, math.min(i + 999, #args)))
+  end
+end
+local function hmget(key, fields)
+  local out = {}
+  for i = 1, #fields, 1000 do
+    local vs = redis.call('HMGET', key, unpack(fields, i, math.min(i + 999, #fields)))
+    for j = 1, #vs do out[i + j - 1] = vs[j] end
+  end
+  return out
+end
+`
+
 // luaOlder is a Lua helper: older(a, b) reports whether time a is before
 // time b, both encodeTime strings. It compares numbers, not strings: Lua
 // compares strings with strcoll, which follows the server's locale.
@@ -46,7 +70,7 @@ end
 //	      callers:at; both empty when the call has no caller key) and their
 //	      ttl-ms, the event, then id record destination for each delivery
 //	returns 1, or 0 for a duplicate
-var acceptScript = goredis.NewScript(luaOlder + luaTally + `
+var acceptScript = goredis.NewScript(luaOlder + luaBatch + luaTally + `
 local sid, now, cutoff, event = ARGV[1], ARGV[2], ARGV[3], ARGV[9]
 local v = redis.call('HGET', KEYS[1], sid)
 local at, marks = nil, {}
@@ -71,10 +95,11 @@ end
 local replaceCall = event == 'Call.Complete' or not marks['Call.Complete']
 marks[event] = now
 
-local write, expired = {}, {}
-for i = 10, #ARGV, 3 do
-  local id = ARGV[i]
-  local old = redis.call('HGET', KEYS[4], id)
+local write, expired, ids = {}, {}, {}
+for i = 10, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+local olds = hmget(KEYS[4], ids)
+for n, id in ipairs(ids) do
+  local i, old = 7 + 3 * n, olds[n]
   if not old then
     write[#write + 1] = i
   else
@@ -103,13 +128,17 @@ for _, e in ipairs(expired) do
   redis.call('ZREM', e[1], e[2])
   untally(KEYS[11], e[3])
 end
-for _, i in ipairs(write) do
+local recs, members, due = {}, {}, {}
+for n, i in ipairs(write) do
   local id = ARGV[i]
-  redis.call('HSET', KEYS[4], id, ARGV[i + 1])
-  redis.call('ZADD', KEYS[5], 0, id)
-  redis.call('ZADD', KEYS[6], 0, now .. id)
+  recs[2 * n - 1], recs[2 * n] = id, ARGV[i + 1]
+  members[2 * n - 1], members[2 * n] = 0, id
+  due[2 * n - 1], due[2 * n] = 0, now .. id
   tally(KEYS[11], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
+callMany('HSET', KEYS[4], recs)
+callMany('ZADD', KEYS[5], members)
+callMany('ZADD', KEYS[6], due)
 flushTallies()
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
 if ARGV[6] ~= '' then
