@@ -62,15 +62,16 @@ end
 // its window is not replaced by another event of its call.
 //
 // It keeps the tallies: the call moves to the hour of now, a job record it
-// replaces is uncounted and each record it writes counted.
+// replaces is uncounted and each record it writes counted. The jobs it
+// writes join the call's plan (plan.go).
 //
-//	KEYS: dedup calls accepted jobs ids due done callers callers:at dropped
+//	KEYS: dedup calls accepted jobs plans due done callers callers:at dropped
 //	      tallies tally:hours
 //	ARGV: sid now cutoff call ttl-ms, the caller history members (callers,
 //	      callers:at; both empty when the call has no caller key) and their
 //	      ttl-ms, the event, then id record destination for each delivery
 //	returns 1, or 0 for a duplicate
-var acceptScript = goredis.NewScript(luaOlder + luaBatch + luaTally + `
+var acceptScript = goredis.NewScript(luaOlder + luaBatch + luaTally + luaPlan + `
 local sid, now, cutoff, event = ARGV[1], ARGV[2], ARGV[3], ARGV[9]
 local v = redis.call('HGET', KEYS[1], sid)
 local at, marks = nil, {}
@@ -128,16 +129,16 @@ for _, e in ipairs(expired) do
   redis.call('ZREM', e[1], e[2])
   untally(KEYS[11], e[3])
 end
-local recs, members, due = {}, {}, {}
+local recs, written, due = {}, {}, {}
 for n, i in ipairs(write) do
   local id = ARGV[i]
   recs[2 * n - 1], recs[2 * n] = id, ARGV[i + 1]
-  members[2 * n - 1], members[2 * n] = 0, id
-  due[2 * n - 1], due[2 * n] = 0, now .. id
+  written[n] = id
+  due[2 * n - 1], due[2 * n] = '0', now .. id
   tally(KEYS[11], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
 callMany('HSET', KEYS[4], recs)
-callMany('ZADD', KEYS[5], members)
+addPlan(KEYS[5], sid, written)
 callMany('ZADD', KEYS[6], due)
 flushTallies()
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
@@ -204,7 +205,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		args = append(args, d.ID, rec, d.Destination)
 	}
 	k := s.keys
-	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}, args...)
+	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.plans, k.due, k.done, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

@@ -32,7 +32,7 @@ for i, id in ipairs(ids) do
   r.lease = ARGV[4] .. '-' .. i
   r.due = ARGV[3]
   local v = cjson.encode(r)
-  due[2 * i - 1], due[2 * i] = 0, r.due .. id
+  due[2 * i - 1], due[2 * i] = '0', r.due .. id
   sets[2 * i - 1], sets[2 * i] = id, v
   out[i] = v
 end
@@ -166,7 +166,7 @@ for n, id in ipairs(ids) do
       else
         r.delivery = ARGV[i + 6]
       end
-      done[#done + 1] = 0
+      done[#done + 1] = '0'
       done[#done + 1] = now .. id
       tally(KEYS[7], r, ARGV[i + 5])
       sets[#sets + 1] = id

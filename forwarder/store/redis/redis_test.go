@@ -240,7 +240,7 @@ func TestKeysShareHashTag(t *testing.T) {
 		"{callforward}:accepted", "{callforward}:callers", "{callforward}:callers:at",
 		"{callforward}:calls", "{callforward}:dead",
 		"{callforward}:dedup", "{callforward}:done", "{callforward}:due",
-		"{callforward}:heartbeat", "{callforward}:ids", "{callforward}:jobs",
+		"{callforward}:heartbeat", "{callforward}:jobs", "{callforward}:plans",
 		"{callforward}:rejected", "{callforward}:rejected:at",
 		"{callforward}:tallies", "{callforward}:tally:hours", "{callforward}:tally:mark",
 	}
@@ -262,7 +262,7 @@ func TestTTLOnlyOnExpiringKeys(t *testing.T) {
 	history := map[string]bool{"callers": true, "callers:at": true}
 	retention := opts.WithDefaults().CallerHistory
 	c := client(t, srv)
-	for _, name := range []string{"dedup", "calls", "accepted", "jobs", "ids", "due", "done", "dead", "rejected", "rejected:at", "heartbeat", "callers", "callers:at"} {
+	for _, name := range []string{"dedup", "calls", "accepted", "jobs", "plans", "due", "done", "dead", "rejected", "rejected:at", "heartbeat", "callers", "callers:at"} {
 		key := "{ttl}:" + name
 		ttl, err := c.PTTL(t.Context(), key).Result()
 		if err != nil {
