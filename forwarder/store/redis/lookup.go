@@ -41,12 +41,15 @@ func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
 //	ARGV: first (inclusive) and last (exclusive) lex bounds, sid
 //	returns the records
 var jobsScript = goredis.NewScript(luaPlan + `
-local ids = planned(KEYS[1], KEYS[3], ARGV[3], ARGV[1], ARGV[2])
+local ids, indexed = planned(KEYS[1], KEYS[3], ARGV[3], ARGV[1], ARGV[2])
 local out = {}
-for _, id in ipairs(ids) do
+for i, id in ipairs(ids) do
   local v = redis.call('HGET', KEYS[2], id)
-  if not v then return redis.error_reply('indexed job ' .. id .. ' has no record') end
-  out[#out + 1] = v
+  if v then
+    out[#out + 1] = v
+  elseif i <= indexed then
+    return redis.error_reply('indexed job ' .. id .. ' has no record')
+  end
 end
 return out
 `)

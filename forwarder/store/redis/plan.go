@@ -19,7 +19,12 @@ package redis
 // of h with its last ID; planned(ids, h, sid, from, to) returns the IDs
 // of the jobs of sid: those of the ids index between the lex bounds from
 // and to (the jobs written before plans), then those of its plan not
-// among them.
+// among them, and how many came from the index.
+//
+// An ID of a plan without a record is passed over by the readers rather
+// than taken for damage: an instance of the release before plans,
+// sweeping the store while this one writes to it, removes records
+// without taking them out of their plans.
 const luaPlan = `
 local function addPlan(h, sid, ids)
   if #ids == 0 then return end
@@ -52,6 +57,7 @@ local function dropPlan(h, sid, id)
 end
 local function planned(index, h, sid, from, to)
   local ids = redis.call('ZRANGEBYLEX', index, from, to)
+  local n = #ids
   local v = redis.call('HGET', h, sid)
   if v then
     local seen = {}
@@ -60,6 +66,6 @@ local function planned(index, h, sid, from, to)
       if not seen[id] then ids[#ids + 1] = id end
     end
   end
-  return ids
+  return ids, n
 end
 `

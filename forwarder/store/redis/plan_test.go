@@ -258,3 +258,29 @@ func TestJobsListedBeforePlans(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanOutlivesRecord: a job removed without being taken out of its
+// plan (as an instance of the release before plans sweeps) is passed
+// over; the call's other jobs are still listed, by Jobs and ListCalls.
+func TestPlanOutlivesRecord(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	opts, _ := testOptions()
+	s := open(t, srv.URL(), opts, redis.Options{Prefix: prefix})
+	call, ds := testCall("CA-gone", "kept", "removed")
+	if err := s.Accept(t.Context(), call, ds); err != nil {
+		t.Fatalf("Accept = %v", err)
+	}
+	if err := client(t, srv).HDel(t.Context(), "{"+prefix+"}:jobs", ds[1].ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v := viewOf(t, s, []string{call.Sid})
+	if len(v.Calls) != 1 {
+		t.Fatalf("ListCalls lists %d calls, want 1", len(v.Calls))
+	}
+	for what, jobs := range map[string][]store.JobInfo{"Jobs": v.Jobs[call.Sid], "ListCalls": v.Calls[0].Jobs} {
+		if len(jobs) != 1 || jobs[0].Job.Delivery.ID != ds[0].ID {
+			t.Errorf("%s lists %d jobs, want only %s", what, len(jobs), ds[0].ID)
+		}
+	}
+}
