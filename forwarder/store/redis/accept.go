@@ -12,6 +12,30 @@ import (
 	"github.com/callforward/callforward/forwarder/store"
 )
 
+// luaBatch is the Lua helpers that write or read many fields or members
+// of one key in one command rather than one command each: callMany(cmd,
+// key, args) runs cmd on key with args (fields, or field-value or
+// score-member pairs), 1,000 at a time so as to stay within what Lua's
+// unpack takes; hmget(key, fields) returns the values of fields (false
+// for a missing one), index-aligned. A command per job was most of what
+// a script with many jobs cost the server, in calls from Lua and in
+// commands propagated to the append-only file.
+const luaBatch = `
+local function callMany(cmd, key, args)
+  for i = 1, #args, 1000 do
+    redis.call(cmd, key, unpack(args, i, math.min(i + 999, #args)))
+  end
+end
+local function hmget(key, fields)
+  local out = {}
+  for i = 1, #fields, 1000 do
+    local vs = redis.call('HMGET', key, unpack(fields, i, math.min(i + 999, #fields)))
+    for j = 1, #vs do out[i + j - 1] = vs[j] end
+  end
+  return out
+end
+`
+
 // luaOlder is a Lua helper: older(a, b) reports whether time a is before
 // time b, both encodeTime strings. It compares numbers, not strings: Lua
 // compares strings with strcoll, which follows the server's locale.
@@ -37,15 +61,16 @@ end
 // its window is not replaced by another event of its call.
 //
 // It keeps the tallies: the call moves to the hour of now, a job record it
-// replaces is uncounted and each record it writes counted.
+// replaces is uncounted and each record it writes counted. The jobs it
+// writes join the call's plan (plan.go).
 //
-//	KEYS: dedup calls accepted jobs ids due done callers callers:at dropped
+//	KEYS: dedup calls accepted jobs plans due done callers callers:at dropped
 //	      tallies tally:hours
 //	ARGV: sid now cutoff call ttl-ms, the caller history members (callers,
 //	      callers:at; both empty when the call has no caller key) and their
 //	      ttl-ms, the event, then id record destination for each delivery
 //	returns 1, or 0 for a duplicate
-var acceptScript = goredis.NewScript(luaOlder + luaTally + `
+var acceptScript = goredis.NewScript(luaOlder + luaBatch + luaTally + luaPlan + `
 local sid, now, cutoff, event = ARGV[1], ARGV[2], ARGV[3], ARGV[9]
 local v = redis.call('HGET', KEYS[1], sid)
 local at, marks = nil, {}
@@ -70,10 +95,11 @@ end
 local replaceCall = event == 'Call.Complete' or not marks['Call.Complete']
 marks[event] = now
 
-local write, expired = {}, {}
-for i = 10, #ARGV, 3 do
-  local id = ARGV[i]
-  local old = redis.call('HGET', KEYS[4], id)
+local write, expired, ids = {}, {}, {}
+for i = 10, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+local olds = hmget(KEYS[4], ids)
+for n, id in ipairs(ids) do
+  local i, old = 7 + 3 * n, olds[n]
   if not old then
     write[#write + 1] = i
   else
@@ -86,25 +112,34 @@ for i = 10, #ARGV, 3 do
   end
 end
 
-if at then
-  redis.call('ZREM', KEYS[3], at .. sid)
-  countHour(KEYS[12], at, -1)
-end
+if at then redis.call('ZREM', KEYS[3], at .. sid) end
 redis.call('HSET', KEYS[1], sid, now .. cjson.encode(marks))
 if replaceCall then redis.call('HSET', KEYS[2], sid, ARGV[4]) end
 redis.call('ZADD', KEYS[3], 0, now .. sid)
-countHour(KEYS[12], now, 1)
+local hour = hourOf(now)
+if at and hour and hourOf(at) == hour then
+  -- The call stays in its hour: -1 and +1, unless the hour was pruned.
+  if redis.call('HEXISTS', KEYS[12], hour) == 0 then redis.call('HINCRBY', KEYS[12], hour, 1) end
+else
+  if at then countHour(KEYS[12], at, -1) end
+  countHour(KEYS[12], now, 1)
+end
 for _, e in ipairs(expired) do
   redis.call('ZREM', e[1], e[2])
   untally(KEYS[11], e[3])
 end
-for _, i in ipairs(write) do
+local recs, written, due = {}, {}, {}
+for n, i in ipairs(write) do
   local id = ARGV[i]
-  redis.call('HSET', KEYS[4], id, ARGV[i + 1])
-  redis.call('ZADD', KEYS[5], 0, id)
-  redis.call('ZADD', KEYS[6], 0, now .. id)
+  recs[2 * n - 1], recs[2 * n] = id, ARGV[i + 1]
+  written[n] = id
+  due[2 * n - 1], due[2 * n] = '0', now .. id
   tally(KEYS[11], {state = 'pending', dest = ARGV[i + 2]}, '')
 end
+callMany('HSET', KEYS[4], recs)
+addPlan(KEYS[5], sid, written)
+callMany('ZADD', KEYS[6], due)
+flushTallies()
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
 if ARGV[6] ~= '' then
   redis.call('ZADD', KEYS[8], 0, ARGV[6])
@@ -176,7 +211,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		args = append(args, d.ID, buf[start:len(buf):len(buf)], d.Destination)
 	}
 	k := s.keys
-	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.due, k.done, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}, args...)
+	res, err := s.intake.run(ctx, acceptScript, []string{k.dedup, k.calls, k.accepted, k.jobs, k.plans, k.due, k.done, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}, args...)
 	if err != nil {
 		return fmt.Errorf("redis: accept %s: %w", call.Sid, err)
 	}

@@ -15,10 +15,10 @@ import (
 // listCallsScript reads a page of the accepted index, newest first, with
 // each call and the records of its jobs.
 //
-//	KEYS: accepted calls ids jobs
+//	KEYS: accepted calls ids jobs plans
 //	ARGV: upper and lower lex bounds, count
 //	returns per call {member, call JSON ("" when it is gone), {records}}
-var listCallsScript = goredis.NewScript(`
+var listCallsScript = goredis.NewScript(luaPlan + `
 local ms = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, ARGV[3])
 local out = {}
 for _, m in ipairs(ms) do
@@ -26,7 +26,7 @@ for _, m in ipairs(ms) do
   local call = redis.call('HGET', KEYS[2], sid) or ''
   local recs = {}
   if call ~= '' then
-    for _, id in ipairs(redis.call('ZRANGEBYLEX', KEYS[3], '[' .. sid .. '/', '(' .. sid .. '0')) do
+    for _, id in ipairs(planned(KEYS[3], KEYS[5], sid, '[' .. sid .. '/', '(' .. sid .. '0')) do
       local v = redis.call('HGET', KEYS[4], id)
       if v then recs[#recs + 1] = v end
     end
@@ -73,7 +73,7 @@ func (s *Store) ListCalls(ctx context.Context, f store.CallFilter, cursor string
 		lo = "[" + encodeTime(f.Since)
 	}
 	// One more than the budget tells whether the index goes on.
-	res, err := s.run(ctx, listCallsScript, []string{s.keys.accepted, s.keys.calls, s.keys.ids, s.keys.jobs}, hi, lo, budget+1)
+	res, err := s.run(ctx, listCallsScript, []string{s.keys.accepted, s.keys.calls, s.keys.ids, s.keys.jobs, s.keys.plans}, hi, lo, budget+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("redis: list calls: %w", err)
 	}

@@ -83,6 +83,7 @@ if op == 'drop' then
   tally(KEYS[5], r, '')
   redis.call('HSET', KEYS[1], id, cjson.encode(r))
   redis.call('ZADD', KEYS[4], 0, now .. id)
+  flushTallies()
   return 1
 end
 r.state, r.due, r.attempts = 'pending', now, 0
@@ -92,6 +93,7 @@ r.verdict, r.kind, r.request = nil, nil, nil
 tally(KEYS[5], r, '')
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 redis.call('ZADD', KEYS[2], 0, now .. id)
+flushTallies()
 return 1
 `)
 

@@ -195,6 +195,7 @@ for i = 5, #ARGV, 6 do
 end
 redis.call('HDEL', KEYS[1], req)
 redis.call('ZREM', KEYS[3], p.sent .. req)
+flushTallies()
 return 1
 `)
 

@@ -43,7 +43,8 @@
 //	{p}:calls        hash  Call.Sid → forwarder.Call JSON (the latest event accepted; a Call.Complete is kept)
 //	{p}:accepted     zset  accepted-at + Call.Sid   (expiry index of dedup and calls; CallSids)
 //	{p}:jobs         hash  Delivery.ID → job record (state, attempts, lease, delivery JSON)
-//	{p}:ids          zset  Delivery.ID              (every job, for Jobs by call)
+//	{p}:plans        hash  Call.Sid → JSON array of its jobs' Delivery.IDs (for Jobs by call)
+//	{p}:ids          zset  Delivery.ID              (jobs written before plans, for Jobs by call)
 //	{p}:due          zset  DueAt + Delivery.ID      (pending jobs; claimed ones under their lease end)
 //	{p}:done         zset  done-at + Delivery.ID    (done marks, for Stats and Sweep)
 //	{p}:dead         zset  buried-at + Delivery.ID  (dead letters)
@@ -122,9 +123,10 @@
 // nothing in such a key is newer than its last write: once the TTL runs
 // out, everything in it has outlived the window. So a deployment that
 // stops writing loses its personal data by itself, even if Sweep never
-// runs again. The job keys never expire: they hold unsettled work. The
-// caller history keys (callers, callers:at) follow the same rule with
-// their own retention (store.Options.CallerHistory) plus a day.
+// runs again. The job keys (jobs, plans and the job indexes) never expire:
+// they hold unsettled work. The caller history keys (callers, callers:at)
+// follow the same rule with their own retention
+// (store.Options.CallerHistory) plus a day.
 //
 // # Caller history
 //

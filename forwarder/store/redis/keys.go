@@ -14,7 +14,8 @@ type keys struct {
 	calls      string // hash: Call.Sid → forwarder.Call JSON
 	accepted   string // lex index: accepted-at + Call.Sid
 	jobs       string // hash: Delivery.ID → job record
-	ids        string // lex index: Delivery.ID (every job, for Jobs)
+	ids        string // lex index: Delivery.ID (the jobs written before plans, for Jobs)
+	plans      string // hash: Call.Sid → JSON array of the IDs of its jobs (plan.go)
 	due        string // lex index: DueAt + Delivery.ID (pending jobs)
 	done       string // lex index: done-at + Delivery.ID
 	dead       string // lex index: buried-at + Delivery.ID
@@ -42,6 +43,7 @@ func newKeys(prefix string) keys {
 		accepted:   k("accepted"),
 		jobs:       k("jobs"),
 		ids:        k("ids"),
+		plans:      k("plans"),
 		due:        k("due"),
 		done:       k("done"),
 		dead:       k("dead"),

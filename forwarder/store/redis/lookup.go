@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -32,18 +34,22 @@ func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
 	return &call, nil
 }
 
-// jobsScript reads the jobs whose IDs start with a prefix, in ID order.
+// jobsScript reads the jobs of a call: those of its plan and those of
+// the ids index whose IDs start with a prefix (plan.go).
 //
-//	KEYS: ids jobs
-//	ARGV: first (inclusive) and last (exclusive) lex bounds
+//	KEYS: ids jobs plans
+//	ARGV: first (inclusive) and last (exclusive) lex bounds, sid
 //	returns the records
-var jobsScript = goredis.NewScript(`
-local ids = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2])
+var jobsScript = goredis.NewScript(luaPlan + `
+local ids, indexed = planned(KEYS[1], KEYS[3], ARGV[3], ARGV[1], ARGV[2])
 local out = {}
-for _, id in ipairs(ids) do
+for i, id in ipairs(ids) do
   local v = redis.call('HGET', KEYS[2], id)
-  if not v then return redis.error_reply('indexed job ' .. id .. ' has no record') end
-  out[#out + 1] = v
+  if v then
+    out[#out + 1] = v
+  elseif i <= indexed then
+    return redis.error_reply('indexed job ' .. id .. ' has no record')
+  end
 end
 return out
 `)
@@ -57,7 +63,7 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 	}
 	// Every ID under sid sorts from "sid/" up to, not including, "sid0"
 	// ('0' follows '/').
-	res, err := s.run(ctx, jobsScript, []string{s.keys.ids, s.keys.jobs}, "["+sid+"/", "("+sid+"0")
+	res, err := s.run(ctx, jobsScript, []string{s.keys.ids, s.keys.jobs, s.keys.plans}, "["+sid+"/", "("+sid+"0", sid)
 	if err != nil {
 		return nil, fmt.Errorf("redis: jobs %s: %w", sid, err)
 	}
@@ -73,7 +79,7 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 }
 
 // jobInfos decodes the records of the jobs under the prefix of sid into
-// the jobs of the call sid.
+// the jobs of the call sid, ordered by delivery ID.
 func jobInfos(sid string, vs []string) ([]store.JobInfo, error) {
 	var out []store.JobInfo
 	for _, v := range vs {
@@ -87,6 +93,8 @@ func jobInfos(sid string, vs []string) ([]store.JobInfo, error) {
 			out = append(out, store.JobInfo{Job: j, State: rec.State, Kind: rec.Kind})
 		}
 	}
+	// The plan lists its jobs in the order they were written.
+	slices.SortFunc(out, func(a, b store.JobInfo) int { return strings.Compare(a.Job.Delivery.ID, b.Job.Delivery.ID) })
 	return out, nil
 }
 

@@ -16,25 +16,29 @@ import (
 //	KEYS: jobs due
 //	ARGV: upper bound of due, max, lease end, lease token base
 //	returns the claimed records
-var claimScript = goredis.NewScript(`
+var claimScript = goredis.NewScript(luaBatch + `
 local ms = redis.call('ZRANGEBYLEX', KEYS[2], '-', ARGV[1], 'LIMIT', 0, ARGV[2])
+local ids = {}
+for i, m in ipairs(ms) do ids[i] = string.sub(m, 17) end
+local vs = hmget(KEYS[1], ids)
 local recs = {}
-for i, m in ipairs(ms) do
-  local v = redis.call('HGET', KEYS[1], string.sub(m, 17))
-  if not v then return redis.error_reply('due job ' .. string.sub(m, 17) .. ' has no record') end
-  recs[i] = cjson.decode(v)
+for i, id in ipairs(ids) do
+  if not vs[i] then return redis.error_reply('due job ' .. id .. ' has no record') end
+  recs[i] = cjson.decode(vs[i])
 end
-local out = {}
-for i, m in ipairs(ms) do
-  local id, r = string.sub(m, 17), recs[i]
+local out, due, sets = {}, {}, {}
+for i, id in ipairs(ids) do
+  local r = recs[i]
   r.lease = ARGV[4] .. '-' .. i
   r.due = ARGV[3]
   local v = cjson.encode(r)
-  redis.call('ZREM', KEYS[2], m)
-  redis.call('ZADD', KEYS[2], 0, r.due .. id)
-  redis.call('HSET', KEYS[1], id, v)
+  due[2 * i - 1], due[2 * i] = '0', r.due .. id
+  sets[2 * i - 1], sets[2 * i] = id, v
   out[i] = v
 end
+callMany('ZREM', KEYS[2], ms)
+callMany('ZADD', KEYS[2], due)
+callMany('HSET', KEYS[1], sets)
 return out
 `)
 
@@ -103,6 +107,7 @@ else
   redis.call('ZADD', KEYS[4], 0, now .. id)
 end
 tally(KEYS[5], r, ARGV[7])
+flushTallies()
 redis.call('HSET', KEYS[1], id, cjson.encode(r))
 return 1
 `)
@@ -135,16 +140,21 @@ end
 //	      for each job (item: its PollItem JSON, "" when the job is not in
 //	      the poll)
 //	returns per job 1, or 0 when its lease is lost
-var ackScript = goredis.NewScript(luaOutcome + luaTally + `
+var ackScript = goredis.NewScript(luaOutcome + luaBatch + luaTally + `
 local now, req = ARGV[1], ARGV[2]
 local out, items = {}, {}
-for i = 4, #ARGV, 7 do
-  local id, lease, ok = ARGV[i], ARGV[i + 1], 0
-  local v = redis.call('HGET', KEYS[1], id)
-  if v then
+local ids, acked, undue, done, sets = {}, {}, {}, {}, {}
+for i = 4, #ARGV, 7 do ids[#ids + 1] = ARGV[i] end
+local vs = hmget(KEYS[1], ids)
+for n, id in ipairs(ids) do
+  local i, v, ok = 4 + 7 * (n - 1), vs[n], 0
+  local lease = ARGV[i + 1]
+  -- A job given twice is acknowledged once: the second finds it done.
+  if v and not acked[id] then
     local r = cjson.decode(v)
     if r.state == 'pending' and r.lease and r.lease ~= '' and r.lease == lease then
-      redis.call('ZREM', KEYS[2], r.due .. id)
+      acked[id] = true
+      undue[#undue + 1] = r.due .. id
       untally(KEYS[7], r)
       r.lease, r.request, r.done_delivery = nil, nil, nil
       r.attempts = (r.attempts or 0) + 1
@@ -156,14 +166,19 @@ for i = 4, #ARGV, 7 do
       else
         r.delivery = ARGV[i + 6]
       end
-      redis.call('ZADD', KEYS[3], 0, now .. id)
+      done[#done + 1] = '0'
+      done[#done + 1] = now .. id
       tally(KEYS[7], r, ARGV[i + 5])
-      redis.call('HSET', KEYS[1], id, cjson.encode(r))
+      sets[#sets + 1] = id
+      sets[#sets + 1] = cjson.encode(r)
       ok = 1
     end
   end
   out[#out + 1] = ok
 end
+callMany('ZREM', KEYS[2], undue)
+callMany('ZADD', KEYS[3], done)
+callMany('HSET', KEYS[1], sets)
 if #items > 0 then
   local old = redis.call('HGET', KEYS[4], req)
   if old then
@@ -177,6 +192,7 @@ if #items > 0 then
   redis.call('ZADD', KEYS[5], 0, p.due .. req)
   redis.call('ZADD', KEYS[6], 0, p.sent .. req)
 end
+flushTallies()
 return out
 `)
 

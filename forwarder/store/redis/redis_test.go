@@ -240,7 +240,7 @@ func TestKeysShareHashTag(t *testing.T) {
 		"{callforward}:accepted", "{callforward}:callers", "{callforward}:callers:at",
 		"{callforward}:calls", "{callforward}:dead",
 		"{callforward}:dedup", "{callforward}:done", "{callforward}:due",
-		"{callforward}:heartbeat", "{callforward}:ids", "{callforward}:jobs",
+		"{callforward}:heartbeat", "{callforward}:jobs", "{callforward}:plans",
 		"{callforward}:rejected", "{callforward}:rejected:at",
 		"{callforward}:tallies", "{callforward}:tally:hours", "{callforward}:tally:mark",
 	}
@@ -262,7 +262,7 @@ func TestTTLOnlyOnExpiringKeys(t *testing.T) {
 	history := map[string]bool{"callers": true, "callers:at": true}
 	retention := opts.WithDefaults().CallerHistory
 	c := client(t, srv)
-	for _, name := range []string{"dedup", "calls", "accepted", "jobs", "ids", "due", "done", "dead", "rejected", "rejected:at", "heartbeat", "callers", "callers:at"} {
+	for _, name := range []string{"dedup", "calls", "accepted", "jobs", "plans", "due", "done", "dead", "rejected", "rejected:at", "heartbeat", "callers", "callers:at"} {
 		key := "{ttl}:" + name
 		ttl, err := c.PTTL(t.Context(), key).Result()
 		if err != nil {
@@ -544,53 +544,5 @@ func wantSameJSON(t *testing.T, what string, got, want any) {
 	}
 	if string(g) != string(w) {
 		t.Fatalf("%s:\n got %s\nwant %s", what, g, w)
-	}
-}
-
-// BenchmarkAccept accepts one call at a time: every call pays a round
-// trip and a script run.
-func BenchmarkAccept(b *testing.B) {
-	srv := redistest.Start(b)
-	s := open(b, srv.URL(), store.Options{}, redis.Options{})
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		call, ds := testCall(fmt.Sprintf("CA-%d", i), "every-call", "qualified")
-		i++
-		if err := s.Accept(ctx, call, ds); err != nil {
-			b.Fatalf("Accept = %v", err)
-		}
-	}
-}
-
-// BenchmarkAcceptParallel accepts from many goroutines at once, as
-// concurrent webhook requests do, with each Accept's script sent on its
-// own (single, the baseline) and with the scripts of Accepts that wait
-// together sent in one pipeline (grouped, what the store does).
-func BenchmarkAcceptParallel(b *testing.B) {
-	for _, grouped := range []bool{false, true} {
-		name := "single"
-		if grouped {
-			name = "grouped"
-		}
-		b.Run(name, func(b *testing.B) {
-			srv := redistest.Start(b)
-			s := open(b, srv.URL(), store.Options{}, redis.Options{})
-			if !grouped {
-				redis.UngroupedIntake(s)
-			}
-			ctx := context.Background()
-			var n atomic.Int64
-			b.SetParallelism(32)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					call, ds := testCall(fmt.Sprintf("CA-%d", n.Add(1)), "every-call", "qualified")
-					if err := s.Accept(ctx, call, ds); err != nil {
-						b.Errorf("Accept = %v", err)
-						return
-					}
-				}
-			})
-		})
 	}
 }

@@ -19,13 +19,13 @@ import (
 // include dropped deliveries.
 //
 // A tombstone it replaces is uncounted in the tallies, each record it
-// writes counted.
+// writes counted. The jobs it writes join the call's plan (plan.go).
 //
-//	KEYS: calls jobs ids due dropped tallies
+//	KEYS: calls jobs plans due dropped tallies
 //	ARGV: sid now include-dropped ("1" or ""), then id record destination
 //	      for each delivery
 //	returns the number of jobs added, or -1 when the call is not stored
-var replanScript = goredis.NewScript(luaTally + `
+var replanScript = goredis.NewScript(luaTally + luaPlan + `
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
 local now, includeDropped = ARGV[2], ARGV[3] == '1'
 local write, seen, tombstones = {}, {}, {}
@@ -49,13 +49,16 @@ for _, t in ipairs(tombstones) do
   redis.call('ZREM', KEYS[5], t[1])
   untally(KEYS[6], t[2])
 end
+local written = {}
 for _, i in ipairs(write) do
   local id = ARGV[i]
   redis.call('HSET', KEYS[2], id, ARGV[i + 1])
-  redis.call('ZADD', KEYS[3], 0, id)
   redis.call('ZADD', KEYS[4], 0, now .. id)
   tally(KEYS[6], {state = 'pending', dest = ARGV[i + 2]}, '')
+  written[#written + 1] = id
 end
+addPlan(KEYS[3], ARGV[1], written)
+flushTallies()
 return #write
 `)
 
@@ -95,7 +98,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		args = append(args, d.ID, buf[start:len(buf):len(buf)], d.Destination)
 	}
 	k := s.keys
-	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.ids, k.due, k.dropped, k.tallies}, args...)
+	res, err := s.run(ctx, replanScript, []string{k.calls, k.jobs, k.plans, k.due, k.dropped, k.tallies}, args...)
 	if err != nil {
 		return 0, fmt.Errorf("redis: replan %s: %w", sid, err)
 	}

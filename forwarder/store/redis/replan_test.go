@@ -44,7 +44,7 @@ func TestReplanWritesOnlyJobKeys(t *testing.T) {
 	}{
 		{"nothing new", call.Sid, nil, 0, nil, nil},
 		{"unknown call", unknown.Sid, nil, 0, store.ErrNotFound, nil},
-		{"one new", call.Sid, []string{"new"}, 1, nil, []string{"{p}:due", "{p}:ids", "{p}:jobs", "{p}:tallies"}},
+		{"one new", call.Sid, []string{"new"}, 1, nil, []string{"{p}:due", "{p}:jobs", "{p}:plans", "{p}:tallies"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,11 +22,11 @@ const sweepChunk = 1000
 // The tallies lose what goes: a call its hour, a job its counts.
 //
 //	KEYS: dedup calls accepted jobs ids done rejected rejected:at callers callers:at dropped
-//	      tallies tally:hours
+//	      tallies tally:hours plans
 //	ARGV: upper bound of the expired entries, budget, upper bound of the
 //	      expired caller history entries
 //	returns {removed, seen}
-var sweepScript = goredis.NewScript(luaTally + `
+var sweepScript = goredis.NewScript(luaTally + luaPlan + `
 local bound, budget, historyBound = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local removed, seen = 0, 0
 local function expired(index, upper)
@@ -57,6 +57,8 @@ for _, settled in ipairs({{KEYS[6], 'done'}, {KEYS[11], 'dropped'}}) do
       if r.state == state and r.settled == at then
         redis.call('HDEL', KEYS[4], id)
         redis.call('ZREM', KEYS[5], id)
+        local ok, d = pcall(cjson.decode, r.delivery)
+        if ok and type(d) == 'table' and type(d.call_sid) == 'string' then dropPlan(KEYS[14], d.call_sid, id) end
         untally(KEYS[12], r)
         removed = removed + 1
       end
@@ -76,6 +78,7 @@ for _, m in ipairs(expired(KEYS[10], historyBound)) do
   redis.call('ZREM', KEYS[10], m)
   removed = removed + 1
 end
+flushTallies()
 return {removed, seen}
 `)
 
@@ -93,7 +96,7 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 	bound := upTo(now.Add(-s.opts.DedupWindow))
 	historyBound := upTo(now.Add(-s.opts.CallerHistory))
 	k := s.keys
-	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours}
+	keys := []string{k.dedup, k.calls, k.accepted, k.jobs, k.ids, k.done, k.rejected, k.rejectedAt, k.callers, k.callersAt, k.dropped, k.tallies, k.tallyHours, k.plans}
 	total := 0
 	if _, err := s.run(ctx, pruneHoursScript, []string{k.tallyHours}, unixHour(store.TallyFrom(now))); err != nil {
 		return 0, fmt.Errorf("redis: sweep: prune tally hours: %w", err)

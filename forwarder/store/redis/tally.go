@@ -35,10 +35,19 @@ import (
 // luaTally is the Lua helpers of the tallies: tally(t, r, o) counts the
 // record r (its state as it will be written) under outcome o ("" or nil
 // for none) in the hash t and marks it counted; untally(t, r) takes off
-// the counts of r as it was read, if it was counted; hourOf(at) is the
-// unix hour, as a decimal string, of an encodeTime string (nil before
-// 1970); countHour(h, at, n) adds n to the hour of at in the hash h (a
-// negative n only to an hour it holds: pruned hours stay gone).
+// the counts of r as it was read, if it was counted; flushTallies()
+// writes what tally and untally counted, one HINCRBY per key changed
+// (a key back at zero is deleted), and must run before the script
+// returns from a path that counted anything; hourOf(at) is the unix
+// hour, as a decimal string, of an encodeTime string (nil before 1970);
+// countHour(h, at, n) adds n to the hour of at in the hash h (a negative
+// n only to an hour it holds: pruned hours stay gone).
+//
+// tally and untally only add up in the script's memory: a run that moves
+// 500 jobs from pending to done under one destination and outcome writes
+// three counts, not 1,500. The counts that cancel out (a job taken off
+// and put back under the same key) write nothing. All the counts of one
+// script run are in the same hash t.
 //
 // hourOf is exact with Lua's doubles: the nanoseconds (hi·2^32 + lo) are
 // divided by 2^12 first, which leaves under 2^52, then by 878906250
@@ -54,10 +63,25 @@ local function tallyKeys(r)
   end
   return keys
 end
+local tallyHash, tallyDelta, tallyOrder = nil, {}, {}
 local function tallyAdd(t, r, n)
+  tallyHash = t
   for _, k in ipairs(tallyKeys(r)) do
-    if redis.call('HINCRBY', t, k, n) == 0 then redis.call('HDEL', t, k) end
+    local d = tallyDelta[k]
+    if d then
+      tallyDelta[k] = d + n
+    else
+      tallyDelta[k] = n
+      tallyOrder[#tallyOrder + 1] = k
+    end
   end
+end
+local function flushTallies()
+  for _, k in ipairs(tallyOrder) do
+    local n = tallyDelta[k]
+    if n ~= 0 and redis.call('HINCRBY', tallyHash, k, n) == 0 then redis.call('HDEL', tallyHash, k) end
+  end
+  tallyDelta, tallyOrder = {}, {}
 end
 local function untally(t, r)
   if r.tally then tallyAdd(t, r, -1) end
@@ -187,6 +211,7 @@ for i = 1, #ARGV, 3 do
     changed[#changed + 1] = id
   end
 end
+flushTallies()
 return changed
 `)
 
