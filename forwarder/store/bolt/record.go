@@ -202,24 +202,15 @@ func objectEnd(v []byte, i int) (end int, ok bool) {
 	return 0, false
 }
 
-// encodeRawRecord encodes rec as json.Marshal does, without scanning the
-// delivery: it encodes the rest of the record and splices the delivery's
-// bytes in.
+// rawRecordTail is about the length of a record without its delivery
+// (its envelope, a short history, a verdict), so that encodeRawRecord
+// allocates once.
+const rawRecordTail = 384
+
+// encodeRawRecord returns the encoding of rec (appendRawRecord): the
+// delivery's bytes spliced in, the rest written without reflection.
 func encodeRawRecord(rec rawRecord) ([]byte, error) {
-	d := rec.Job.Delivery
-	rec.Job.Delivery = nil
-	v, err := json.Marshal(rec)
-	if err != nil || len(d) == 0 {
-		return v, err
-	}
-	head := len(rawPrefix) + len(jsonNull)
-	if !bytes.HasPrefix(v, rawPrefix) || string(v[len(rawPrefix):head]) != jsonNull {
-		rec.Job.Delivery = d
-		return json.Marshal(rec)
-	}
-	out := make([]byte, 0, len(v)-len(jsonNull)+len(d))
-	out = append(append(append(out, rawPrefix...), d...), v[head:]...)
-	return out, nil
+	return appendRawRecord(make([]byte, 0, len(rec.Job.Delivery)+rawRecordTail), &rec)
 }
 
 // job decodes the job rec stands for.
