@@ -113,7 +113,7 @@ func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err er
 	}
 	// A compressed value decodes into a slice of its own; plain JSON is
 	// the database's, valid only during the transaction.
-	owned := len(stored) > 0 && &v[0] != &stored[0]
+	owned := len(v) > 0 && len(stored) > 0 && &v[0] != &stored[0]
 	if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
 		return rawRecord{}, false, fmt.Errorf("decode job %s: %w", id, err)
 	}
