@@ -298,11 +298,25 @@ func AppendJob(dst []byte, j *Job) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("encode job %s: delivery: %w", j.Delivery.ID, err)
 	}
-	b = append(b, `,"attempts":`...)
+	if b, err = AppendJobTail(b, j); err != nil {
+		return dst, fmt.Errorf("encode job %s: %w", j.Delivery.ID, err)
+	}
+	return b, nil
+}
+
+// AppendJobTail appends to dst what follows the delivery in the JSON
+// encoding of j, from the comma before "attempts" to the closing brace,
+// as json.Marshal(j) writes it, and returns the extended buffer: a
+// delivery already encoded, followed by this, makes the job's encoding.
+// It fails where json.Marshal fails, on a time it cannot encode; dst is
+// then returned as it was.
+func AppendJobTail(dst []byte, j *Job) ([]byte, error) {
+	b := append(dst, `,"attempts":`...)
 	b = strconv.AppendInt(b, int64(j.Attempts), 10)
 	b = append(b, `,"due_at":`...)
+	var err error
 	if b, err = appendTime(b, j.DueAt); err != nil {
-		return dst, fmt.Errorf("encode job %s: due_at: %w", j.Delivery.ID, err)
+		return dst, fmt.Errorf("due_at: %w", err)
 	}
 	b = optString(b, `,"last_error":`, j.LastError)
 	b = optString(b, `,"lease":`, j.Lease)
@@ -315,7 +329,7 @@ func AppendJob(dst []byte, j *Job) ([]byte, error) {
 			}
 			b = append(b, `{"at":`...)
 			if b, err = appendTime(b, a.At); err != nil {
-				return dst, fmt.Errorf("encode job %s: history[%d].at: %w", j.Delivery.ID, i, err)
+				return dst, fmt.Errorf("history[%d].at: %w", i, err)
 			}
 			b = append(b, `,"took":`...)
 			b = strconv.AppendInt(b, int64(a.Took), 10)

@@ -47,7 +47,29 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 		}
 		done[i] = v
 	}
-	return s.settle(ctx, "ack", jobs, func(b buckets, i int, id string, rec *rawRecord, now time.Time) error {
+	// The done record of a job claimed and acknowledged under the same
+	// lease, as settle and apply below make it, encoded and compressed
+	// before the transaction.
+	prepare := func(now time.Time) []prepared {
+		out := make([]prepared, len(jobs))
+		for i, j := range jobs {
+			if done[i] == nil {
+				continue
+			}
+			rec := rawRecord{
+				Job: rawJob{
+					Delivery: done[i], Attempts: j.Attempts + 1, DueAt: j.DueAt, LastError: j.LastError,
+					History: store.BoundHistory(j.History), Verdict: j.Verdict,
+				},
+				State: store.JobDone, Settled: now,
+			}
+			if v, err := encodeRawRecord(rec); err == nil {
+				out[i] = prepared{rec: rec, value: encodeValue(v)}
+			}
+		}
+		return out
+	}
+	return s.settle(ctx, "ack", jobs, prepare, func(b buckets, i int, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDone
 		rec.Settled = now
 		rec.Request = ""

@@ -80,7 +80,11 @@
 // batches queue up behind the write lock, each paying its own fsync.)
 // AckMany settles all
 // its jobs in one transaction, and Claim and the settlements read and
-// rewrite the job records with their deliveries left encoded. The
+// rewrite the job records with their deliveries left encoded, decoding
+// and encoding the rest of a record directly (recordTail,
+// appendRawRecord); Ack encodes and compresses each done record before
+// the transaction, from the job in hand, and writes it when the record
+// it reads agrees. The
 // committer may run a function more than once (alone, when another write
 // of its transaction failed), so each function recomputes its outcome from
 // the transaction it is given and reports domain results (duplicate, lease

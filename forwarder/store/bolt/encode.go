@@ -19,20 +19,56 @@ func appendRecord(dst []byte, rec *record) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	if b, err = appendRecordTail(b, rec.State, rec.Settled, rec.Reason, rec.Code, rec.Kind, rec.Request); err != nil {
+		return dst, fmt.Errorf("encode job %s: %w", rec.Job.Delivery.ID, err)
+	}
+	return b, nil
+}
+
+// appendRawRecord appends to dst the encoding of rec, its delivery's
+// bytes copied as they are ("null" for none), and returns the extended
+// buffer: the bytes of json.Marshal(rec) when the delivery is as
+// json.Marshal writes it (compact, HTML-escaped), as the store writes
+// every delivery. It fails where json.Marshal fails on the rest of the
+// record; dst is then returned as it was.
+func appendRawRecord(dst []byte, rec *rawRecord) ([]byte, error) {
+	b := append(dst, rawPrefix...)
+	if rec.Job.Delivery == nil {
+		b = append(b, jsonNull...)
+	} else {
+		b = append(b, rec.Job.Delivery...)
+	}
+	j := store.Job{
+		Attempts: rec.Job.Attempts, DueAt: rec.Job.DueAt, LastError: rec.Job.LastError, Lease: rec.Job.Lease,
+		History: rec.Job.History, Verdict: rec.Job.Verdict,
+	}
+	b, err := store.AppendJobTail(b, &j)
+	if err != nil {
+		return dst, err
+	}
+	if b, err = appendRecordTail(b, rec.State, rec.Settled, rec.Reason, rec.Code, rec.Kind, rec.Request); err != nil {
+		return dst, err
+	}
+	return b, nil
+}
+
+// appendRecordTail appends the members of a record that follow its job,
+// and the record's closing brace.
+func appendRecordTail(b []byte, state store.JobState, settled time.Time, reason, code, kind, request string) ([]byte, error) {
 	b = append(b, `,"state":`...)
-	b = jsonenc.AppendString(b, string(rec.State))
-	if !rec.Settled.IsZero() {
+	b = jsonenc.AppendString(b, string(state))
+	if !settled.IsZero() {
 		b = append(b, `,"settled":`...)
-		t, err := rec.Settled.AppendText(append(b, '"'))
+		t, err := settled.AppendText(append(b, '"'))
 		if err != nil {
-			return dst, fmt.Errorf("encode job %s: settled: %w", rec.Job.Delivery.ID, err)
+			return nil, fmt.Errorf("settled: %w", err)
 		}
 		b = append(t, '"')
 	}
-	b = optString(b, `,"reason":`, rec.Reason)
-	b = optString(b, `,"code":`, rec.Code)
-	b = optString(b, `,"kind":`, rec.Kind)
-	b = optString(b, `,"request":`, rec.Request)
+	b = optString(b, `,"reason":`, reason)
+	b = optString(b, `,"code":`, code)
+	b = optString(b, `,"kind":`, kind)
+	b = optString(b, `,"request":`, request)
 	return append(b, '}'), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -100,7 +101,7 @@ func (s *Store) AckMany(ctx context.Context, jobs []store.Job) []error {
 // Retry schedules j again at at, keeping reason as its LastError. It
 // returns store.ErrLeaseLost when j.Lease is not the job's current lease.
 func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason string) error {
-	return s.settle(ctx, "retry", []store.Job{j}, func(b buckets, _ int, id string, rec *rawRecord, _ time.Time) error {
+	return s.settle(ctx, "retry", []store.Job{j}, nil, func(b buckets, _ int, id string, rec *rawRecord, _ time.Time) error {
 		rec.Job.DueAt = at
 		rec.Job.LastError = reason
 		return b.due.Put(timeKey(at, id), nil)
@@ -111,7 +112,7 @@ func (s *Store) Retry(ctx context.Context, j store.Job, at time.Time, reason str
 // It returns store.ErrLeaseLost when j.Lease is not the job's current
 // lease.
 func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) error {
-	return s.settle(ctx, "bury", []store.Job{j}, func(b buckets, _ int, id string, rec *rawRecord, now time.Time) error {
+	return s.settle(ctx, "bury", []store.Job{j}, nil, func(b buckets, _ int, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDead
 		rec.Settled = now
 		rec.Reason = reason
@@ -130,7 +131,14 @@ func (s *Store) Bury(ctx context.Context, j store.Job, reason, code string) erro
 //
 // finish, when not nil, runs last in the same transaction, told which
 // jobs were settled.
-func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply func(b buckets, i int, id string, rec *rawRecord, now time.Time) error, finish func(b buckets, lost []bool, now time.Time) error) []error {
+//
+// prepare, when not nil, runs before the transaction: it returns, for
+// each job it can, the record apply will make of it and that record's
+// stored value, from the job in hand and the time of the settlement. A
+// job whose record comes out of apply as prepared is written with the
+// value prepared, encoded and compressed outside the transaction that
+// every writer waits for; any other is encoded in it.
+func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, prepare func(now time.Time) []prepared, apply func(b buckets, i int, id string, rec *rawRecord, now time.Time) error, finish func(b buckets, lost []bool, now time.Time) error) []error {
 	errs := make([]error, len(jobs))
 	if len(jobs) == 0 {
 		return errs
@@ -152,6 +160,10 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 	deliveries := make([]tallyDelivery, len(jobs))
 	for i, j := range jobs {
 		deliveries[i] = deliveryTally(j.Delivery)
+	}
+	var expect []prepared
+	if prepare != nil {
+		expect = prepare(now)
 	}
 	err := s.commits.update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
@@ -177,7 +189,14 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 			if err := apply(b, i, id, &rec, now); err != nil {
 				return err
 			}
-			if err := putSettled(b, id, rec, before, rec.tallyKeys(deliveries[i])); err != nil {
+			after := rec.tallyKeys(deliveries[i])
+			if i < len(expect) && expect[i].value != nil && sameEncoding(&expect[i].rec, &rec) {
+				if err := putSettledValue(b, id, expect[i].value, before, after); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := putSettled(b, id, rec, before, after); err != nil {
 				return err
 			}
 		}
@@ -195,4 +214,38 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, apply f
 		}
 	}
 	return errs
+}
+
+// prepared is a settled job's record, made before the write transaction
+// from the job in hand, and its stored value (nil: none prepared).
+type prepared struct {
+	rec   rawRecord
+	value []byte
+}
+
+// sameEncoding reports whether a and b encode to the same bytes: equal
+// fields, times at the same instant in the same offset, deliveries of
+// the same bytes.
+func sameEncoding(a, b *rawRecord) bool {
+	ja, jb := &a.Job, &b.Job
+	return a.State == b.State && sameTime(a.Settled, b.Settled) && a.Reason == b.Reason && a.Code == b.Code &&
+		a.Kind == b.Kind && a.Request == b.Request &&
+		ja.Attempts == jb.Attempts && sameTime(ja.DueAt, jb.DueAt) && ja.LastError == jb.LastError && ja.Lease == jb.Lease &&
+		(ja.Delivery == nil) == (jb.Delivery == nil) && bytes.Equal(ja.Delivery, jb.Delivery) &&
+		slices.EqualFunc(ja.History, jb.History, sameAttempt) &&
+		(ja.Verdict == jb.Verdict || ja.Verdict != nil && jb.Verdict != nil && *ja.Verdict == *jb.Verdict)
+}
+
+// sameAttempt reports whether a and b encode to the same bytes.
+func sameAttempt(a, b store.Attempt) bool {
+	return sameTime(a.At, b.At) && a.Took == b.Took && a.Result == b.Result && a.Code == b.Code && a.Error == b.Error &&
+		a.RequestID == b.RequestID
+}
+
+// sameTime reports whether a and b encode to the same text: the same
+// instant in the same offset from UTC.
+func sameTime(a, b time.Time) bool {
+	_, oa := a.Zone()
+	_, ob := b.Zone()
+	return a.Equal(b) && oa == ob
 }

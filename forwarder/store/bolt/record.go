@@ -103,14 +103,18 @@ type rawJob struct {
 // getRawRecord reads the job record of id, its delivery left encoded; ok
 // is false when there is none.
 func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err error) {
-	v, err := decodeValue(jobs.Get([]byte(id)))
+	stored := jobs.Get([]byte(id))
+	v, err := decodeValue(stored)
 	if err != nil {
 		return rawRecord{}, false, fmt.Errorf("job %s: %w", id, err)
 	}
 	if v == nil {
 		return rawRecord{}, false, nil
 	}
-	if err := decodeRawRecord(v, &rec); err != nil {
+	// A compressed value decodes into a slice of its own; plain JSON is
+	// the database's, valid only during the transaction.
+	owned := len(v) > 0 && len(stored) > 0 && &v[0] != &stored[0]
+	if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
 		return rawRecord{}, false, fmt.Errorf("decode job %s: %w", id, err)
 	}
 	return rec, true, nil
@@ -147,21 +151,38 @@ const jsonNull = "null"
 
 // decodeRawRecord decodes v into rec without parsing the delivery: it
 // finds the end of the delivery object, copies its bytes, and decodes
-// only the small rest of the record. A record that does not start with
-// rawPrefix, or whose delivery is not an object, is decoded by
-// encoding/json as a whole, which also reports what is wrong with it.
-// The delivery bytes were checked by encoding/json when the record was
-// first written; a delivery damaged since fails when it is decoded for a
-// send (rawRecord.job).
+// only the small rest of the record, directly when it is laid out as
+// the store writes it (recordTail), by encoding/json otherwise. A record
+// that does not start with rawPrefix, or whose delivery is not an
+// object, is decoded by encoding/json as a whole, which also reports
+// what is wrong with it. The delivery bytes were checked by
+// encoding/json when the record was first written; a delivery damaged
+// since fails when it is decoded for a send (rawRecord.job).
 func decodeRawRecord(v []byte, rec *rawRecord) error {
+	return decodeRawRecordOwned(v, rec, false)
+}
+
+// decodeRawRecordOwned is decodeRawRecord, rec's delivery a slice of v
+// rather than a copy when owned (v is the caller's to give away).
+func decodeRawRecordOwned(v []byte, rec *rawRecord, owned bool) error {
 	if bytes.HasPrefix(v, rawPrefix) {
 		if end, ok := objectEnd(v, len(rawPrefix)); ok {
-			rest := make([]byte, 0, len(rawPrefix)+len(jsonNull)+len(v)-end)
-			rest = append(append(append(rest, rawPrefix...), jsonNull...), v[end:]...)
-			if err := json.Unmarshal(rest, rec); err == nil {
-				rec.Job.Delivery = bytes.Clone(v[len(rawPrefix):end])
-				return nil
+			*rec = rawRecord{}
+			if !recordTail(v[end:], rec) {
+				*rec = rawRecord{}
+				rest := make([]byte, 0, len(rawPrefix)+len(jsonNull)+len(v)-end)
+				rest = append(append(append(rest, rawPrefix...), jsonNull...), v[end:]...)
+				if json.Unmarshal(rest, rec) != nil {
+					*rec = rawRecord{}
+					return json.Unmarshal(v, rec)
+				}
 			}
+			if owned {
+				rec.Job.Delivery = v[len(rawPrefix):end:end]
+			} else {
+				rec.Job.Delivery = bytes.Clone(v[len(rawPrefix):end])
+			}
+			return nil
 		}
 	}
 	*rec = rawRecord{}
@@ -202,24 +223,15 @@ func objectEnd(v []byte, i int) (end int, ok bool) {
 	return 0, false
 }
 
-// encodeRawRecord encodes rec as json.Marshal does, without scanning the
-// delivery: it encodes the rest of the record and splices the delivery's
-// bytes in.
+// rawRecordTail is about the length of a record without its delivery
+// (its envelope, a short history, a verdict), so that encodeRawRecord
+// allocates once.
+const rawRecordTail = 384
+
+// encodeRawRecord returns the encoding of rec (appendRawRecord): the
+// delivery's bytes spliced in, the rest written without reflection.
 func encodeRawRecord(rec rawRecord) ([]byte, error) {
-	d := rec.Job.Delivery
-	rec.Job.Delivery = nil
-	v, err := json.Marshal(rec)
-	if err != nil || len(d) == 0 {
-		return v, err
-	}
-	head := len(rawPrefix) + len(jsonNull)
-	if !bytes.HasPrefix(v, rawPrefix) || string(v[len(rawPrefix):head]) != jsonNull {
-		rec.Job.Delivery = d
-		return json.Marshal(rec)
-	}
-	out := make([]byte, 0, len(v)-len(jsonNull)+len(d))
-	out = append(append(append(out, rawPrefix...), d...), v[head:]...)
-	return out, nil
+	return appendRawRecord(make([]byte, 0, len(rec.Job.Delivery)+rawRecordTail), &rec)
 }
 
 // job decodes the job rec stands for.

@@ -220,10 +220,16 @@ func putSettled(b buckets, id string, rec rawRecord, before, after []string) err
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
+	return putSettledValue(b, id, encodeValue(v), before, after)
+}
+
+// putSettledValue is putSettled with the record's stored value (see
+// encodeValue) in hand.
+func putSettledValue(b buckets, id string, stored []byte, before, after []string) error {
 	if err := moveCounts(b, before, after); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	if err := b.jobs.Put([]byte(id), encodeValue(v)); err != nil {
+	if err := b.jobs.Put([]byte(id), stored); err != nil {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil
