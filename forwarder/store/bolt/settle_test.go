@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -152,5 +153,63 @@ func TestSameEncoding(t *testing.T) {
 				t.Errorf("sameEncoding = %v, want %v", s, tt.same)
 			}
 		})
+	}
+}
+
+// TestSameEncodingSeesEveryField changes each field of a record, of its
+// job, of an attempt of its history and of its verdict in turn, found by
+// reflection, and requires sameEncoding to see the change: a field added
+// to one of these types without being compared would let Ack write a
+// record prepared from a job that no longer matches the one stored.
+func TestSameEncodingSeesEveryField(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 30, 0, 5, time.UTC)
+	base := func() *rawRecord {
+		return &rawRecord{
+			Job: rawJob{
+				Delivery: []byte(`{"id":"a"}`), Attempts: 1, DueAt: at, LastError: "e", Lease: "L",
+				History: []store.Attempt{{At: at, Took: 1, Result: "r", Code: "c", Error: "e", RequestID: "q"}},
+				Verdict: &forwarder.Verdict{Outcome: "o", Reason: "r", Note: "n"},
+			},
+			State: store.JobDone, Settled: at, Reason: "r", Code: "c", Kind: "k", Request: "q",
+		}
+	}
+	// structs returns the structs of r whose fields are compared.
+	structs := func(r *rawRecord) map[string]reflect.Value {
+		return map[string]reflect.Value{
+			"record":  reflect.ValueOf(r).Elem(),
+			"job":     reflect.ValueOf(&r.Job).Elem(),
+			"attempt": reflect.ValueOf(&r.Job.History[0]).Elem(),
+			"verdict": reflect.ValueOf(r.Job.Verdict).Elem(),
+		}
+	}
+	timeType := reflect.TypeFor[time.Time]()
+	for name, v := range structs(base()) {
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.Type.Kind() == reflect.Struct && f.Type != timeType {
+				continue // a nested struct: its fields are checked as their own
+			}
+			t.Run(name+"."+f.Name, func(t *testing.T) {
+				a, b := base(), base()
+				fv := structs(b)[name].Field(i)
+				switch {
+				case f.Type == timeType:
+					fv.Set(reflect.ValueOf(at.Add(time.Second)))
+				case f.Type.Kind() == reflect.String:
+					fv.SetString(fv.String() + "x")
+				case f.Type.Kind() == reflect.Int, f.Type.Kind() == reflect.Int64:
+					fv.SetInt(fv.Int() + 1)
+				case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Uint8:
+					fv.SetBytes([]byte(`{"id":"b"}`))
+				case f.Type.Kind() == reflect.Slice, f.Type.Kind() == reflect.Pointer:
+					fv.SetZero()
+				default:
+					t.Fatalf("field %s %s: the test does not know how to change it; teach it, and sameEncoding", f.Name, f.Type)
+				}
+				if sameEncoding(a, b) {
+					t.Errorf("sameEncoding is true with %s.%s changed", name, f.Name)
+				}
+			})
+		}
 	}
 }
