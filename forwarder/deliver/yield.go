@@ -24,9 +24,9 @@ const (
 	DefaultMaxYield = 50 * time.Millisecond
 )
 
-// yieldSteps is how many times within MaxYield the claimer looks again
-// whether intake is still busy.
-const yieldSteps = 10
+// yieldStep is how often the claimer looks again whether intake is still
+// busy while it yields (at most a tenth of MaxYield, at least 1ms).
+const yieldStep = 5 * time.Millisecond
 
 // yieldToIntake waits while intake is busy (Config.Intake reports at
 // least YieldAt webhooks in progress), at most MaxYield, and returns how
@@ -39,7 +39,7 @@ func (d *Deliverer) yieldToIntake(ctx context.Context) time.Duration {
 	}
 	start := time.Now()
 	deadline := start.Add(d.cfg.MaxYield)
-	step := max(time.Millisecond, d.cfg.MaxYield/yieldSteps)
+	step := max(time.Millisecond, min(yieldStep, d.cfg.MaxYield/10))
 	t := time.NewTimer(step)
 	defer t.Stop()
 wait:
