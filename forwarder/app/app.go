@@ -181,7 +181,11 @@ func New(cfg Config) (*App, error) {
 			Timeout: cfg.SendTimeout,
 		})
 	}
+	// The webhook handler is built after the deliverer (intake notifies it);
+	// the claimer reads intake's load through load, set below.
+	load := &intakeLoad{}
 	a.deliverer = deliver.New(st, senders, deliver.Config{
+		Intake:       load,
 		Diagnostics:  cfg.Diagnostics,
 		Workers:      cfg.Workers,
 		PollInterval: cfg.PollInterval,
@@ -209,6 +213,8 @@ func New(cfg Config) (*App, error) {
 	in := ingest.New(intake, a.planner, ingest.Options{Notify: a.deliverer.Notify, Logger: log, Recorder: a.metrics, TracerProvider: tp, History: st})
 	hcfg.Drops = a.metrics
 	handler := httpapi.New(hcfg, in, st, readiness{intake, &a.draining})
+	load.h = handler
+	a.metrics.ObserveInFlight(handler.InFlight)
 	metricsHandler, counted := a.metrics.Handler(), a.metrics.CountReplies(handler)
 	// No ServeMux: it would "clean" odd paths with redirects before the
 	// webhook handler could refuse them.
@@ -253,6 +259,18 @@ type missingSecretsError struct{ ids []string }
 
 func (e *missingSecretsError) Error() string {
 	return fmt.Sprintf("credentials: no GA4 API secret for %v (add them under ga4_api_secrets)", e.ids)
+}
+
+// intakeLoad is how busy the webhook handler is, for the delivery
+// workers to yield to it; h is set once, before the workers start.
+type intakeLoad struct{ h *httpapi.Handler }
+
+// InFlight implements deliver.Intake.
+func (l *intakeLoad) InFlight() int {
+	if l.h == nil {
+		return 0
+	}
+	return l.h.InFlight()
 }
 
 // readiness reports the store's readiness, and not ready once the app is

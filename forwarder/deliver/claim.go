@@ -62,17 +62,31 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		}
 		claimed := 0
 		var err error
-		free := cap(sem) - len(sem)
-		room := 0
-		if d.batching {
-			// Jobs held for batches: at most a full batch per worker; held
-			// jobs past that count against the idle workers.
-			room = d.maxBatch*d.cfg.Workers - acc.size()
+		free, room := 0, 0
+		// measure sets free and room, and returns how many jobs the claimer
+		// may take now.
+		measure := func() int {
+			free = cap(sem) - len(sem)
+			if d.batching {
+				// Jobs held for batches: at most a full batch per worker; held
+				// jobs past that count against the idle workers.
+				room = d.maxBatch*d.cfg.Workers - acc.size()
+			}
+			return min(free+room, d.cfg.MaxClaim)
 		}
 		if d.unsettled.Load() > 0 {
 			// Outcomes of earlier sends go to the store first (see unsettled).
 			backoff = d.cfg.PollInterval
-		} else if limit := min(free+room, d.cfg.MaxClaim); limit > 0 {
+		} else if measure() > 0 {
+			// A busy intake goes first, for at most MaxYield (yield.go);
+			// workers may have become free meanwhile.
+			if d.yieldToIntake(ctx) > 0 {
+				if ctx.Err() != nil {
+					continue
+				}
+				measure()
+			}
+			limit := min(free+room, d.cfg.MaxClaim)
 			var jobs []store.Job
 			jobs, err = d.q.Claim(ctx, limit)
 			if err != nil && ctx.Err() == nil {

@@ -43,6 +43,16 @@
 // to the idle workers before their windows end, so a backlog of small
 // batches (one per client id, say) drains at the workers' pace rather
 // than one claim-ahead's worth per window.
+//
+// Delivery yields to intake (yield.go): on a small machine the claims,
+// encodings and settlements compete with the webhooks for the same
+// cores, and a webhook is someone waiting for an answer while a delivery
+// can be a moment late. With Config.Intake set, the claimer waits before
+// each claim while intake is busy, at most Config.MaxYield: under a
+// sustained burst the claimer still claims at least once per MaxYield
+// (plus the round's own time), each claim taking as many jobs as before
+// (up to a full batch per worker), so a backlog keeps draining, at a
+// lower rate, and nothing waits longer than MaxYield per claim for it.
 package deliver
 
 import (
@@ -145,6 +155,14 @@ type Config struct {
 	BatchWindow time.Duration
 	// MaxClaim bounds the jobs claimed in one round (default 500).
 	MaxClaim int
+	// Intake, when set, makes the claimer yield to a busy intake: before
+	// each claim it waits while Intake reports at least YieldAt webhooks in
+	// progress (default DefaultYieldAt), but never more than MaxYield
+	// (default DefaultMaxYield) per claim, so delivery slows down under a
+	// burst of webhooks and never stops. A negative YieldAt turns it off.
+	Intake   Intake
+	YieldAt  int
+	MaxYield time.Duration
 	// Diagnostics is the schedule on which the processing of a
 	// ReceiptSender's accepted request is asked about; its first poll is
 	// due at Diagnostics.Next (zero fields take diagnose's defaults).
@@ -205,6 +223,15 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 	}
 	if cfg.MaxClaim <= 0 {
 		cfg.MaxClaim = 500
+	}
+	if cfg.YieldAt == 0 {
+		cfg.YieldAt = DefaultYieldAt
+	}
+	if cfg.YieldAt < 0 {
+		cfg.Intake = nil
+	}
+	if cfg.MaxYield <= 0 {
+		cfg.MaxYield = DefaultMaxYield
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -214,6 +214,11 @@ func New(cfg Config, in Ingester, rej Rejecter, ready Pinger) *Handler {
 	return h
 }
 
+// InFlight is the number of webhooks holding a turn at this moment
+// (being read, decoded and stored; see Config.MaxInFlight): how busy
+// intake is. The delivery workers yield to intake while it is high.
+func (h *Handler) InFlight() int { return len(h.turns) }
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.engine.ServeHTTP(w, r) }
 

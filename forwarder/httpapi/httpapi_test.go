@@ -31,6 +31,7 @@ const (
 )
 
 type fixture struct {
+	h     *httpapi.Handler
 	srv   *httptest.Server
 	store *bolt.Store
 	logs  *logtest.Buffer
@@ -63,7 +64,7 @@ func newFixtureWith(t *testing.T, cfg httpapi.Config) *fixture {
 	h := httpapi.New(cfg, in, st, st)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, store: st, logs: logs}
+	return &fixture{h: h, srv: srv, store: st, logs: logs}
 }
 
 func validForm(sid string) url.Values {

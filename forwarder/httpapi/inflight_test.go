@@ -115,6 +115,37 @@ func TestInFlightTurns(t *testing.T) {
 	}
 }
 
+// TestInFlightCount: InFlight counts the webhooks holding a turn, and
+// goes back to zero once they are answered.
+func TestInFlightCount(t *testing.T) {
+	f := newFixtureWith(t, httpapi.Config{Tokens: []string{tokenA}})
+	if n := f.h.InFlight(); n != 0 {
+		t.Fatalf("InFlight before any webhook = %d, want 0", n)
+	}
+	var finishes []func()
+	var replies []<-chan reply
+	for _, sid := range []string{"CAslow1", "CAslow2", "CAslow3"} {
+		finish, ch := f.slowPost(t, sid)
+		finishes, replies = append(finishes, finish), append(replies, ch)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.h.InFlight() != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("InFlight = %d with three webhooks reading their bodies, want 3", f.h.InFlight())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i, finish := range finishes {
+		finish()
+		if r := <-replies[i]; r.status != http.StatusOK {
+			t.Errorf("slow webhook %d: status %d, want 200", i, r.status)
+		}
+	}
+	if n := f.h.InFlight(); n != 0 {
+		t.Errorf("InFlight after every webhook was answered = %d, want 0", n)
+	}
+}
+
 func TestInFlightConfigValidate(t *testing.T) {
 	tests := []struct {
 		cfg  httpapi.Config

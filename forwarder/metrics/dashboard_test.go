@@ -33,6 +33,8 @@ func exported(t *testing.T) (names map[string]bool, histograms map[string]bool) 
 	m.Delivery(forwarder.Delivery{Type: "ga4", Destination: "web", Rule: "r"}, "retry", errors.New("down"), time.Millisecond)
 	m.Batch("ga4", 3)
 	m.TokenRefresh("authorized_user", "datamanager", nil)
+	m.Yielded(time.Millisecond)
+	m.ObserveInFlight(func() int { return 3 })
 	m.CountReplies(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", nil))
 	fams, err := m.reg.Gather()
 	if err != nil {

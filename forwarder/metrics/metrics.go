@@ -41,6 +41,8 @@ type Metrics struct {
 	commitTime   prometheus.Histogram
 	outcomes     *prometheus.CounterVec
 	polls        *prometheus.CounterVec
+	yields       prometheus.Counter
+	yieldTime    prometheus.Counter
 }
 
 // StatsFunc reports what the store holds; it is called at scrape time.
@@ -110,9 +112,18 @@ func New(stats StatsFunc) *Metrics {
 			Name: "callforward_diagnostics_polls_total",
 			Help: "Polls of requestStatus:retrieve by result: resolved, processing (asked again later), error (Google or the network failed; asked again later), gave_up (the last poll: outcomes unknown).",
 		}, []string{"result"}),
+		yields: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "callforward_delivery_yields_total",
+			Help: "Claims of the delivery workers delayed because intake was busy (at least the yield threshold of webhooks in progress).",
+		}),
+		yieldTime: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "callforward_delivery_yield_seconds_total",
+			Help: "Time the delivery workers' claimer waited for a busy intake before its claims (at most 50ms per claim).",
+		}),
 	}
 	reg.MustRegister(m.webhooks, m.dropped, m.httpReplies, m.deliveries, m.sendErrors, m.sendDuration, m.reloads,
 		m.batchSize, m.tokenFetches, m.commitWrites, m.commitTime, m.outcomes, m.polls,
+		m.yields, m.yieldTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if stats != nil {
 		reg.MustRegister(&storeCollector{stats: stats})
@@ -187,6 +198,22 @@ func (m *Metrics) Delivery(d forwarder.Delivery, outcome string, err error, took
 	if v := info.Outcome(); v != nil && (v.Outcome == forwarder.OutcomeCounted || v.Outcome == forwarder.OutcomeRejected) {
 		m.Outcome(d.Destination, *v)
 	}
+}
+
+// Yielded counts one claim the delivery workers delayed for a busy intake
+// and the time it waited (deliver reports it).
+func (m *Metrics) Yielded(took time.Duration) {
+	m.yields.Inc()
+	m.yieldTime.Add(took.Seconds())
+}
+
+// ObserveInFlight adds a gauge of the webhooks in progress, read from
+// inFlight at every scrape.
+func (m *Metrics) ObserveInFlight(inFlight func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "callforward_webhooks_in_flight",
+		Help: "Webhooks being read, decoded and stored at the moment of the scrape; the delivery workers yield to intake while they are many.",
+	}, func() float64 { return float64(inFlight()) }))
 }
 
 // Poll counts one poll of requestStatus:retrieve (the diagnostics poller

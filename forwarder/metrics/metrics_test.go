@@ -52,6 +52,9 @@ func TestInstruments(t *testing.T) {
 	m.FieldDropped("(other)")
 	m.Reload(true)
 	m.Reload(false)
+	m.Yielded(50 * time.Millisecond)
+	m.Yielded(50 * time.Millisecond)
+	m.ObserveInFlight(func() int { return 5 })
 	m.Poll("processing")
 	m.Poll("resolved")
 	m.Outcome("ads", forwarder.Verdict{Outcome: forwarder.OutcomeCounted})
@@ -130,6 +133,8 @@ func TestInstruments(t *testing.T) {
 		`callforward_oauth_token_refreshes_total{kind="authorized_user",result="ok",scope="datamanager"} 1`,
 		`callforward_oauth_token_refreshes_total{kind="authorized_user",result="error",scope="datamanager"} 1`,
 		`callforward_oauth_token_refreshes_total{kind="service_account",result="ok",scope="adwords"} 1`,
+		"callforward_delivery_yields_total 2", "callforward_delivery_yield_seconds_total 0.1",
+		"callforward_webhooks_in_flight 5",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("scrape lacks %q", want)
