@@ -1,8 +1,6 @@
 package ga4
 
 import (
-	"encoding/json"
-	"math"
 	"slices"
 	"strconv"
 
@@ -42,7 +40,7 @@ func appendTail(b []byte, ev *forwarder.GA4Event) ([]byte, error) {
 			b = jsonenc.AppendString(b, name)
 			b = append(b, `:{"value":`...)
 			var err error
-			if b, err = appendValue(b, ev.UserProperties[name]); err != nil {
+			if b, err = jsonenc.AppendValue(b, ev.UserProperties[name]); err != nil {
 				return nil, err
 			}
 			b = append(b, '}')
@@ -92,7 +90,7 @@ func appendEvent(b []byte, ev *forwarder.GA4Event, withTime bool, ts int64) ([]b
 			continue
 		}
 		var err error
-		if b, err = appendValue(b, ev.Params[k]); err != nil {
+		if b, err = jsonenc.AppendValue(b, ev.Params[k]); err != nil {
 			return nil, err
 		}
 	}
@@ -132,30 +130,4 @@ func sortedKeys(keys []string, m map[string]any, extra string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// appendValue appends v as encoding/json writes it: strings and numbers
-// here, anything else by encoding/json, whose error it returns.
-func appendValue(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case string:
-		return jsonenc.AppendString(b, x), nil
-	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return jsonenc.AppendFloat(b, x), nil
-		}
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(b, x, 10), nil
-	case bool:
-		return strconv.AppendBool(b, x), nil
-	case nil:
-		return append(b, "null"...), nil
-	}
-	enc, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, enc...), nil
 }

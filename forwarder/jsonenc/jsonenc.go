@@ -1,13 +1,15 @@
 // Package jsonenc appends JSON values to a byte slice exactly as
 // encoding/json writes them (its default HTML-safe escaping, its float
-// format), for the encoders of the send path that write a request
-// member by member instead of through reflection.
+// format), for the encoders that write a request to Google or a stored
+// record member by member instead of through reflection.
 package jsonenc
 
 import (
+	"encoding/json"
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // AppendFloat appends f as encoding/json writes a float64: like ES6,
@@ -108,49 +110,34 @@ func AppendStringContent(b []byte, s string) []byte {
 // string of the same bytes, without converting it: for writing a JSON
 // document held in a byte slice as the value of a JSON string.
 func AppendBytesContent(b []byte, s []byte) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
+	// The string shares s's bytes only for the call, which reads them.
+	return AppendStringContent(b, unsafe.String(unsafe.SliceData(s), len(s)))
+}
+
+// AppendValue appends v as encoding/json writes it: strings, numbers,
+// bools and nil here, anything else by encoding/json, whose error it
+// returns (NaN and ±Inf fail as they do there); b is then returned as it
+// was.
+func AppendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return AppendString(b, x), nil
+	case float64:
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			return AppendFloat(b, x), nil
 		}
-		r, size := utf8.DecodeRune(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case nil:
+		return append(b, "null"...), nil
 	}
-	return append(b, s[start:]...)
+	enc, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, enc...), nil
 }

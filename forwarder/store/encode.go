@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -416,27 +415,20 @@ func appendStrings(b []byte, ss []string) []byte {
 // appendStringMap appends m as a JSON object, its keys sorted as
 // encoding/json sorts them (by their bytes, before escaping).
 func appendStringMap(b []byte, m map[string]string) []byte {
-	var arr [16]string
-	keys := arr[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendString(b, k)
-		b = append(b, ':')
-		b = jsonenc.AppendString(b, m[k])
-	}
-	return append(b, '}')
+	b, _ = appendMap(b, m, func(b []byte, s string) ([]byte, error) { return jsonenc.AppendString(b, s), nil })
+	return b
 }
 
 // appendAnyMap appends m as a JSON object, its keys sorted as
-// encoding/json sorts them, each value as appendAny writes it.
+// encoding/json sorts them, each value as jsonenc.AppendValue writes it.
 func appendAnyMap(b []byte, m map[string]any) ([]byte, error) {
+	return appendMap(b, m, jsonenc.AppendValue)
+}
+
+// appendMap appends m as a JSON object, its keys sorted as encoding/json
+// sorts them (by their bytes, before escaping), each value as value
+// writes it.
+func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
 	var arr [16]string
 	keys := arr[:0]
 	for k := range m {
@@ -451,35 +443,9 @@ func appendAnyMap(b []byte, m map[string]any) ([]byte, error) {
 		b = jsonenc.AppendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = appendAny(b, m[k]); err != nil {
+		if b, err = value(b, m[k]); err != nil {
 			return nil, fmt.Errorf("%q: %w", k, err)
 		}
 	}
 	return append(b, '}'), nil
-}
-
-// appendAny appends v as encoding/json writes it: strings, numbers, bools
-// and nil here, anything else by encoding/json, whose error it returns.
-func appendAny(b []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case string:
-		return jsonenc.AppendString(b, x), nil
-	case float64:
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			return jsonenc.AppendFloat(b, x), nil
-		}
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(b, x, 10), nil
-	case bool:
-		return strconv.AppendBool(b, x), nil
-	case nil:
-		return append(b, "null"...), nil
-	}
-	enc, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, enc...), nil
 }
