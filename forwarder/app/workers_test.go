@@ -4,17 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callforward/callforward/forwarder/logtest"
 
-	"github.com/callforward/callforward/forwarder/emulator"
 	"github.com/callforward/callforward/forwarder/httpapi"
 )
 
@@ -22,18 +18,9 @@ import (
 // nothing: the deliveries wait in the store, and an instance with workers
 // on the same store sends them.
 func TestIntakeOnlyInstance(t *testing.T) {
-	emu := emulator.New(emulator.Options{Seed: 1})
-	google := httptest.NewServer(emu.Handler())
-	defer google.Close()
-	dir := t.TempDir()
 	const token = "intake-only-token-0123456789"
-	creds := filepath.Join(dir, "credentials.json")
-	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["`+token+`"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
-	rules := filepath.Join(dir, "rules.yaml")
-	writeRules(t, rules, rulesWith("every-call"))
+	cfg, emu := emulatedConfig(t, token)
 	logs := &logtest.Buffer{}
-	cfg := testConfig(dir, rules, creds)
-	cfg.GA4Endpoint = google.URL
 	cfg.PollInterval = 10 * time.Millisecond
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 

@@ -25,17 +25,8 @@ import (
 // the metrics show the webhooks in flight and the delayed claims, and the
 // delivery is still made while intake stays busy (each yield is bounded).
 func TestDeliveryYieldsToBusyIntake(t *testing.T) {
-	emu := emulator.New(emulator.Options{Seed: 1})
-	google := httptest.NewServer(emu.Handler())
-	defer google.Close()
-	dir := t.TempDir()
 	const token = "yield-test-token-0123456789"
-	creds := filepath.Join(dir, "credentials.json")
-	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["`+token+`"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
-	rules := filepath.Join(dir, "rules.yaml")
-	writeRules(t, rules, rulesWith("every-call"))
-	cfg := testConfig(dir, rules, creds)
-	cfg.GA4Endpoint = google.URL
+	cfg, emu := emulatedConfig(t, token)
 	cfg.PollInterval = 10 * time.Millisecond
 	cfg.Workers = 1
 	a, err := New(cfg)
@@ -123,4 +114,23 @@ func metric(t *testing.T, a *App, name string) float64 {
 	}
 	t.Fatalf("no %s in /metrics", name)
 	return 0
+}
+
+// emulatedConfig returns the configuration of an app in a temporary
+// directory whose rules send one GA4 event per call (rule every-call) to
+// an emulator, which it starts, and whose credentials hold the webhook
+// token and the stream's API secret.
+func emulatedConfig(t *testing.T, token string) (Config, *emulator.Server) {
+	t.Helper()
+	emu := emulator.New(emulator.Options{Seed: 1})
+	google := httptest.NewServer(emu.Handler())
+	t.Cleanup(google.Close)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials.json")
+	noErr(t, os.WriteFile(creds, []byte(`{"webhook_tokens": ["`+token+`"], "ga4_api_secrets": {"G-APPTEST1": "s"}}`), 0o600))
+	rules := filepath.Join(dir, "rules.yaml")
+	writeRules(t, rules, rulesWith("every-call"))
+	cfg := testConfig(dir, rules, creds)
+	cfg.GA4Endpoint = google.URL
+	return cfg, emu
 }
