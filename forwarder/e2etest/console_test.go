@@ -116,7 +116,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.do("calls", chromedp.Navigate(admin+"/calls"), chromedp.WaitVisible(chromedp.CSS("#calls")))
 	b.snap("calls")
 	link := chromedp.CSS(`a[href="/calls/` + sampleSid + `"]`)
+	// The unfiltered list may show the call's link too: wait for the
+	// search's page (its field holds the Sid as its value attribute,
+	// which typing does not set) before looking for the link.
 	b.do("find a call by Sid", chromedp.SendKeys(chromedp.CSS("#sid"), sampleSid[:12]), chromedp.Submit(chromedp.CSS("#sid")),
+		chromedp.WaitVisible(chromedp.CSS(`#sid[value="`+sampleSid[:12]+`"]`)),
 		chromedp.WaitVisible(link), chromedp.Click(link), chromedp.WaitVisible(chromedp.CSS(".delivery")))
 	b.snap("call")
 	text := b.text("main")
