@@ -344,7 +344,7 @@ func (a *App) Run(ctx context.Context) error {
 		close(polled)
 	}
 	go a.sweep(dctx)
-	if k, ok := a.store.(store.MappedKeeper); ok {
+	if k, ok := a.store.(mappedKeeper); ok {
 		go k.KeepMappedLow(dctx)
 	}
 	go a.reloadOnHUP(dctx)

@@ -38,6 +38,20 @@ func OpenStore(ctx context.Context, cfg StoreConfig) (store.Store, error) {
 	return st, nil
 }
 
+// mappedKeeper is a store that reads its data through a memory-mapped
+// file and can keep the pages it has read out of the process's resident
+// set: the embedded store (bolt.Store) is one, the Redis store is not.
+// Run discovers it by a type assertion and starts it.
+type mappedKeeper interface {
+	// KeepMappedLow releases the mapped pages the process has read, as
+	// they accumulate and once reading stops, until ctx is done.
+	KeepMappedLow(ctx context.Context)
+}
+
+// The embedded store is a mappedKeeper by name: a renamed method fails the
+// build instead of switching the keeper off.
+var _ mappedKeeper = (*bolt.Store)(nil)
+
 // StoreConfig returns the store part of c.
 func (c Config) StoreConfig() StoreConfig {
 	return c.Store

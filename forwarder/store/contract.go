@@ -111,16 +111,6 @@ type CommitObserver interface {
 	RecordCommits(r CommitRecorder)
 }
 
-// MappedKeeper is a store that reads its data through a memory-mapped
-// file (the embedded store) and can keep the pages it has read out of the
-// process's resident set. Only some backends have it; the app discovers
-// it by a type assertion to this interface.
-type MappedKeeper interface {
-	// KeepMappedLow releases the mapped pages the process has read, as
-	// they accumulate and once reading stops, until ctx is done.
-	KeepMappedLow(ctx context.Context)
-}
-
 // CommitRecorder is told about every transaction a CommitObserver's store
 // runs (metrics.Metrics is one): how many writes it carried and how long
 // it took, fsync included.

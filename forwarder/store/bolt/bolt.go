@@ -27,7 +27,6 @@ var (
 	_ store.BatchAcker     = (*Store)(nil)
 	_ store.CallerHistory  = (*Store)(nil)
 	_ store.CommitObserver = (*Store)(nil)
-	_ store.MappedKeeper   = (*Store)(nil)
 	_ store.Diagnostics    = (*Store)(nil)
 	_ store.CallLister     = (*Store)(nil)
 	_ store.Tallier        = (*Store)(nil)
