@@ -9,6 +9,7 @@ import (
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/store/storetest"
 	"github.com/callforward/callforward/forwarder/webhook"
 	"github.com/callforward/callforward/mapping"
 )
@@ -78,45 +79,15 @@ func BenchmarkIntakeEncoding(b *testing.B) {
 // BenchmarkEncodeCall and BenchmarkEncodeJob compare one value's encoding.
 func BenchmarkEncodeCall(b *testing.B) {
 	call, _ := benchIntake(b)
-	b.Run("encoding_json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := json.Marshal(call); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("append", func(b *testing.B) {
-		b.ReportAllocs()
-		buf := make([]byte, 0, 2048)
-		for b.Loop() {
-			var err error
-			if buf, err = store.AppendCall(buf[:0], call); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	storetest.BenchEncoding(b,
+		func() ([]byte, error) { return json.Marshal(call) },
+		func(buf []byte) ([]byte, error) { return store.AppendCall(buf, call) })
 }
 
 func BenchmarkEncodeJob(b *testing.B) {
 	_, ds := benchIntake(b)
 	j := &store.Job{Delivery: ds[1], DueAt: time.Now()}
-	b.Run("encoding_json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := json.Marshal(j); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("append", func(b *testing.B) {
-		b.ReportAllocs()
-		buf := make([]byte, 0, 2048)
-		for b.Loop() {
-			var err error
-			if buf, err = store.AppendJob(buf[:0], j); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	storetest.BenchEncoding(b,
+		func() ([]byte, error) { return json.Marshal(j) },
+		func(buf []byte) ([]byte, error) { return store.AppendJob(buf, j) })
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/callforward/callforward/forwarder"
 	"github.com/callforward/callforward/forwarder/store"
+	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
 // marshalNewRecord is the pending record of d as encoding/json writes
@@ -125,22 +126,11 @@ func BenchmarkNewRecord(b *testing.B) {
 		},
 	}
 	due := encodeTime(at)
-	b.Run("encoding_json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := marshalNewRecord(d, due); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("append", func(b *testing.B) {
-		b.ReportAllocs()
-		var buf, scratch []byte
-		for b.Loop() {
-			var err error
-			if buf, scratch, err = appendNewRecord(buf[:0], scratch, d, due); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	var scratch []byte
+	storetest.BenchEncoding(b,
+		func() ([]byte, error) { return marshalNewRecord(d, due) },
+		func(buf []byte) (out []byte, err error) {
+			out, scratch, err = appendNewRecord(buf, scratch, d, due)
+			return out, err
+		})
 }

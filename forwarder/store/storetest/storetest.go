@@ -82,6 +82,9 @@
 //   - Tallies equal at all times a recount from Jobs, DeadLetters and
 //     ListCalls (store.Recount), after any sequence of writes.
 //   - Every method fails without writing when its context is done.
+//
+// The package also holds BenchEncoding, the encoding/json-against-encoder
+// benchmark that package store and the backends share.
 package storetest
 
 import (
