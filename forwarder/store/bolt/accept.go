@@ -16,7 +16,7 @@ import (
 // transaction, which may run more than once.
 type newJob struct {
 	id []byte
-	// value is the record as stored (encodeValue).
+	// value is the record as stored (encodeJob).
 	value []byte
 	due   []byte
 	// tally is the keys the pending job counts under (pendingKeys).

@@ -151,7 +151,7 @@ func keepCall(jobs *bbolt.Bucket, sid string, f store.CallFilter) (bool, error) 
 	var infos []store.JobInfo
 	c := jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		v, err := decodeValue(v)
+		v, err := decodeJob(k, v)
 		if err != nil {
 			return false, fmt.Errorf("job %s: %w", k, err)
 		}
@@ -195,7 +195,7 @@ func keepByState(jobs *bbolt.Bucket, prefix []byte, f store.CallFilter) (keep, o
 		if bytes.Count(k[len(prefix):], []byte("/")) != 1 {
 			return false, false
 		}
-		v, err := decodeValue(v)
+		v, err := decodeJob(k, v)
 		if err != nil {
 			return false, false
 		}

@@ -64,7 +64,7 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 				State: store.JobDone, Settled: now,
 			}
 			if v, err := encodeRawRecord(rec); err == nil {
-				out[i] = prepared{rec: rec, value: encodeValue(v)}
+				out[i] = prepared{rec: rec, value: encodeJob([]byte(j.Delivery.ID), rec.State, v)}
 			}
 		}
 		return out

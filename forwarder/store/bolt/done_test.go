@@ -13,13 +13,27 @@ import (
 	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
-// rawValue returns the JSON of job id's record, as stored (decodeValue).
+// rawValue returns the JSON of job id's record as every read sees it
+// (decodeJob: a compact done record restored).
 func rawValue(t *testing.T, s *Store, id string) []byte {
+	t.Helper()
+	return readValue(t, s, id, decodeJob)
+}
+
+// storedValue returns the JSON of job id's record as stored
+// (decodeValue: a compact done record left compact).
+func storedValue(t *testing.T, s *Store, id string) []byte {
+	t.Helper()
+	return readValue(t, s, id, func(_, v []byte) ([]byte, error) { return decodeValue(v) })
+}
+
+// readValue returns the JSON of job id's record, read by decode.
+func readValue(t *testing.T, s *Store, id string, decode func(id, stored []byte) ([]byte, error)) []byte {
 	t.Helper()
 	var v []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		v, err = decodeValue(tx.Bucket(bucketJobs).Get([]byte(id)))
+		v, err = decode([]byte(id), tx.Bucket(bucketJobs).Get([]byte(id)))
 		v = bytes.Clone(v)
 		return err
 	})
@@ -71,8 +85,13 @@ func TestDoneRecordShrinks(t *testing.T) {
 	}
 	done := rawValue(t, s, ds[0].ID)
 	_, doneDelivery := deliverySize(t, done)
-	t.Logf("job record: pending %d bytes (delivery %d), done %d bytes (delivery %d, history of one attempt): %s",
-		pending, pendingDelivery, len(done), doneDelivery, done)
+	stored := storedValue(t, s, ds[0].ID)
+	_, storedDelivery := deliverySize(t, stored)
+	t.Logf("job record: pending %d bytes (delivery %d), done %d bytes (delivery %d, history of one attempt), stored %d (delivery %d): %s",
+		pending, pendingDelivery, len(done), doneDelivery, len(stored), storedDelivery, stored)
+	if !bytes.HasPrefix(stored, compactHead) || storedDelivery >= doneDelivery || bytes.Contains(stored, []byte(ds[0].ID)) {
+		t.Fatalf("done record stored as %s, want it without what its key %s gives back", stored, ds[0].ID)
+	}
 	if doneDelivery >= pendingDelivery/2 || len(done) >= pending || bytes.Contains(done, []byte("G-TEST000001")) || bytes.Contains(done, []byte("1234567890.1700000000")) {
 		t.Fatalf("done record is %d bytes, delivery %d (pending %d, %d), want the delivery less than half, without payload: %s",
 			len(done), doneDelivery, pending, pendingDelivery, done)
@@ -89,6 +108,9 @@ func TestDoneRecordShrinks(t *testing.T) {
 	}
 	if v := rawValue(t, s, polled); len(v) >= pending || bytes.Contains(v, []byte("G-TEST000001")) {
 		t.Fatalf("job of a resolved poll is %d bytes (pending %d), want no payload: %s", len(v), pending, v)
+	}
+	if v := storedValue(t, s, polled); !bytes.HasPrefix(v, compactHead) {
+		t.Fatalf("job of a resolved poll stored as %s, want it without what its key gives back", v)
 	}
 	// The record still reads as the raw path and encoding/json read it.
 	var raw rawRecord

@@ -108,7 +108,8 @@ func encodePending(b []byte, sid string, deliveries []forwarder.Delivery, now ti
 		if err != nil {
 			return nil, nil, err
 		}
-		jobs[i] = newJob{id: []byte(d.ID), value: encodeValue(b[start:len(b):len(b)]), due: timeKey(now, d.ID), tally: pendingKeys(*d)}
+		id := []byte(d.ID)
+		jobs[i] = newJob{id: id, value: encodeJob(id, store.JobPending, b[start:len(b):len(b)]), due: timeKey(now, d.ID), tally: pendingKeys(*d)}
 	}
 	return b, jobs, nil
 }

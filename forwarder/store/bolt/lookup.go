@@ -61,7 +61,7 @@ func jobsOf(jobs *bbolt.Bucket, sid string) ([]store.JobInfo, error) {
 	var out []store.JobInfo
 	c := jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		v, err := decodeValue(v)
+		v, err := decodeJob(k, v)
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", k, err)
 		}

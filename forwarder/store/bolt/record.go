@@ -33,7 +33,8 @@ type record struct {
 
 // getRecord reads the job record of id; ok is false when there is none.
 func getRecord(jobs *bbolt.Bucket, id string) (rec record, ok bool, err error) {
-	v, err := decodeValue(jobs.Get([]byte(id)))
+	key := []byte(id)
+	v, err := decodeJob(key, jobs.Get(key))
 	if err != nil {
 		return record{}, false, fmt.Errorf("job %s: %w", id, err)
 	}
@@ -52,7 +53,7 @@ func putRecord(b buckets, rec record) error {
 	if err != nil {
 		return err
 	}
-	return putJob(b, []byte(rec.Job.Delivery.ID), v)
+	return putJob(b, []byte(rec.Job.Delivery.ID), rec.State, v)
 }
 
 // putDoneRecord writes the done record rec as putRecord does, keeping only
@@ -103,16 +104,17 @@ type rawJob struct {
 // getRawRecord reads the job record of id, its delivery left encoded; ok
 // is false when there is none.
 func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err error) {
-	stored := jobs.Get([]byte(id))
-	v, err := decodeValue(stored)
+	key := []byte(id)
+	stored := jobs.Get(key)
+	v, err := decodeJob(key, stored)
 	if err != nil {
 		return rawRecord{}, false, fmt.Errorf("job %s: %w", id, err)
 	}
 	if v == nil {
 		return rawRecord{}, false, nil
 	}
-	// A compressed value decodes into a slice of its own; plain JSON is
-	// the database's, valid only during the transaction.
+	// A compressed or compact value decodes into a slice of its own;
+	// plain JSON is the database's, valid only during the transaction.
 	owned := len(v) > 0 && len(stored) > 0 && &v[0] != &stored[0]
 	if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
 		return rawRecord{}, false, fmt.Errorf("decode job %s: %w", id, err)
@@ -126,7 +128,7 @@ func putRawRecord(b buckets, id string, rec rawRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
-	return putJob(b, []byte(id), v)
+	return putJob(b, []byte(id), rec.State, v)
 }
 
 // putLease writes rec under id when only its lease (Lease, DueAt)
@@ -136,7 +138,8 @@ func putLease(jobs *bbolt.Bucket, id string, rec rawRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
-	if err := jobs.Put([]byte(id), encodeValue(v)); err != nil {
+	key := []byte(id)
+	if err := jobs.Put(key, encodeJob(key, rec.State, v)); err != nil {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil

@@ -79,6 +79,10 @@ func TestAckWritesRecordRead(t *testing.T) {
 			if got := rawValue(t, s, d.ID); !bytes.Equal(got, wantV) {
 				t.Errorf("done record:\n got %s\nwant %s", got, wantV)
 			}
+			// Stored without what its key gives back.
+			if got, want := storedValue(t, s, d.ID), compactRecord([]byte(d.ID), wantV); !bytes.Equal(got, want) || bytes.Equal(got, wantV) {
+				t.Errorf("done record stored:\n got %s\nwant %s", got, want)
+			}
 		})
 	}
 }

@@ -151,15 +151,15 @@ func tallyKeys(v []byte) ([]string, error) {
 
 // putJob writes the job record v under id and moves the job's counts
 // from what the record it replaces counted for to what v counts for.
-func putJob(b buckets, id, v []byte) error {
-	old, err := decodeValue(b.jobs.Get(id))
+func putJob(b buckets, id []byte, state store.JobState, v []byte) error {
+	old, err := decodeJob(id, b.jobs.Get(id))
 	if err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
 	if err := retally(b, old, v); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	if err := b.jobs.Put(id, encodeValue(v)); err != nil {
+	if err := b.jobs.Put(id, encodeJob(id, state, v)); err != nil {
 		return fmt.Errorf("put job %s: %w", id, err)
 	}
 	return nil
@@ -168,7 +168,7 @@ func putJob(b buckets, id, v []byte) error {
 // putNewJob writes the pending job j, which counts under j.tally, and
 // moves the counts of the record it replaces, if any.
 func putNewJob(b buckets, j newJob) error {
-	old, err := decodeValue(b.jobs.Get(j.id))
+	old, err := decodeJob(j.id, b.jobs.Get(j.id))
 	if err != nil {
 		return fmt.Errorf("job %s: %w", j.id, err)
 	}
@@ -220,11 +220,11 @@ func putSettled(b buckets, id string, rec rawRecord, before, after []string) err
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
-	return putSettledValue(b, id, encodeValue(v), before, after)
+	return putSettledValue(b, id, encodeJob([]byte(id), rec.State, v), before, after)
 }
 
 // putSettledValue is putSettled with the record's stored value (see
-// encodeValue) in hand.
+// encodeJob) in hand.
 func putSettledValue(b buckets, id string, stored []byte, before, after []string) error {
 	if err := moveCounts(b, before, after); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
@@ -237,7 +237,7 @@ func putSettledValue(b buckets, id string, stored []byte, before, after []string
 
 // deleteJob deletes the job record id and its counts.
 func deleteJob(b buckets, id []byte) error {
-	old, err := decodeValue(b.jobs.Get(id))
+	old, err := decodeJob(id, b.jobs.Get(id))
 	if err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
@@ -380,7 +380,7 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 	}
 	r := store.NewRecount()
 	err := b.jobs.ForEach(func(k, v []byte) error {
-		v, err := decodeValue(v)
+		v, err := decodeJob(k, v)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", k, err)
 		}
