@@ -48,8 +48,8 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 		done[i] = v
 	}
 	// The done record of a job claimed and acknowledged under the same
-	// lease, as settle and apply below make it, encoded and compressed
-	// before the transaction.
+	// lease, as settle and apply below make it, encoded, compacted and
+	// compressed (encodeJob) before the transaction.
 	prepare := func(now time.Time) []prepared {
 		out := make([]prepared, len(jobs))
 		for i, j := range jobs {

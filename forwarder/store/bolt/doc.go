@@ -31,6 +31,16 @@
 //	tally-hours UTC hour → calls last accepted in it
 //	counts      "calls", "rejected" → count  (Stats)
 //
+// A done record, kept for the whole dedup window, is stored without what
+// its key gives back: its delivery's ID, call, rule and destination are
+// replaced by "id":0 (compact.go) when the key splits unambiguously at its
+// two '/' into exactly the values the delivery names. Every read of the
+// jobs bucket goes through decodeJob, which puts them back from the key,
+// so every reader decodes the full record, byte for byte; a full done
+// record, as earlier releases wrote it, reads as it is. The record keeps
+// everything else, the due time of its last claim included (Jobs reports
+// it).
+//
 // A job record also keeps the job's attempt history and Google's verdict,
 // the kind of a dead letter (send or processing), and the request id that
 // AckPolled acknowledged it with, which ResolvePoll checks. AckPolled
@@ -82,8 +92,8 @@
 // its jobs in one transaction, and Claim and the settlements read and
 // rewrite the job records with their deliveries left encoded, decoding
 // and encoding the rest of a record directly (recordTail,
-// appendRawRecord); Ack encodes and compresses each done record before
-// the transaction, from the job in hand, and writes it when the record
+// appendRawRecord); Ack encodes, compacts and compresses each done record
+// before the transaction, from the job in hand, and writes it when the record
 // it reads agrees. The
 // committer may run a function more than once (alone, when another write
 // of its transaction failed), so each function recomputes its outcome from

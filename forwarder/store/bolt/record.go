@@ -57,7 +57,8 @@ func putRecord(b buckets, rec record) error {
 }
 
 // putDoneRecord writes the done record rec as putRecord does, keeping only
-// what is still read of its delivery (store.DoneDelivery).
+// what is still read of its delivery (store.DoneDelivery), compact
+// (encodeJob).
 func putDoneRecord(b buckets, rec record) error {
 	id := rec.Job.Delivery.ID
 	d, err := store.EncodeDoneDelivery(rec.Job.Delivery)

@@ -8,8 +8,8 @@ import (
 )
 
 // The values of the calls and jobs buckets are JSON documents (a
-// forwarder.Call, a record), most of whose bytes are field names and
-// values every record shares. They are stored compressed against a
+// forwarder.Call, a record, a done record compact: compact.go), most of
+// whose bytes are field names and values every record shares. They are stored compressed against a
 // dictionary of those: a third of the JSON, and a third of the pages.
 //
 // An encoded value is either
