@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/callforward/callforward/forwarder/store"
 )
 
 // Records as the store writes them: a call, a pending GA4 job, a done job.
@@ -134,7 +136,9 @@ func FuzzValue(f *testing.F) {
 }
 
 // BenchmarkValue measures encodeValue and decodeValue on the records the
-// store writes most, and reports the bytes stored of each.
+// store writes most, and reports the bytes stored of each; done-job is
+// the done record as the store writes and reads it (encodeJob, decodeJob:
+// compact).
 func BenchmarkValue(b *testing.B) {
 	for _, s := range []struct{ name, json string }{{"call", sampleCall}, {"pending", samplePending}, {"done", sampleDone}} {
 		v := encodeValue([]byte(s.json))
@@ -155,4 +159,22 @@ func BenchmarkValue(b *testing.B) {
 			}
 		})
 	}
+	key := []byte("CA00036104be3e2cd0aa97fe0942ed81ca/every-call/rollup")
+	v := encodeJob(key, store.JobDone, []byte(sampleDone))
+	b.Run("done-job/encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			v = encodeJob(key, store.JobDone, []byte(sampleDone))
+		}
+		b.ReportMetric(float64(len(sampleDone)), "json-B")
+		b.ReportMetric(float64(len(v)), "stored-B")
+	})
+	b.Run("done-job/decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if got, err := decodeJob(key, v); err != nil || len(got) != len(sampleDone) {
+				b.Fatal(string(got), err)
+			}
+		}
+	})
 }
