@@ -27,9 +27,11 @@ import (
 // that no '/' of the call, the rule or the destination moves it). Any other
 // record, and any done record whose delivery does not start so (a key
 // with more '/', fields that disagree with it), is stored full. An ID of 0
-// is no string: a decoder that skipped decodeJob would fail on it rather
-// than read an empty ID. A full record, as every earlier release wrote it,
-// reads as it is.
+// is no string, so a decoder of the whole delivery that skipped decodeJob
+// would fail rather than read an empty ID (one of a few of its fields, as
+// the tallies' and the filters' are, would not notice: hence one decoder
+// for every read). A full record, as every earlier release wrote it, reads
+// as it is.
 
 // compactHead starts a compact record.
 var compactHead = []byte(`{"job":{"delivery":{"id":0,`)

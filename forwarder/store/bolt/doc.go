@@ -33,13 +33,13 @@
 //
 // A done record, kept for the whole dedup window, is stored without what
 // its key gives back: its delivery's ID, call, rule and destination are
-// replaced by "id":0 (compact.go) when the key splits unambiguously at its
-// two '/' into exactly the values the delivery names. Every read of the
-// jobs bucket goes through decodeJob, which puts them back from the key,
-// so every reader decodes the full record, byte for byte; a full done
-// record, as earlier releases wrote it, reads as it is. The record keeps
-// everything else, the due time of its last claim included (Jobs reports
-// it).
+// replaced by "id":0 (compact.go) when the delivery's ID is the key and
+// the key splits unambiguously, at its only two '/', into the delivery's
+// call, rule and destination. Every read of the jobs bucket goes through
+// decodeJob, which puts them back from the key, so every reader decodes
+// the full record, byte for byte; a full done record, as earlier releases
+// wrote it, reads as it is. The record keeps everything else, the due
+// time of its last claim included (Jobs reports it).
 //
 // A job record also keeps the job's attempt history and Google's verdict,
 // the kind of a dead letter (send or processing), and the request id that
