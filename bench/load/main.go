@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log"
 	"math"
@@ -114,7 +115,7 @@ func run(ctx context.Context, cfg config) (result, error) {
 					return
 				}
 				body.Reset()
-				tpl.write(&body, fmt.Sprintf("CAload-%s-%d-%d", cfg.nonce, w, i), time.Now().UTC(), clientID(i))
+				tpl.write(&body, callSid(cfg.nonce, w, i), time.Now().UTC(), clientID(i))
 				status, err := post(ctx, client, cfg.url, cfg.token, body.Bytes())
 				switch {
 				case err != nil:
@@ -157,6 +158,21 @@ func post(ctx context.Context, c *http.Client, u, token string, body []byte) (in
 		return 0, fmt.Errorf("read answer: %w", err)
 	}
 	return resp.StatusCode, nil
+}
+
+// callSid is the Sid of the i-th call of worker w in the run nonce, shaped
+// like the platform's: "CA" and 32 hex digits. The first 8 are a hash of
+// the nonce and i, so that calls arrive in no particular order of Sid, as
+// real ones do (and land all over the stores' Sid-keyed B-trees); the rest
+// spell the nonce's hash, w and i, so no two calls of a run, nor of two
+// runs, share a Sid.
+func callSid(nonce string, w int, i int64) string {
+	h := fnv.New32a()
+	h.Write([]byte(nonce))
+	n := h.Sum32()
+	mix := fnv.New32a()
+	fmt.Fprintf(mix, "%d-%s", i, nonce)
+	return fmt.Sprintf("CA%08x%08x%04x%012x", mix.Sum32(), n, uint16(w), uint64(i)&(1<<48-1))
 }
 
 // clientID is a GA client id ("<random>.<first visit>") unique per call.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +31,7 @@ func TestTemplateDecodes(t *testing.T) {
 	}
 	start := time.Date(2026, 11, 26, 7, 30, 5, 0, time.UTC)
 	var b bytes.Buffer
-	tpl.write(&b, "CAload-n-1-42", start, "1000000042.1795593245")
+	tpl.write(&b, "CA0123456789abcdef0123456789abcdef", start, "1000000042.1795593245")
 
 	want, err := webhook.Decode(mustParams(t, raw))
 	if err != nil {
@@ -41,10 +42,10 @@ func TestTemplateDecodes(t *testing.T) {
 		t.Fatalf("Decode(generated body) = %v; body %s", err, b.Bytes())
 	}
 	for _, c := range []struct{ name, got, want string }{
-		{"Call.Sid", got.Sid, "CAload-n-1-42"},
+		{"Call.Sid", got.Sid, "CA0123456789abcdef0123456789abcdef"},
 		{"Call.StartDate", got.StartDate.Format(time.RFC3339), "2026-11-26T07:30:05Z"},
 		{"Google.Analytics.ClientId", got.GAClientID, "1000000042.1795593245"},
-		{"Call.Recording.Uri", got.RecordingURI, "https://recordings.example.net/CAload-n-1-42.mp3"},
+		{"Call.Recording.Uri", got.RecordingURI, "https://recordings.example.net/CA0123456789abcdef0123456789abcdef.mp3"},
 		{"Call.Disposition", string(got.Disposition), string(want.Disposition)},
 		{"Call.To.Name", got.ToName, want.ToName},
 		{"Google.AdWords.ClickId", got.GCLID, want.GCLID},
@@ -119,5 +120,36 @@ func TestRunSendsUniqueCalls(t *testing.T) {
 		if k != 1 {
 			t.Errorf("Call.Sid %s sent %d times, want once", sid, k)
 		}
+	}
+}
+
+// TestCallSid: Sids are shaped like the platform's, differ between calls,
+// workers and runs, and do not arrive in the order they are sent.
+func TestCallSid(t *testing.T) {
+	shape := regexp.MustCompile(`^CA[0-9a-f]{32}$`)
+	seen := map[string]bool{}
+	var prev string
+	ordered := 0
+	for _, nonce := range []string{"run1", "run2"} {
+		for w := range 4 {
+			for i := int64(1); i <= 500; i++ {
+				sid := callSid(nonce, w, i)
+				if !shape.MatchString(sid) {
+					t.Fatalf("callSid(%q, %d, %d) = %q, not CA and 32 hex digits", nonce, w, i, sid)
+				}
+				if seen[sid] {
+					t.Fatalf("callSid(%q, %d, %d) = %q, already sent", nonce, w, i, sid)
+				}
+				seen[sid] = true
+				if sid > prev {
+					ordered++
+				}
+				prev = sid
+			}
+		}
+	}
+	// In sending order, a random sequence rises about half of the time.
+	if n := len(seen); ordered > n*3/4 || ordered < n/4 {
+		t.Errorf("%d of %d Sids sort after the one sent before: the order is not mixed", ordered, n)
 	}
 }

@@ -1,10 +1,13 @@
 -- wrk script: POSTs Fone Dynamics Call.Complete webhooks, form-encoded,
 -- with every field of examples/webhooks/answered-with-gclid.form.
 --
--- Every request is a new call: Call.Sid is "CAbench-<nonce>-<thread>-<n>",
--- so neither two threads nor two runs against a persistent store ever send
--- the same call (a repeated Sid would be answered as a duplicate, which is
--- cheaper and would flatter the figures). Call.StartDate is the current
+-- Every request is a new call with a Sid shaped like the platform's: "CA"
+-- and 32 hex digits, the first 8 random (so that calls arrive in no
+-- particular order of Sid, as real ones do, and land all over the stores'
+-- Sid-keyed B-trees), then a hash of the run nonce, the thread and a
+-- counter. So neither two threads nor two runs against a persistent store
+-- ever send the same call (a repeated Sid would be answered as a
+-- duplicate, which is cheaper and would flatter the figures). Call.StartDate is the current
 -- second in UTC, as the platform sends it, and the GA client id differs per
 -- request.
 --
@@ -92,7 +95,13 @@ function init(args)
   if token ~= nil and token ~= "" then
     headers["Authorization"] = "Bearer " .. token
   end
-  sid_prefix = "CAbench-" .. nonce .. "-" .. tid .. "-"
+  -- djb2 of the nonce, modulo 2^32 (exact in a double).
+  local h = 5381
+  for i = 1, #nonce do
+    h = (h * 33 + nonce:byte(i)) % 4294967296
+  end
+  sid_prefix = string.format("%08x%04x", h, tid % 65536)
+  math.randomseed(h + tid)
 end
 
 function request()
@@ -103,7 +112,7 @@ function request()
     -- "YYYY-MM-DD HH:MM:SS" in UTC, form-encoded.
     start_date = os.date("!%Y-%m-%d+%H%%3A%M%%3A%S", now)
   end
-  local sid = sid_prefix .. counter
+  local sid = string.format("CA%04x%04x%s%012x", math.random(0, 65535), math.random(0, 65535), sid_prefix, counter)
   -- GA client ids are "<random>.<first visit, unix seconds>".
   local client_id = string.format("%d%09d.%d", tid + 1, counter % 1000000000, now - 86400)
   local body = part_head .. sid
