@@ -62,7 +62,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		}
 		claimed := 0
 		var err error
-		free, room := 0, 0
+		free, room, limit := 0, 0, 0
 		// measure sets free and room, and returns how many jobs the claimer
 		// may take now.
 		measure := func() int {
@@ -72,7 +72,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 				// jobs past that count against the idle workers.
 				room = d.maxBatch*d.cfg.Workers - acc.size()
 			}
-			return min(free+room, d.cfg.MaxClaim)
+			return min(free+room, d.claimMax())
 		}
 		if d.unsettled.Load() > 0 {
 			// Outcomes of earlier sends go to the store first (see unsettled).
@@ -86,7 +86,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 				}
 				measure()
 			}
-			limit := min(free+room, d.cfg.MaxClaim)
+			limit = min(free+room, d.claimMax())
 			var jobs []store.Job
 			jobs, err = d.q.Claim(ctx, limit)
 			if err != nil && ctx.Err() == nil {
@@ -107,7 +107,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			}
 			claimed = len(jobs)
 		}
-		if claimed > 0 && err == nil && claimed == min(free+room, d.cfg.MaxClaim) {
+		if claimed > 0 && err == nil && claimed == limit {
 			continue // there may be more due right now
 		}
 		wait := backoff
@@ -120,6 +120,21 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// claimMax returns how many jobs one claim may take: Config.MaxClaim, or,
+// when some sender's batches hold more than that (Google Ads: 2,000) and
+// intake is not busy, a full batch of the largest. Every claim is one
+// store transaction with its commit, whatever its size, and a backlog of
+// large batches drains as fast as the store commits: claiming a batch's
+// worth at once takes a quarter of the commits of claiming it in MaxClaim
+// steps. While intake is busy, claims stay at MaxClaim, so that no
+// webhook waits behind a larger claim's transaction.
+func (d *Deliverer) claimMax() int {
+	if !d.batching || d.maxBatch <= d.cfg.MaxClaim || d.intakeBusy() {
+		return d.cfg.MaxClaim
+	}
+	return d.maxBatch
 }
 
 // batchKey returns the batch a delivery belongs to, when its sender sends

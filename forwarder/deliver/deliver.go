@@ -42,7 +42,10 @@
 // above). The claimer holds at most a full batch per worker: when it holds that many, the oldest batches go
 // to the idle workers before their windows end, so a backlog of small
 // batches (one per client id, say) drains at the workers' pace rather
-// than one claim-ahead's worth per window.
+// than one claim-ahead's worth per window. Each claim is one store
+// transaction: while intake is quiet, a claim takes up to a full batch of
+// the largest batches (Google Ads: 2,000) rather than MaxClaim, so that a
+// backlog of large batches costs a commit per batch, not per MaxClaim jobs.
 //
 // Delivery yields to intake (yield.go): on a small machine the claims,
 // encodings and settlements compete with the webhooks for the same
@@ -153,7 +156,9 @@ type Config struct {
 	// its own batches.
 	MaxBatch    int
 	BatchWindow time.Duration
-	// MaxClaim bounds the jobs claimed in one round (default 500).
+	// MaxClaim bounds the jobs claimed in one round (default 500). While
+	// intake is not busy, a claim may take up to a full batch of the
+	// largest batches (see MaxBatch and BatchLimiter) when that is more.
 	MaxClaim int
 	// Intake, when set, makes the claimer yield to a busy intake: before
 	// each claim it waits while Intake reports at least YieldAt webhooks in

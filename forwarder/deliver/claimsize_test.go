@@ -1,0 +1,89 @@
+package deliver_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callforward/callforward/forwarder/deliver"
+	"github.com/callforward/callforward/forwarder/store"
+)
+
+// claimSizes is the real store with the size of every claim recorded.
+type claimSizes struct {
+	*countingQueue
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (q *claimSizes) Claim(ctx context.Context, max int) ([]store.Job, error) {
+	jobs, err := q.countingQueue.Claim(ctx, max)
+	if len(jobs) > 0 {
+		q.mu.Lock()
+		q.sizes = append(q.sizes, len(jobs))
+		q.mu.Unlock()
+	}
+	return jobs, err
+}
+
+func (q *claimSizes) snapshot() []int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]int(nil), q.sizes...)
+}
+
+// TestClaimTakesAFullBatchWhileIntakeIsQuiet: a backlog of batches larger
+// than MaxClaim is claimed a full batch at a time while intake is quiet
+// (one store transaction per batch rather than one per MaxClaim jobs),
+// and MaxClaim at a time while intake is busy.
+func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
+	const maxClaim, maxBatch = 10, 40
+	for _, tc := range []struct {
+		name     string
+		inFlight int
+		want     int // the largest claim
+	}{
+		{name: "quiet intake", inFlight: 0, want: maxBatch},
+		{name: "busy intake", inFlight: 100, want: maxClaim},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := &claimSizes{countingQueue: openStore(t, time.Hour, time.Now)}
+			for i := range maxBatch {
+				accept(t, st.countingQueue, fmt.Sprintf("CA%03d", i), typeFake, "a")
+			}
+			in := &fakeIntake{}
+			in.inFlight.Store(int64(tc.inFlight))
+			sender := &batchFake{}
+			d := deliver.New(st, map[string]deliver.Sender{typeFake: sender}, deliver.Config{
+				Workers: 1, PollInterval: 5 * time.Millisecond, MaxClaim: maxClaim, MaxBatch: maxBatch,
+				BatchWindow: time.Hour, Intake: in, YieldAt: 4, MaxYield: time.Millisecond,
+			})
+			stop := start(t, d)
+			settled(t, st.countingQueue)
+			stop()
+			sizes := st.snapshot()
+			largest := 0
+			for _, n := range sizes {
+				largest = max(largest, n)
+			}
+			if largest != tc.want {
+				t.Errorf("claims of %v jobs, want the largest %d", sizes, tc.want)
+			}
+			batches, sent := sender.snapshot()
+			if len(sent) != maxBatch {
+				t.Errorf("%d deliveries sent, want %d", len(sent), maxBatch)
+			}
+			for id, n := range sent {
+				if n != 1 {
+					t.Errorf("%s sent %d times, want once", id, n)
+				}
+			}
+			if tc.inFlight == 0 && len(batches) != 1 {
+				t.Errorf("%d batches sent, want the backlog in one", len(batches))
+			}
+		})
+	}
+}
