@@ -47,28 +47,7 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 		}
 		done[i] = v
 	}
-	// The done record of a job claimed and acknowledged under the same
-	// lease, as settle and apply below make it, encoded, compacted and
-	// compressed (encodeJob) before the transaction.
-	prepare := func(now time.Time) []prepared {
-		out := make([]prepared, len(jobs))
-		for i, j := range jobs {
-			if done[i] == nil {
-				continue
-			}
-			rec := rawRecord{
-				Job: rawJob{
-					Delivery: done[i], Attempts: j.Attempts + 1, DueAt: j.DueAt, LastError: j.LastError,
-					History: store.BoundHistory(j.History), Verdict: j.Verdict,
-				},
-				State: store.JobDone, Settled: now,
-			}
-			if v, err := encodeRawRecord(rec); err == nil {
-				out[i] = prepared{rec: rec, value: encodeJob([]byte(j.Delivery.ID), rec.State, v)}
-			}
-		}
-		return out
-	}
+	prepare := func(now time.Time) []prepared { return ackPrepared(jobs, done, p.RequestID, now) }
 	return s.settle(ctx, "ack", jobs, prepare, func(b buckets, i int, id string, rec *rawRecord, now time.Time) error {
 		rec.State = store.JobDone
 		rec.Settled = now
@@ -345,4 +324,37 @@ func unindexPoll(b buckets, p store.Poll) error {
 		return fmt.Errorf("delete poll sent %s: %w", p.RequestID, err)
 	}
 	return nil
+}
+
+// ackPrepared returns the done records that AckPolled's settlement makes
+// of jobs claimed and acknowledged under the same lease, encoded and
+// compressed before the transaction (see Store.settle): with the delivery
+// done[i] when it is not nil, and otherwise, for a job in the poll of
+// request, with the delivery it was stored with, which the job in hand
+// encodes to again (Accept wrote it with store.AppendJob). settle writes
+// a prepared value only when the record read in the transaction agrees
+// with it byte for byte, and encodes the record read otherwise.
+func ackPrepared(jobs []store.Job, done [][]byte, request string, now time.Time) []prepared {
+	out := make([]prepared, len(jobs))
+	for i, j := range jobs {
+		delivery, req := done[i], ""
+		if delivery == nil {
+			d, err := store.AppendDelivery(nil, &j.Delivery)
+			if err != nil {
+				continue // encoded in the transaction, from the record read
+			}
+			delivery, req = d, request
+		}
+		rec := rawRecord{
+			Job: rawJob{
+				Delivery: delivery, Attempts: j.Attempts + 1, DueAt: j.DueAt, LastError: j.LastError,
+				History: store.BoundHistory(j.History), Verdict: j.Verdict,
+			},
+			State: store.JobDone, Settled: now, Request: req,
+		}
+		if v, err := encodeRawRecord(rec); err == nil {
+			out[i] = prepared{rec: rec, value: encodeJob([]byte(j.Delivery.ID), rec.State, v)}
+		}
+	}
+	return out
 }

@@ -217,3 +217,66 @@ func TestSameEncodingSeesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestAckPolledPreparesPolledRecords: the done records of jobs
+// acknowledged under a poll, which keep their whole delivery, are
+// prepared before the write transaction like those of the other done
+// jobs, and the value prepared is the one the transaction writes.
+func TestAckPolledPreparesPolledRecords(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.FixedZone("", 10*3600))
+	s, err := Open(filepath.Join(t.TempDir(), "forwarder.db"), store.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	call := &forwarder.Call{Sid: "CA-polled", Event: forwarder.EventComplete, StartDate: now.Add(-time.Minute)}
+	value := 50.5
+	ads := forwarder.Delivery{
+		ID: forwarder.DeliveryID(call.Sid, "qualified", "ads"), CallSid: call.Sid, Rule: "qualified", Destination: "ads",
+		Type: forwarder.DestinationGoogleAds, CallTime: call.StartDate,
+		Ads: &forwarder.AdsConversion{
+			Backend: forwarder.AdsBackendDataManager, Kind: forwarder.AdsClick, CustomerID: "1234567890",
+			ConversionAction: "987654321", Time: call.StartDate, GCLID: "Cj0KCQ-test",
+			HashedPhone: "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
+			Value:       &value, Currency: "AUD", TransactionID: call.Sid + "/qualified", AdUserData: "GRANTED",
+		},
+	}
+	ds := []forwarder.Delivery{ads, storetest.GA4Delivery(call.Sid, "ga4", call.StartDate)}
+	if err := s.Accept(t.Context(), call, ds); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := s.Claim(t.Context(), len(ds))
+	if err != nil || len(jobs) != len(ds) {
+		t.Fatalf("Claim = %d jobs, %v", len(jobs), err)
+	}
+	p := store.Poll{RequestID: "req-1", DueAt: now}
+	for i := range jobs {
+		jobs[i].History = []store.Attempt{{At: now, Took: time.Second, Result: store.AttemptDelivered, RequestID: p.RequestID}}
+		p.Items = append(p.Items, store.PollItem{DeliveryID: jobs[i].Delivery.ID, Index: i})
+	}
+	now = now.Add(time.Second)
+	// Every job is in the poll: none has a done delivery of its own.
+	prepared := ackPrepared(jobs, make([][]byte, len(jobs)), p.RequestID, now)
+	for _, err := range s.AckPolled(t.Context(), jobs, p) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, j := range jobs {
+		if prepared[i].value == nil {
+			t.Errorf("%s: no record prepared", j.Delivery.ID)
+			continue
+		}
+		want, err := decodeValue(prepared[i].value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rawValue(t, s, j.Delivery.ID); !bytes.Equal(got, want) {
+			t.Errorf("%s: stored\n %s\nprepared\n %s", j.Delivery.ID, got, want)
+		}
+		var rec rawRecord
+		if err := decodeRawRecord(want, &rec); err != nil || rec.State != store.JobDone || rec.Request != p.RequestID {
+			t.Errorf("%s: prepared record %+v, %v; want done by %s", j.Delivery.ID, rec, err, p.RequestID)
+		}
+	}
+}
