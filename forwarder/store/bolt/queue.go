@@ -17,6 +17,13 @@ import (
 // fresh lease: the job's Lease is a new random token and its DueAt the end
 // of the lease, so a job that is never settled becomes due again by
 // itself. Attempts is unchanged. max <= 0 claims nothing.
+//
+// The jobs due are read, and their leased records made, encoded and
+// compressed, and their deliveries decoded, before the write transaction
+// that every writer waits for (prepareClaim). The transaction itself takes
+// the jobs due as it finds them, and writes a prepared record only for a
+// job whose stored record it finds unchanged, byte for byte, since it was
+// prepared; it rewrites any other as it reads it.
 func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bolt: claim: %w", err)
@@ -26,11 +33,21 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 	}
 	now := s.opts.Now()
 	leaseEnd := now.Add(s.opts.Lease)
-	nowKey := encodeTime(now)
+	pre, err := s.prepareClaim(max, now, leaseEnd)
+	if err != nil {
+		return nil, fmt.Errorf("bolt: claim: %w", err)
+	}
+	return s.claim(max, now, leaseEnd, pre)
+}
 
-	// The records are rewritten with their deliveries left encoded, and
-	// decoded after the commit, outside the write lock.
-	var claimed []rawRecord
+// claim is Claim's write transaction: it claims up to max jobs due at
+// now under leases ending at leaseEnd, writing the value prepared in pre
+// for each job whose stored record is the one it was prepared from.
+func (s *Store) claim(max int, now, leaseEnd time.Time, pre map[string]*claimPrep) ([]store.Job, error) {
+	nowKey := encodeTime(now)
+	// The records not prepared are rewritten with their deliveries left
+	// encoded, and decoded after the commit, outside the write lock.
+	var claimed []claimedJob
 	err := s.commits.update(func(tx *bbolt.Tx) error {
 		claimed = nil
 		b := bucketsOf(tx)
@@ -44,6 +61,19 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 		}
 		for _, k := range keys {
 			id := keyID(k)
+			if p := pre[id]; p != nil && bytes.Equal(b.jobs.Get([]byte(id)), p.stored) {
+				if err := b.due.Delete(k); err != nil {
+					return fmt.Errorf("claim job %s: %w", id, err)
+				}
+				if err := b.jobs.Put([]byte(id), p.value); err != nil {
+					return fmt.Errorf("put job %s: %w", id, err)
+				}
+				if err := b.due.Put(timeKey(leaseEnd, id), nil); err != nil {
+					return fmt.Errorf("put due %s: %w", id, err)
+				}
+				claimed = append(claimed, claimedJob{pre: p})
+				continue
+			}
 			rec, ok, err := getRawRecord(b.jobs, id)
 			if err != nil {
 				return err
@@ -63,7 +93,7 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 			if err := b.due.Put(timeKey(leaseEnd, id), nil); err != nil {
 				return fmt.Errorf("put due %s: %w", id, err)
 			}
-			claimed = append(claimed, rec)
+			claimed = append(claimed, claimedJob{rec: rec})
 		}
 		return nil
 	})
@@ -71,14 +101,93 @@ func (s *Store) Claim(ctx context.Context, max int) ([]store.Job, error) {
 		return nil, fmt.Errorf("bolt: claim: %w", err)
 	}
 	jobs := make([]store.Job, len(claimed))
-	for i, rec := range claimed {
-		if jobs[i], err = rec.job(); err != nil {
+	for i, c := range claimed {
+		if c.pre != nil {
+			jobs[i] = c.pre.job
+			continue
+		}
+		if jobs[i], err = c.rec.job(); err != nil {
 			// Claimed but unreadable: the job comes back when its
 			// lease ends, and fails here again until it is fixed.
 			return nil, fmt.Errorf("bolt: claim: %w", err)
 		}
 	}
 	return jobs, nil
+}
+
+// claimedJob is a job claimed by a transaction: prepared, or rewritten
+// as read (its delivery still encoded).
+type claimedJob struct {
+	pre *claimPrep
+	rec rawRecord
+}
+
+// claimPrep is a job due, prepared for a claim before its transaction:
+// its stored value as read, the value that claims it under a new lease,
+// and the job the claim hands out.
+type claimPrep struct {
+	stored []byte
+	value  []byte
+	job    store.Job
+}
+
+// prepareClaim reads up to max jobs due at now in a read transaction
+// and prepares their claims under leases ending at leaseEnd, by delivery
+// ID: each record as the claim writes it (pending, a new lease token,
+// due at leaseEnd), encoded and compressed, and the job with its
+// delivery decoded. A job whose record cannot be read or decoded is left
+// out: its claim, if any, reads it in the transaction, and reports what
+// is wrong with it.
+func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*claimPrep, error) {
+	nowKey := encodeTime(now)
+	type due struct {
+		id     string
+		stored []byte
+	}
+	var found []due
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		jobs := tx.Bucket(bucketJobs)
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil && len(found) < max; k, _ = c.Next() {
+			if bytes.Compare(k[:timeLen], nowKey) > 0 {
+				break
+			}
+			id := keyID(k)
+			if v := jobs.Get([]byte(id)); v != nil {
+				found = append(found, due{id: id, stored: bytes.Clone(v)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read jobs due: %w", err)
+	}
+	pre := make(map[string]*claimPrep, len(found))
+	for _, d := range found {
+		v, err := decodeValue(d.stored)
+		if err != nil {
+			continue
+		}
+		var rec rawRecord
+		// A compressed value decodes into a slice of its own.
+		owned := len(v) > 0 && &v[0] != &d.stored[0]
+		if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
+			continue
+		}
+		rec.State = store.JobPending
+		rec.Job.Lease = rand.Text()
+		rec.Job.DueAt = leaseEnd
+		enc, err := encodeRawRecord(rec)
+		if err != nil {
+			continue
+		}
+		j, err := rec.job()
+		if err != nil {
+			continue
+		}
+		pre[d.id] = &claimPrep{stored: d.stored, value: encodeValue(enc), job: j}
+	}
+	return pre, nil
 }
 
 // Ack records that j was delivered: the job becomes a done mark, kept for
