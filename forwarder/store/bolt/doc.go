@@ -92,9 +92,13 @@
 // its jobs in one transaction, and Claim and the settlements read and
 // rewrite the job records with their deliveries left encoded, decoding
 // and encoding the rest of a record directly (recordTail,
-// appendRawRecord); Ack encodes, compacts and compresses each done record
-// before the transaction, from the job in hand, and writes it when the record
-// it reads agrees. The
+// appendRawRecord); Ack and AckPolled encode, compact and compress each done
+// record before the transaction, from the job in hand, and write it when
+// the record they read agrees. Claim likewise reads the jobs due first,
+// in a read transaction, and makes, encodes and compresses their leased
+// records and decodes their deliveries there; its write transaction
+// writes a prepared record where the stored one is unchanged byte for
+// byte, and rewrites any other itself. The
 // committer may run a function more than once (alone, when another write
 // of its transaction failed), so each function recomputes its outcome from
 // the transaction it is given and reports domain results (duplicate, lease
