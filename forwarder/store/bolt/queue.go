@@ -164,12 +164,12 @@ func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*clai
 	}
 	pre := make(map[string]*claimPrep, len(found))
 	for _, d := range found {
-		v, err := decodeValue(d.stored)
-		if err != nil {
+		v, err := decodeJob([]byte(d.id), d.stored)
+		if err != nil || v == nil {
 			continue
 		}
 		var rec rawRecord
-		// A compressed value decodes into a slice of its own.
+		// A compressed or compact value decodes into a slice of its own.
 		owned := len(v) > 0 && &v[0] != &d.stored[0]
 		if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
 			continue
@@ -185,7 +185,7 @@ func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*clai
 		if err != nil {
 			continue
 		}
-		pre[d.id] = &claimPrep{stored: d.stored, value: encodeValue(enc), job: j}
+		pre[d.id] = &claimPrep{stored: d.stored, value: encodeJob([]byte(d.id), rec.State, enc), job: j}
 	}
 	return pre, nil
 }
