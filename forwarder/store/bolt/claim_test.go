@@ -89,7 +89,7 @@ func TestClaimWritesPreparedOnlyWhenUnchanged(t *testing.T) {
 	if j := got[same]; j.Lease != pre[same].job.Lease || !j.DueAt.Equal(leaseEnd) {
 		t.Errorf("%s: lease %q due %v, want the prepared lease %q due %v", same, j.Lease, j.DueAt, pre[same].job.Lease, leaseEnd)
 	}
-	want, err := decodeValue(pre[same].value)
+	want, err := decodeJob([]byte(same), pre[same].value)
 	if err != nil {
 		t.Fatal(err)
 	}
