@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,7 +286,7 @@ func TestMappedKeeper(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			k := mappedKeeper{growth: 8 * mib, quiet: 300 * time.Millisecond, base: 10 * mib, last: 10 * mib, changed: t0}
 			for i, rss := range tt.rss {
-				if got := k.tick(rss, 0, look(i)); got != tt.want[i] {
+				if got := k.tick(rss, look(i)); got != tt.want[i] {
 					t.Errorf("look %d (%d KiB): release = %v, want %v", i, rss>>10, got, tt.want[i])
 				}
 			}
@@ -295,146 +294,13 @@ func TestMappedKeeper(t *testing.T) {
 	}
 	// After a release, the level it left is the base.
 	k := mappedKeeper{growth: 8 * mib, quiet: 300 * time.Millisecond, base: 10 * mib, last: 10 * mib, changed: t0}
-	if !k.tick(20*mib, 0, look(0)) {
+	if !k.tick(20*mib, look(0)) {
 		t.Fatal("growth of 10 MiB: no release")
 	}
-	k.released(11*mib, 0, look(0))
+	k.released(11*mib, look(0))
 	for i := range 5 {
-		if k.tick(11*mib, 0, look(i+1)) {
+		if k.tick(11*mib, look(i+1)) {
 			t.Errorf("look %d after the release, unchanged: release, want none", i)
 		}
 	}
-}
-
-// TestMappedKeeperDue: when a look after a write transaction reads the
-// file-backed RSS: once the bytes written since the last read could have
-// made up the growth still missing.
-func TestMappedKeeperDue(t *testing.T) {
-	const mib = 1 << 20
-	tests := []struct {
-		name    string
-		last    uint64 // file-backed RSS at the last read, from a base of 10 MiB
-		written uint64 // bytes written since
-		want    bool
-	}{
-		{"nothing written", 10 * mib, 0, false},
-		{"less than the growth", 10 * mib, 8*mib - 1, false},
-		{"the growth", 10 * mib, 8 * mib, true},
-		{"more", 10 * mib, 20 * mib, true},
-		{"the rest of a growth under way", 13 * mib, 5 * mib, true},
-		{"less than the rest", 13 * mib, 5*mib - 1, false},
-		{"grown already", 19 * mib, 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// The count of bytes written started long before.
-			const before = 100 * mib
-			k := mappedKeeper{growth: 8 * mib, quiet: time.Second, base: 10 * mib, last: tt.last, written: before}
-			if got := k.due(before + tt.written); got != tt.want {
-				t.Errorf("due after %d KiB written = %v, want %v", tt.written>>10, got, tt.want)
-			}
-		})
-	}
-	// A release starts the count again.
-	k := mappedKeeper{growth: 8 * mib, quiet: time.Second, base: 10 * mib, last: 10 * mib}
-	k.released(10*mib, 30*mib, time.Now())
-	if k.due(37 * mib) {
-		t.Error("due 7 MiB after the release, want not yet")
-	}
-	if !k.due(38 * mib) {
-		t.Error("not due 8 MiB after the release")
-	}
-}
-
-// TestKeepMappedWhileWriting: while the store is written and what is
-// written is read at once (so that the mapping grows as fast as the store
-// is written), the looks after the write transactions alone, their gate
-// included, keep the mapping near the growth: no idle look, no quiet
-// release comes to help. The keys are written once before (so that the
-// file, rewritten in the pages it frees, does not grow: bbolt would remap
-// it, and the new mapping would start empty).
-func TestKeepMappedWhileWriting(t *testing.T) {
-	const size, per, growth = 4000, 64, 4 << 20
-	n := 12000 // about 48 MiB of values, a page each
-	if testing.Short() {
-		n = 6000
-	}
-	s := openBulk(t)
-	putBulk(t, s.db, 0, n, size, 1000)
-	path := s.db.Path()
-	var reads atomic.Int64
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		s.keepMapped(ctx, keeperConfig{
-			check: mappedCheck, idle: time.Hour, growth: growth, quiet: time.Hour,
-			rss: func() (uint64, bool) { reads.Add(1); return fileRSS() },
-		})
-	}()
-	var peak int64
-	for lo := 0; lo < n; lo += per {
-		err := s.commits.update(func(tx *bbolt.Tx) error {
-			b, err := tx.CreateBucketIfNotExists(bucketBulk)
-			if err != nil {
-				return err
-			}
-			for i := lo; i < min(lo+per, n); i++ {
-				if err := b.Put(bulkKey(i), bulkValue(i, size)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("put keys %d..%d: %v", lo, min(lo+per, n), err)
-		}
-		err = s.db.View(func(tx *bbolt.Tx) error {
-			b := tx.Bucket(bucketBulk)
-			for i := lo; i < min(lo+per, n); i++ {
-				if v := b.Get(bulkKey(i)); !bytes.Equal(v, bulkValue(i, size)) {
-					return fmt.Errorf("key %d: %d bytes, not its value", i, len(v))
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		peak = max(peak, mappedRss(t, path))
-	}
-	cancel()
-	<-stopped
-	// The keeper looks at most every mappedCheck: a look may come that
-	// much after the growth, with what was written meanwhile on top.
-	if limit := int64(4 * growth); peak > limit {
-		t.Errorf("mapped Rss peaked at %d KiB while %d MiB were rewritten, want at most %d KiB", peak>>10, n*size>>20, limit>>10)
-	}
-	t.Logf("%d write transactions, %d reads of the file-backed RSS, mapped Rss peak %d KiB", (n+per-1)/per, reads.Load(), peak>>10)
-}
-
-// BenchmarkMappedLook is what a look of the keeper after a write
-// transaction costs: reading the file-backed RSS (statm), or asking bbolt
-// for the bytes written and whether they make a read due (gate).
-func BenchmarkMappedLook(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "forwarder.db"), store.Options{})
-	if err != nil {
-		b.Fatalf("Open: %v", err)
-	}
-	defer s.Close()
-	b.Run("statm", func(b *testing.B) {
-		for b.Loop() {
-			if _, ok := fileRSS(); !ok {
-				b.Fatal("no file-backed RSS")
-			}
-		}
-	})
-	b.Run("gate", func(b *testing.B) {
-		k := mappedKeeper{growth: mappedGrowth, written: s.written()}
-		for b.Loop() {
-			if k.due(s.written()) {
-				b.Fatal("due with nothing written")
-			}
-		}
-	})
 }
