@@ -122,17 +122,34 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 }
 
+// bigClaimQuiet is how long intake must have had no webhook in progress,
+// as the claimer saw it, before a claim may take more than MaxClaim.
+const bigClaimQuiet = time.Second
+
 // claimMax returns how many jobs one claim may take: Config.MaxClaim, or,
 // when some sender's batches hold more than that (Google Ads: 2,000) and
-// intake is not busy, a full batch of the largest. Every claim is one
-// store transaction with its commit, whatever its size, and a backlog of
-// large batches drains as fast as the store commits: claiming a batch's
-// worth at once takes a quarter of the commits of claiming it in MaxClaim
-// steps. While intake is busy, claims stay at MaxClaim, so that no
-// webhook waits behind a larger claim's transaction.
+// the claimer has seen no webhook in progress for bigClaimQuiet, a full
+// batch of the largest. Every claim is one store transaction with its
+// commit, whatever its size, and a backlog of large batches drains as
+// fast as the store commits: claiming a batch's worth at once takes a
+// quarter of the commits of claiming it in MaxClaim steps. But a webhook
+// arriving meanwhile waits for the whole transaction, so claims stay at
+// MaxClaim while intake is at work and for a second after: a drain with
+// no traffic (a backlog after an outage, a restart) takes full batches,
+// a drain between webhooks does not. It runs on the claimer's goroutine
+// only.
 func (d *Deliverer) claimMax() int {
-	if !d.batching || d.maxBatch <= d.cfg.MaxClaim || d.intakeBusy() {
+	if !d.batching || d.maxBatch <= d.cfg.MaxClaim {
 		return d.cfg.MaxClaim
+	}
+	if d.cfg.Intake != nil {
+		now := time.Now()
+		if d.cfg.Intake.InFlight() > 0 {
+			d.intakeSeen = now
+		}
+		if !d.intakeSeen.IsZero() && now.Sub(d.intakeSeen) < bigClaimQuiet {
+			return d.cfg.MaxClaim
+		}
 	}
 	return d.maxBatch
 }

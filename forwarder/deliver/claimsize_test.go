@@ -16,6 +16,8 @@ type claimSizes struct {
 	*countingQueue
 	mu    sync.Mutex
 	sizes []int
+	// claimed, when set, runs after each claim that took jobs.
+	claimed func()
 }
 
 func (q *claimSizes) Claim(ctx context.Context, max int) ([]store.Job, error) {
@@ -24,6 +26,9 @@ func (q *claimSizes) Claim(ctx context.Context, max int) ([]store.Job, error) {
 		q.mu.Lock()
 		q.sizes = append(q.sizes, len(jobs))
 		q.mu.Unlock()
+		if q.claimed != nil {
+			q.claimed()
+		}
 	}
 	return jobs, err
 }
@@ -37,16 +42,21 @@ func (q *claimSizes) snapshot() []int {
 // TestClaimTakesAFullBatchWhileIntakeIsQuiet: a backlog of batches larger
 // than MaxClaim is claimed a full batch at a time while intake is quiet
 // (one store transaction per batch rather than one per MaxClaim jobs),
-// and MaxClaim at a time while intake is busy.
+// and MaxClaim at a time while intake is busy and for a second after a
+// webhook was last seen in progress.
 func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 	const maxClaim, maxBatch = 10, 40
 	for _, tc := range []struct {
 		name     string
 		inFlight int
-		want     int // the largest claim
+		// quietAfterFirst: intake goes quiet once the first claim is made.
+		quietAfterFirst bool
+		want            int // the largest claim
 	}{
 		{name: "quiet intake", inFlight: 0, want: maxBatch},
 		{name: "busy intake", inFlight: 100, want: maxClaim},
+		{name: "one webhook in progress", inFlight: 1, want: maxClaim},
+		{name: "intake quiet for less than a second", inFlight: 1, quietAfterFirst: true, want: maxClaim},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -56,6 +66,9 @@ func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 			}
 			in := &fakeIntake{}
 			in.inFlight.Store(int64(tc.inFlight))
+			if tc.quietAfterFirst {
+				st.claimed = func() { in.inFlight.Store(0) }
+			}
 			sender := &batchFake{}
 			d := deliver.New(st, map[string]deliver.Sender{typeFake: sender}, deliver.Config{
 				Workers: 1, PollInterval: 5 * time.Millisecond, MaxClaim: maxClaim, MaxBatch: maxBatch,

@@ -43,9 +43,10 @@
 // to the idle workers before their windows end, so a backlog of small
 // batches (one per client id, say) drains at the workers' pace rather
 // than one claim-ahead's worth per window. Each claim is one store
-// transaction: while intake is quiet, a claim takes up to a full batch of
-// the largest batches (Google Ads: 2,000) rather than MaxClaim, so that a
-// backlog of large batches costs a commit per batch, not per MaxClaim jobs.
+// transaction: once intake has been quiet for a second, a claim takes up
+// to a full batch of the largest batches (Google Ads: 2,000) rather than
+// MaxClaim, so that a backlog of large batches costs a commit per batch,
+// not per MaxClaim jobs.
 //
 // Delivery yields to intake (yield.go): on a small machine the claims,
 // encodings and settlements compete with the webhooks for the same
@@ -156,9 +157,10 @@ type Config struct {
 	// its own batches.
 	MaxBatch    int
 	BatchWindow time.Duration
-	// MaxClaim bounds the jobs claimed in one round (default 500). While
-	// intake is not busy, a claim may take up to a full batch of the
-	// largest batches (see MaxBatch and BatchLimiter) when that is more.
+	// MaxClaim bounds the jobs claimed in one round (default 500). Once
+	// intake has had no webhook in progress for a second, a claim may take
+	// up to a full batch of the largest batches (see MaxBatch and
+	// BatchLimiter) when that is more.
 	MaxClaim int
 	// Intake, when set, makes the claimer yield to a busy intake: before
 	// each claim it waits while Intake reports at least YieldAt webhooks in
@@ -193,6 +195,9 @@ type Deliverer struct {
 	// maxBatch is the largest of their maximums.
 	limits   map[string]limits
 	maxBatch int
+	// intakeSeen is when the claimer last saw a webhook in progress
+	// (claimMax); zero when it never has.
+	intakeSeen time.Time
 	// tracer is nil when tracing is off.
 	tracer trace.Tracer
 	// held are the jobs claimed and not yet settled or left, with their
