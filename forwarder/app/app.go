@@ -185,14 +185,17 @@ func New(cfg Config) (*App, error) {
 	// the claimer reads intake's load through load, set below.
 	load := &intakeLoad{}
 	a.deliverer = deliver.New(st, senders, deliver.Config{
-		Intake:       load,
-		Diagnostics:  cfg.Diagnostics,
-		Workers:      cfg.Workers,
-		PollInterval: cfg.PollInterval,
-		SendTimeout:  cfg.SendTimeout,
-		Policy:       deliver.Policy{Schedule: cfg.RetrySchedule, Jitter: 0.2},
-		Logger:       log,
-		Recorder:     a.metrics,
+		Intake: load,
+		// Only the embedded store has no other writer: with Redis, other
+		// instances' webhooks would wait behind a claim of a full batch.
+		WholeBatchClaims: cfg.Store.RedisURL == "",
+		Diagnostics:      cfg.Diagnostics,
+		Workers:          cfg.Workers,
+		PollInterval:     cfg.PollInterval,
+		SendTimeout:      cfg.SendTimeout,
+		Policy:           deliver.Policy{Schedule: cfg.RetrySchedule, Jitter: 0.2},
+		Logger:           log,
+		Recorder:         a.metrics,
 
 		TracerProvider: tp,
 	})

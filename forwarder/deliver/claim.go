@@ -127,8 +127,8 @@ func (d *Deliverer) Run(ctx context.Context) error {
 const bigClaimQuiet = time.Second
 
 // claimMax returns how many jobs one claim may take: Config.MaxClaim, or,
-// when some sender's batches hold more than that (Google Ads: 2,000) and
-// the claimer has seen no webhook in progress for bigClaimQuiet, a full
+// with Config.WholeBatchClaims, when some sender's batches hold more than
+// that (Google Ads: 2,000) and the claimer has seen no webhook in progress for bigClaimQuiet, a full
 // batch of the largest. Every claim is one store transaction with its
 // commit, whatever its size, and a backlog of large batches drains as
 // fast as the store commits: claiming a batch's worth at once takes a
@@ -139,7 +139,7 @@ const bigClaimQuiet = time.Second
 // a drain between webhooks does not. It runs on the claimer's goroutine
 // only.
 func (d *Deliverer) claimMax() int {
-	if !d.batching || d.maxBatch <= d.cfg.MaxClaim {
+	if !d.cfg.WholeBatchClaims || !d.batching || d.maxBatch <= d.cfg.MaxClaim {
 		return d.cfg.MaxClaim
 	}
 	if d.cfg.Intake != nil {

@@ -42,8 +42,9 @@ func (q *claimSizes) snapshot() []int {
 // TestClaimTakesAFullBatchWhileIntakeIsQuiet: a backlog of batches larger
 // than MaxClaim is claimed a full batch at a time while intake is quiet
 // (one store transaction per batch rather than one per MaxClaim jobs),
-// and MaxClaim at a time while intake is busy and for a second after a
-// webhook was last seen in progress.
+// and MaxClaim at a time while intake is busy, for a second after a
+// webhook was last seen in progress, and always on a store with other
+// writers (WholeBatchClaims off).
 func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 	const maxClaim, maxBatch = 10, 40
 	for _, tc := range []struct {
@@ -51,9 +52,12 @@ func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 		inFlight int
 		// quietAfterFirst: intake goes quiet once the first claim is made.
 		quietAfterFirst bool
-		want            int // the largest claim
+		// shared: the store has other writers (WholeBatchClaims off).
+		shared bool
+		want   int // the largest claim
 	}{
 		{name: "quiet intake", inFlight: 0, want: maxBatch},
+		{name: "quiet intake, shared store", inFlight: 0, shared: true, want: maxClaim},
 		{name: "busy intake", inFlight: 100, want: maxClaim},
 		{name: "one webhook in progress", inFlight: 1, want: maxClaim},
 		{name: "intake quiet for less than a second", inFlight: 1, quietAfterFirst: true, want: maxClaim},
@@ -72,7 +76,7 @@ func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 			sender := &batchFake{}
 			d := deliver.New(st, map[string]deliver.Sender{typeFake: sender}, deliver.Config{
 				Workers: 1, PollInterval: 5 * time.Millisecond, MaxClaim: maxClaim, MaxBatch: maxBatch,
-				BatchWindow: time.Hour, Intake: in, YieldAt: 4, MaxYield: time.Millisecond,
+				BatchWindow: time.Hour, Intake: in, YieldAt: 4, MaxYield: time.Millisecond, WholeBatchClaims: !tc.shared,
 			})
 			stop := start(t, d)
 			settled(t, st.countingQueue)
@@ -94,7 +98,7 @@ func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 					t.Errorf("%s sent %d times, want once", id, n)
 				}
 			}
-			if tc.inFlight == 0 && len(batches) != 1 {
+			if tc.want == maxBatch && len(batches) != 1 {
 				t.Errorf("%d batches sent, want the backlog in one", len(batches))
 			}
 		})

@@ -43,8 +43,8 @@
 // to the idle workers before their windows end, so a backlog of small
 // batches (one per client id, say) drains at the workers' pace rather
 // than one claim-ahead's worth per window. Each claim is one store
-// transaction: once intake has been quiet for a second, a claim takes up
-// to a full batch of the largest batches (Google Ads: 2,000) rather than
+// transaction: on a store only this process writes to (WholeBatchClaims),
+// once intake has been quiet for a second, a claim takes up to a full batch of the largest batches (Google Ads: 2,000) rather than
 // MaxClaim, so that a backlog of large batches costs a commit per batch,
 // not per MaxClaim jobs.
 //
@@ -157,11 +157,17 @@ type Config struct {
 	// its own batches.
 	MaxBatch    int
 	BatchWindow time.Duration
-	// MaxClaim bounds the jobs claimed in one round (default 500). Once
-	// intake has had no webhook in progress for a second, a claim may take
-	// up to a full batch of the largest batches (see MaxBatch and
-	// BatchLimiter) when that is more.
+	// MaxClaim bounds the jobs claimed in one round (default 500). With
+	// WholeBatchClaims, once intake has had no webhook in progress for a
+	// second, a claim may take up to a full batch of the largest batches
+	// (see MaxBatch and BatchLimiter) when that is more.
 	MaxClaim int
+	// WholeBatchClaims lets a claim take a full batch when intake is quiet
+	// (see MaxClaim). Set it only when Intake sees every webhook the store
+	// takes, as with the embedded store (one process per store): with a
+	// shared store (Redis), other instances' webhooks are not seen, and a
+	// claim of a full batch would hold the store from them.
+	WholeBatchClaims bool
 	// Intake, when set, makes the claimer yield to a busy intake: before
 	// each claim it waits while Intake reports at least YieldAt webhooks in
 	// progress (default DefaultYieldAt), but never more than MaxYield
