@@ -74,18 +74,8 @@ func startApp(t *testing.T, watch bool) *testApp {
 	cfg := testConfig(dir, rules, creds)
 	cfg.WatchRules = watch
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := New(cfg)
-	noErr(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		noErr(t, a.Close())
-	})
+	a, stop := runApp(t, cfg)
+	t.Cleanup(stop)
 	ta := &testApp{App: a, path: rules, logs: logs}
 	// The watcher's first look at the file is logged; wait for it so
 	// that no test step races with the start.
@@ -308,6 +298,25 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("after 10s: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runApp builds an App of cfg and runs it until stop, which cancels
+// Run, waits for it to return (failing t if it returned an error) and
+// closes the App.
+func runApp(t *testing.T, cfg Config) (a *App, stop func()) {
+	t.Helper()
+	a, err := New(cfg)
+	noErr(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	return a, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		noErr(t, a.Close())
 	}
 }
 

@@ -28,17 +28,9 @@ func TestIntakeOnlyInstance(t *testing.T) {
 		t.Helper()
 		c := cfg
 		c.Workers = workers
-		a, err := New(c)
-		noErr(t, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- a.Run(ctx) }()
+		a, stop := runApp(t, c)
 		body(a)
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		noErr(t, a.Close())
+		stop()
 	}
 
 	run(0, func(a *App) {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -29,18 +28,8 @@ func TestDeliveryYieldsToBusyIntake(t *testing.T) {
 	cfg, emu := emulatedConfig(t, token)
 	cfg.PollInterval = 10 * time.Millisecond
 	cfg.Workers = 1
-	a, err := New(cfg)
-	noErr(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		noErr(t, a.Close())
-	}()
+	a, stop := runApp(t, cfg)
+	defer stop()
 
 	form := func(sid string) string {
 		return url.Values{
