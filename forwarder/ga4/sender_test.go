@@ -23,9 +23,20 @@ func newTestSender(endpoint string, client *http.Client) *Sender {
 	return NewSender(Config{
 		Endpoint:   endpoint,
 		Secrets:    map[string]string{testMID: testSecret},
-		HTTPClient: client,
+		HTTPClient: ownClient(client),
 		Now:        func() time.Time { return testNow },
 	})
+}
+
+// ownClient returns client, or, when it is nil, a client with a transport
+// of its own: httptest.Server.Close closes the idle connections of
+// http.DefaultTransport, which would break the requests of parallel tests
+// sharing it.
+func ownClient(client *http.Client) *http.Client {
+	if client != nil {
+		return client
+	}
+	return &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 }
 
 // assertNoLeak fails when err's text holds the API secret or the client id.
