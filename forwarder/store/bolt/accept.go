@@ -58,8 +58,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}
-	callValue := encodeValue(buf[:len(buf):len(buf)])
-	_, jobs, err := encodePending(buf[len(buf):], call.Sid, deliveries, now)
+	callValue, jobs, err := encodePending(buf[len(buf):], buf[:len(buf):len(buf)], call.Sid, deliveries, now)
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}

@@ -94,10 +94,17 @@ func restoreRecord(id, v []byte) ([]byte, error) {
 // state, under id: compact when done and its delivery allows, compressed
 // (encodeValue).
 func encodeJob(id []byte, state store.JobState, v []byte) []byte {
+	return encodeValue(jobValue(id, state, v))
+}
+
+// jobValue is encodeJob before compressing: the record v as stored,
+// compact when done and its delivery allows. A caller with several
+// records compresses them together (compressEach).
+func jobValue(id []byte, state store.JobState, v []byte) []byte {
 	if state == store.JobDone {
-		v = compactRecord(id, v)
+		return compactRecord(id, v)
 	}
-	return encodeValue(v)
+	return v
 }
 
 // decodeJob returns the encoded record the value stored under id holds,

@@ -336,6 +336,7 @@ func unindexPoll(b buckets, p store.Poll) error {
 // with it byte for byte, and encodes the record read otherwise.
 func ackPrepared(jobs []store.Job, done [][]byte, request string, now time.Time) []prepared {
 	out := make([]prepared, len(jobs))
+	values := make([]*[]byte, 0, len(jobs))
 	for i, j := range jobs {
 		delivery, req := done[i], ""
 		if delivery == nil {
@@ -353,8 +354,10 @@ func ackPrepared(jobs []store.Job, done [][]byte, request string, now time.Time)
 			State: store.JobDone, Settled: now, Request: req,
 		}
 		if v, err := encodeRawRecord(rec); err == nil {
-			out[i] = prepared{rec: rec, value: encodeJob([]byte(j.Delivery.ID), rec.State, v)}
+			out[i] = prepared{rec: rec, value: jobValue([]byte(j.Delivery.ID), rec.State, v)}
+			values = append(values, &out[i].value)
 		}
 	}
+	compressEach(values)
 	return out
 }

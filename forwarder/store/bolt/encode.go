@@ -92,10 +92,12 @@ const (
 )
 
 // encodePending appends to b the record of the new pending job of each
-// delivery of call sid, due at now, and returns the extended buffer and
-// the jobs, whose values are slices of it. It checks that every delivery
-// belongs to sid.
-func encodePending(b []byte, sid string, deliveries []forwarder.Delivery, now time.Time) ([]byte, []newJob, error) {
+// delivery of call sid, due at now, and returns the jobs, whose values
+// are slices of b compressed. It compresses call too, the call's own
+// encoded record when not nil, in the same hand-over to a compressor
+// (compress.go), and returns its stored value. It checks that every
+// delivery belongs to sid.
+func encodePending(b, call []byte, sid string, deliveries []forwarder.Delivery, now time.Time) ([]byte, []newJob, error) {
 	jobs := make([]newJob, len(deliveries))
 	for i := range deliveries {
 		d := &deliveries[i]
@@ -109,7 +111,16 @@ func encodePending(b []byte, sid string, deliveries []forwarder.Delivery, now ti
 			return nil, nil, err
 		}
 		id := []byte(d.ID)
-		jobs[i] = newJob{id: id, value: encodeJob(id, store.JobPending, b[start:len(b):len(b)]), due: timeKey(now, d.ID), tally: pendingKeys(*d)}
+		jobs[i] = newJob{id: id, value: b[start:len(b):len(b)], due: timeKey(now, d.ID), tally: pendingKeys(*d)}
 	}
-	return b, jobs, nil
+	var callValue []byte
+	compress(func() {
+		if call != nil {
+			callValue = compressValue(call)
+		}
+		for i := range jobs {
+			jobs[i].value = compressValue(jobs[i].value)
+		}
+	})
+	return callValue, jobs, nil
 }

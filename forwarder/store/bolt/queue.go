@@ -163,6 +163,7 @@ func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*clai
 		return nil, fmt.Errorf("read jobs due: %w", err)
 	}
 	pre := make(map[string]*claimPrep, len(found))
+	values := make([]*[]byte, 0, len(found))
 	for _, d := range found {
 		v, err := decodeJob([]byte(d.id), d.stored)
 		if err != nil || v == nil {
@@ -185,8 +186,11 @@ func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*clai
 		if err != nil {
 			continue
 		}
-		pre[d.id] = &claimPrep{stored: d.stored, value: encodeJob([]byte(d.id), rec.State, enc), job: j}
+		p := &claimPrep{stored: d.stored, value: jobValue([]byte(d.id), rec.State, enc), job: j}
+		pre[d.id] = p
+		values = append(values, &p.value)
 	}
+	compressEach(values)
 	return pre, nil
 }
 

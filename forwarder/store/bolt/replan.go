@@ -25,7 +25,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
 	}
 	now := s.opts.Now()
-	_, jobs, err := encodePending(make([]byte, 0, pendingRecordSize*len(deliveries)), sid, deliveries, now)
+	_, jobs, err := encodePending(make([]byte, 0, pendingRecordSize*len(deliveries)), nil, sid, deliveries, now)
 	if err != nil {
 		return 0, fmt.Errorf("bolt: replan %s: %w", sid, err)
 	}

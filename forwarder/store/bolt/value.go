@@ -49,8 +49,19 @@ var dicts = map[byte]*s2.Dict{
 var errValue = errors.New("unreadable stored value")
 
 // encodeValue returns the stored form of the JSON document v: compressed
-// when that is shorter, v itself otherwise.
+// when that is shorter, v itself otherwise. It compresses on a compressor
+// (compress.go); a caller with several values hands them over together
+// (compressEach).
 func encodeValue(v []byte) []byte {
+	var out []byte
+	compress(func() { out = compressValue(v) })
+	return out
+}
+
+// compressValue is encodeValue on a compressor: it must run in a function
+// given to compress (compress.go), for S2 keeps a 64 KiB table on the
+// stack of its caller.
+func compressValue(v []byte) []byte {
 	d := dicts[writeDict]
 	if s2.MaxEncodedLen(len(v)) < 0 {
 		return v // too large for a block; no record is
