@@ -110,7 +110,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			}
 		}
 		for _, j := range jobs {
-			keep, err := s.keepExisting(b, string(j.id), now)
+			keep, err := s.keepExisting(b, j.id, now)
 			if err != nil {
 				return err
 			}
@@ -138,8 +138,13 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 // keepExisting reports whether the job id already stored must be kept
 // rather than replaced by a new pending job; an expired done mark or
 // tombstone is removed from its index on the way.
-func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) {
-	rec, ok, err := getRecord(b.jobs, id)
+func (s *Store) keepExisting(b buckets, id []byte, now time.Time) (bool, error) {
+	if b.jobs.Get(id) == nil {
+		// The usual case, a new call: nothing to decode (getRecord
+		// allocates its record even when there is none).
+		return false, nil
+	}
+	rec, ok, err := getRecord(b.jobs, string(id))
 	if err != nil || !ok {
 		return false, err
 	}
@@ -147,7 +152,7 @@ func (s *Store) keepExisting(b buckets, id string, now time.Time) (bool, error) 
 	if idx == nil || now.Sub(rec.Settled) < s.opts.DedupWindow {
 		return true, nil
 	}
-	if err := idx.Delete(timeKey(rec.Settled, id)); err != nil {
+	if err := idx.Delete(timeKey(rec.Settled, string(id))); err != nil {
 		return false, fmt.Errorf("delete %s mark %s: %w", rec.State, id, err)
 	}
 	return false, nil
