@@ -92,20 +92,19 @@ const (
 )
 
 // encodePending appends to b the record of the new pending job of each
-// delivery of call sid, due at now, and returns the jobs, whose values
-// are slices of b compressed. It compresses call too, the call's own
-// encoded record when not nil, in the same hand-over to a compressor
+// delivery of call sid, due at now, and returns the jobs with their
+// records compressed. It compresses call too, the call's own encoded
+// record when not nil, in the same hand-over to a compressor
 // (compress.go), and returns its stored value. It checks that every
 // delivery belongs to sid.
-func encodePending(b, call []byte, sid string, deliveries []forwarder.Delivery, now time.Time) ([]byte, []newJob, error) {
-	jobs := make([]newJob, len(deliveries))
+func encodePending(b, call []byte, sid string, deliveries []forwarder.Delivery, now time.Time) (callValue []byte, jobs []newJob, err error) {
+	jobs = make([]newJob, len(deliveries))
 	for i := range deliveries {
 		d := &deliveries[i]
 		if d.CallSid != sid || !strings.HasPrefix(d.ID, sid) || !strings.HasPrefix(d.ID[len(sid):], "/") {
 			return nil, nil, fmt.Errorf("delivery %q belongs to call %q", d.ID, d.CallSid)
 		}
 		start := len(b)
-		var err error
 		b, err = appendRecord(b, &record{Job: store.Job{Delivery: *d, DueAt: now}, State: store.JobPending})
 		if err != nil {
 			return nil, nil, err
@@ -113,7 +112,6 @@ func encodePending(b, call []byte, sid string, deliveries []forwarder.Delivery, 
 		id := []byte(d.ID)
 		jobs[i] = newJob{id: id, value: b[start:len(b):len(b)], due: timeKey(now, d.ID), tally: pendingKeys(*d)}
 	}
-	var callValue []byte
 	compress(func() {
 		if call != nil {
 			callValue = compressValue(call)

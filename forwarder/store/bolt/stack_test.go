@@ -38,12 +38,12 @@ func TestAcceptLeavesCallersStacksSmall(t *testing.T) {
 			t.Errorf("Accept = %v", err)
 		}
 	}
-	grown := stackInuse() - before
+	grown := int64(stackInuse()) - int64(before)
 	close(release)
 	t.Logf("stacks grew by %d KiB for %d callers of Accept", grown>>10, callers)
 	// 32 KiB a caller is far above what accepting needs without S2's
 	// table, and a quarter of what it took with it.
-	if limit := uint64(callers * 32 << 10); grown > limit {
+	if limit := int64(callers * 32 << 10); grown > limit {
 		t.Errorf("stacks grew by %d KiB for %d callers of Accept, want at most %d KiB", grown>>10, callers, limit>>10)
 	}
 }
