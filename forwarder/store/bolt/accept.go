@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,6 +64,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
 	}
 	acceptedKey := timeKey(now, call.Sid)
+	jobsPrefix := []byte(call.Sid + "/")
 	callerKey, callerAt, record, err := store.CallerToRecord(call, now)
 	if err != nil {
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, err)
@@ -109,13 +111,19 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 				return err
 			}
 		}
+		// A new call has no job yet, which one seek tells for all its
+		// deliveries (a job under the prefix may be another call's,
+		// whose Sid extends this one: then each is looked up).
+		existing := hasKeyPrefix(b.jobs, jobsPrefix)
 		for _, j := range jobs {
-			keep, err := s.keepExisting(b, j.id, now)
-			if err != nil {
-				return err
-			}
-			if keep {
-				continue
+			if existing {
+				keep, err := s.keepExisting(b, j.id, now)
+				if err != nil {
+					return err
+				}
+				if keep {
+					continue
+				}
 			}
 			if err := putNewJob(b, j); err != nil {
 				return err
@@ -133,6 +141,12 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		return fmt.Errorf("bolt: accept %s: %w", call.Sid, store.ErrDuplicate)
 	}
 	return nil
+}
+
+// hasKeyPrefix reports whether bucket holds a key that starts with prefix.
+func hasKeyPrefix(bucket *bbolt.Bucket, prefix []byte) bool {
+	k, _ := bucket.Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
 }
 
 // keepExisting reports whether the job id already stored must be kept
