@@ -33,10 +33,10 @@ const yieldStep = 5 * time.Millisecond
 // long it waited. It returns at once when intake is not busy, and when ctx
 // is done.
 func (d *Deliverer) yieldToIntake(ctx context.Context) time.Duration {
-	if !d.intakeBusy() {
+	in := d.cfg.Intake
+	if in == nil || in.InFlight() < d.cfg.YieldAt {
 		return 0
 	}
-	in := d.cfg.Intake
 	start := time.Now()
 	deadline := start.Add(d.cfg.MaxYield)
 	step := max(time.Millisecond, min(yieldStep, d.cfg.MaxYield/10))
@@ -60,10 +60,4 @@ wait:
 		r.Yielded(took)
 	}
 	return took
-}
-
-// intakeBusy reports whether intake is busy: Config.Intake reports at
-// least YieldAt webhooks in progress.
-func (d *Deliverer) intakeBusy() bool {
-	return d.cfg.Intake != nil && d.cfg.Intake.InFlight() >= d.cfg.YieldAt
 }
