@@ -153,11 +153,6 @@ func hasKeyPrefix(bucket *bbolt.Bucket, prefix []byte) bool {
 // rather than replaced by a new pending job; an expired done mark or
 // tombstone is removed from its index on the way.
 func (s *Store) keepExisting(b buckets, id []byte, now time.Time) (bool, error) {
-	if b.jobs.Get(id) == nil {
-		// The usual case, a new call: nothing to decode (getRecord
-		// allocates its record even when there is none).
-		return false, nil
-	}
 	rec, ok, err := getRecord(b.jobs, string(id))
 	if err != nil || !ok {
 		return false, err

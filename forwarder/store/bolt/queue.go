@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"slices"
 	"time"
@@ -61,39 +60,33 @@ func (s *Store) claim(max int, now, leaseEnd time.Time, pre map[string]*claimPre
 		}
 		for _, k := range keys {
 			id := keyID(k)
+			var job claimedJob
 			if p := pre[id]; p != nil && bytes.Equal(b.jobs.Get([]byte(id)), p.stored) {
-				if err := b.due.Delete(k); err != nil {
-					return fmt.Errorf("claim job %s: %w", id, err)
-				}
 				if err := b.jobs.Put([]byte(id), p.value); err != nil {
 					return fmt.Errorf("put job %s: %w", id, err)
 				}
-				if err := b.due.Put(timeKey(leaseEnd, id), nil); err != nil {
-					return fmt.Errorf("put due %s: %w", id, err)
+				job.pre = p
+			} else {
+				rec, ok, err := getRawRecord(b.jobs, id)
+				if err != nil {
+					return err
 				}
-				claimed = append(claimed, claimedJob{pre: p})
-				continue
-			}
-			rec, ok, err := getRawRecord(b.jobs, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return fmt.Errorf("due job %s has no record", id)
+				if !ok {
+					return fmt.Errorf("due job %s has no record", id)
+				}
+				rec.leased(leaseEnd)
+				if err := putLease(b.jobs, id, rec); err != nil {
+					return err
+				}
+				job.rec = rec
 			}
 			if err := b.due.Delete(k); err != nil {
 				return fmt.Errorf("claim job %s: %w", id, err)
 			}
-			rec.State = store.JobPending
-			rec.Job.Lease = rand.Text()
-			rec.Job.DueAt = leaseEnd
-			if err := putLease(b.jobs, id, rec); err != nil {
-				return err
-			}
 			if err := b.due.Put(timeKey(leaseEnd, id), nil); err != nil {
 				return fmt.Errorf("put due %s: %w", id, err)
 			}
-			claimed = append(claimed, claimedJob{rec: rec})
+			claimed = append(claimed, job)
 		}
 		return nil
 	})
@@ -165,19 +158,11 @@ func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*clai
 	pre := make(map[string]*claimPrep, len(found))
 	values := make([]*[]byte, 0, len(found))
 	for _, d := range found {
-		v, err := decodeJob([]byte(d.id), d.stored)
-		if err != nil || v == nil {
+		rec, ok, err := decodeStoredRaw([]byte(d.id), d.stored)
+		if err != nil || !ok {
 			continue
 		}
-		var rec rawRecord
-		// A compressed or compact value decodes into a slice of its own.
-		owned := len(v) > 0 && &v[0] != &d.stored[0]
-		if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
-			continue
-		}
-		rec.State = store.JobPending
-		rec.Job.Lease = rand.Text()
-		rec.Job.DueAt = leaseEnd
+		rec.leased(leaseEnd)
 		enc, err := encodeRawRecord(rec)
 		if err != nil {
 			continue

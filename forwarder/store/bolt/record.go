@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -32,7 +33,9 @@ type record struct {
 }
 
 // getRecord reads the job record of id; ok is false when there is none.
-func getRecord(jobs *bbolt.Bucket, id string) (rec record, ok bool, err error) {
+// Only a record found is allocated: the usual miss (Accept of a new call)
+// costs a lookup.
+func getRecord(jobs *bbolt.Bucket, id string) (record, bool, error) {
 	key := []byte(id)
 	v, err := decodeJob(key, jobs.Get(key))
 	if err != nil {
@@ -41,6 +44,7 @@ func getRecord(jobs *bbolt.Bucket, id string) (rec record, ok bool, err error) {
 	if v == nil {
 		return record{}, false, nil
 	}
+	var rec record
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return record{}, false, fmt.Errorf("decode job %s: %w", id, err)
 	}
@@ -104,23 +108,38 @@ type rawJob struct {
 
 // getRawRecord reads the job record of id, its delivery left encoded; ok
 // is false when there is none.
-func getRawRecord(jobs *bbolt.Bucket, id string) (rec rawRecord, ok bool, err error) {
+func getRawRecord(jobs *bbolt.Bucket, id string) (rawRecord, bool, error) {
 	key := []byte(id)
-	stored := jobs.Get(key)
-	v, err := decodeJob(key, stored)
+	rec, ok, err := decodeStoredRaw(key, jobs.Get(key))
 	if err != nil {
 		return rawRecord{}, false, fmt.Errorf("job %s: %w", id, err)
 	}
-	if v == nil {
-		return rawRecord{}, false, nil
+	return rec, ok, nil
+}
+
+// decodeStoredRaw decodes stored, the value of the job key as the jobs
+// bucket holds it, into a record with its delivery left encoded; ok is
+// false for nil. A compressed or compact value decodes into a slice of
+// its own; plain JSON is stored's, which the record then shares (valid
+// only as long as stored is).
+func decodeStoredRaw(key, stored []byte) (rec rawRecord, ok bool, err error) {
+	v, err := decodeJob(key, stored)
+	if err != nil || v == nil {
+		return rawRecord{}, false, err
 	}
-	// A compressed or compact value decodes into a slice of its own;
-	// plain JSON is the database's, valid only during the transaction.
 	owned := len(v) > 0 && len(stored) > 0 && &v[0] != &stored[0]
 	if err := decodeRawRecordOwned(v, &rec, owned); err != nil {
-		return rawRecord{}, false, fmt.Errorf("decode job %s: %w", id, err)
+		return rawRecord{}, false, fmt.Errorf("decode: %w", err)
 	}
 	return rec, true, nil
+}
+
+// leased sets rec to claimed under a new lease ending at leaseEnd: pending,
+// a new random lease token, due when the lease ends.
+func (rec *rawRecord) leased(leaseEnd time.Time) {
+	rec.State = store.JobPending
+	rec.Job.Lease = rand.Text()
+	rec.Job.DueAt = leaseEnd
 }
 
 // putRawRecord writes rec under id, keeping the tallies.
