@@ -62,7 +62,11 @@ func TestMetrics(t *testing.T) {
 	Eventually(t, 10*time.Second, "metrics settle", func() bool {
 		var err error
 		families, text, err = scrapeMetrics(f)
-		return err == nil && sum(families, "callforward_deliveries_total", map[string]string{"outcome": "delivered"}) == float64(events)
+		// One scrape reads the store and the counters concurrently, so
+		// the store's counts may predate the last acknowledgement the
+		// counters show: settled means both agree.
+		return err == nil && sum(families, "callforward_deliveries_total", map[string]string{"outcome": "delivered"}) == float64(events) &&
+			sum(families, "callforward_queue_pending", nil) == 0
 	})
 	checks := []struct {
 		name   string
