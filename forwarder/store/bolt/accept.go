@@ -151,15 +151,18 @@ func hasKeyPrefix(bucket *bbolt.Bucket, prefix []byte) bool {
 
 // keepExisting reports whether the job id already stored must be kept
 // rather than replaced by a new pending job; an expired done mark or
-// tombstone is removed from its index on the way.
+// tombstone is deleted, with its record, on the way.
 func (s *Store) keepExisting(b buckets, id []byte, now time.Time) (bool, error) {
-	rec, ok, err := getRecord(b.jobs, string(id))
+	rec, ok, err := getRecord(b, string(id))
 	if err != nil || !ok {
 		return false, err
 	}
 	idx := b.settledIndex(rec.State)
 	if idx == nil || now.Sub(rec.Settled) < s.opts.DedupWindow {
 		return true, nil
+	}
+	if err := deleteJob(b, id); err != nil {
+		return false, err
 	}
 	if err := idx.Delete(timeKey(rec.Settled, string(id))); err != nil {
 		return false, fmt.Errorf("delete %s mark %s: %w", rec.State, id, err)

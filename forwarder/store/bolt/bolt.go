@@ -100,7 +100,7 @@ func releaseLeases(b buckets, now time.Time) error {
 	var claimed []record
 	c := b.due.Cursor()
 	for k, _ := c.Seek(encodeTime(now)); k != nil; k, _ = c.Next() {
-		rec, ok, err := getRecord(b.jobs, keyID(k))
+		rec, ok, err := getRecord(b, keyID(k))
 		if err != nil {
 			return err
 		}

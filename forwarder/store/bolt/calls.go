@@ -97,7 +97,7 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 	if f.State != "" || f.Rule != "" || f.Destination != "" {
 		// Most calls fail such a filter: it is judged on the few fields
 		// it reads, and only a call it keeps is read whole.
-		keep, err := keepCall(b.jobs, sid, f)
+		keep, err := keepCall(b, sid, f)
 		if err != nil || !keep {
 			return store.CallSummary{}, false, err
 		}
@@ -115,7 +115,7 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 	if err := json.Unmarshal(v, &call); err != nil {
 		return store.CallSummary{}, false, fmt.Errorf("decode call %s: %w", sid, err)
 	}
-	jobs, err := jobsOf(b.jobs, sid)
+	jobs, err := jobsOf(b, sid)
 	if err != nil || !f.Keep(sid, jobs) {
 		return store.CallSummary{}, false, err
 	}
@@ -143,15 +143,15 @@ type filterRecord struct {
 // keepCall reports whether f keeps the call sid, reading of its jobs only
 // what f reads: the same answer as f.Keep on its jobs, at a fraction of
 // the cost of decoding them.
-func keepCall(jobs *bbolt.Bucket, sid string, f store.CallFilter) (bool, error) {
+func keepCall(b buckets, sid string, f store.CallFilter) (bool, error) {
 	prefix := []byte(sid + "/")
-	if keep, ok := keepByState(jobs, prefix, f); ok {
+	if keep, ok := keepByState(b.jobs, prefix, f); ok {
 		return keep, nil
 	}
 	var infos []store.JobInfo
-	c := jobs.Cursor()
+	c := b.jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		v, err := decodeJob(k, v)
+		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return false, fmt.Errorf("job %s: %w", k, err)
 		}
@@ -195,13 +195,17 @@ func keepByState(jobs *bbolt.Bucket, prefix []byte, f store.CallFilter) (keep, o
 		if bytes.Count(k[len(prefix):], []byte("/")) != 1 {
 			return false, false
 		}
-		v, err := decodeJob(k, v)
-		if err != nil {
-			return false, false
-		}
-		state, ok := recordState(v)
-		if !ok {
-			return false, false
+		state := string(store.JobDone) // a done mark
+		if len(v) != doneMarkLen || v[0] != valueDone {
+			v, err := decodeJob(nil, k, v)
+			if err != nil {
+				return false, false
+			}
+			s, ok := recordState(v)
+			if !ok {
+				return false, false
+			}
+			state = s
 		}
 		if state == f.State {
 			keep = true

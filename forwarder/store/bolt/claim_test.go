@@ -48,7 +48,7 @@ func TestClaimWritesPreparedOnlyWhenUnchanged(t *testing.T) {
 	// another job becomes due later.
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
-		rec, _, err := getRawRecord(b.jobs, changed)
+		rec, _, err := getRawRecord(b, changed)
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func TestClaimWritesPreparedOnlyWhenUnchanged(t *testing.T) {
 		if err := putLease(b.jobs, changed, rec); err != nil {
 			return err
 		}
-		rec, _, err = getRawRecord(b.jobs, later)
+		rec, _, err = getRawRecord(b, later)
 		if err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func TestClaimWritesPreparedOnlyWhenUnchanged(t *testing.T) {
 	if j := got[same]; j.Lease != pre[same].job.Lease || !j.DueAt.Equal(leaseEnd) {
 		t.Errorf("%s: lease %q due %v, want the prepared lease %q due %v", same, j.Lease, j.DueAt, pre[same].job.Lease, leaseEnd)
 	}
-	want, err := decodeJob([]byte(same), pre[same].value)
+	want, err := decodeJob(nil, []byte(same), pre[same].value)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/callforward/callforward/forwarder/jsonenc"
 	"github.com/callforward/callforward/forwarder/store"
 )
@@ -108,9 +110,18 @@ func jobValue(id []byte, state store.JobState, v []byte) []byte {
 }
 
 // decodeJob returns the encoded record the value stored under id holds,
-// full (see restoreRecord); nil for nil. Every read of the jobs bucket
-// goes through it.
-func decodeJob(id, stored []byte) ([]byte, error) {
+// full (see restoreRecord), reading a done record from done (the done
+// index) when stored is its mark (donemark.go); nil for nil. Every read
+// of the jobs bucket goes through it.
+func decodeJob(done *bbolt.Bucket, id, stored []byte) ([]byte, error) {
+	if key, ok := markedKey(id, stored); ok {
+		if done == nil {
+			return nil, fmt.Errorf("%w: a done mark read without the done index", errValue)
+		}
+		if stored = done.Get(key); stored == nil {
+			return nil, fmt.Errorf("%w: its done record is missing", errValue)
+		}
+	}
 	v, err := decodeValue(stored)
 	if err != nil || v == nil {
 		return v, err

@@ -107,7 +107,7 @@ func TestCompactRecord(t *testing.T) {
 			}
 			// The stored value reads back as the record, for every reader.
 			stored := encodeJob(key, store.JobDone, v)
-			if back, err := decodeJob(key, stored); err != nil || !bytes.Equal(back, v) {
+			if back, err := decodeJob(nil, key, stored); err != nil || !bytes.Equal(back, v) {
 				t.Fatalf("decodeJob(encodeJob(%q, %s)) = %s, %v", key, v, back, err)
 			}
 			if tt.v != "{}" {
@@ -256,12 +256,12 @@ func TestDoneRecordReadsAsAcknowledged(t *testing.T) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
 		for _, j := range jobs {
-			rec, ok, err := getRecord(b.jobs, j.Delivery.ID)
+			rec, ok, err := getRecord(b, j.Delivery.ID)
 			if err != nil || !ok {
 				t.Fatalf("getRecord(%s) = %v, %v", j.Delivery.ID, ok, err)
 			}
 			wantInfos(t, "getRecord", []store.JobInfo{rec.info()}, want)
-			raw, ok, err := getRawRecord(b.jobs, j.Delivery.ID)
+			raw, ok, err := getRawRecord(b, j.Delivery.ID)
 			if err != nil || !ok {
 				t.Fatalf("getRawRecord(%s) = %v, %v", j.Delivery.ID, ok, err)
 			}
@@ -304,6 +304,9 @@ func wantSwept(t *testing.T, s *Store, clock *storetest.Clock, sids []string) {
 		t.Fatalf("Tallies after the sweep = %+v, %v; want none", tl, err)
 	}
 	storetest.CheckTallies(t, s, clock.Now(), sids)
+	if n := keysIn(t, s, bucketJobs) + keysIn(t, s, bucketDone); n != 0 {
+		t.Fatalf("%d keys left in the jobs bucket and the done index after the sweep, want none", n)
+	}
 }
 
 // TestFullDoneRecordStillReads: a done record as earlier releases wrote
@@ -317,7 +320,12 @@ func TestFullDoneRecordStillReads(t *testing.T) {
 				b := bucketsOf(tx)
 				for _, j := range jobs {
 					key := []byte(j.Delivery.ID)
-					v, err := decodeJob(key, b.jobs.Get(key))
+					mark := b.jobs.Get(key)
+					doneKey, ok := markedKey(key, mark)
+					if !ok {
+						t.Fatalf("job %s: stored %q, want a done mark", key, mark)
+					}
+					v, err := decodeJob(b.done, key, mark)
 					if err != nil {
 						return err
 					}
@@ -325,7 +333,12 @@ func TestFullDoneRecordStillReads(t *testing.T) {
 					if form == "compressed" {
 						stored = encodeValue(stored)
 					}
+					// As earlier releases wrote it: the record in the
+					// jobs bucket, its key in the done index, empty.
 					if err := b.jobs.Put(key, stored); err != nil {
+						return err
+					}
+					if err := b.done.Put(doneKey, nil); err != nil {
 						return err
 					}
 				}
@@ -374,7 +387,7 @@ func FuzzCompactRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string, tail []byte) {
 		k := []byte(key)
 		_, _ = restoreRecord(k, tail)
-		_, _ = decodeJob(k, tail)
+		_, _ = decodeJob(nil, k, tail)
 		roundTrip(t, k, tail)
 		// The same tail after all that k gives back: compact when k splits.
 		if v, ok := keyHead(nil, k); ok {
@@ -401,7 +414,7 @@ func roundTrip(t *testing.T, k, v []byte) {
 	if back, err := restoreRecord(k, got); err != nil || !bytes.Equal(back, v) {
 		t.Fatalf("restoreRecord(%q, compactRecord(%q)) = %q, %v", k, v, back, err)
 	}
-	if back, err := decodeJob(k, encodeJob(k, store.JobDone, v)); err != nil || !bytes.Equal(back, v) {
+	if back, err := decodeJob(nil, k, encodeJob(k, store.JobDone, v)); err != nil || !bytes.Equal(back, v) {
 		t.Fatalf("decodeJob(encodeJob(%q, %q)) = %q, %v", k, v, back, err)
 	}
 }

@@ -21,7 +21,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter,
 		b := bucketsOf(tx)
 		c := b.dead.Cursor()
 		for k, _ := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, _ = c.Prev() {
-			rec, ok, err := getRecord(b.jobs, keyID(k))
+			rec, ok, err := getRecord(b, keyID(k))
 			if err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func (s *Store) updateDead(ctx context.Context, op, id string, apply func(b buck
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
-		rec, ok, err := getRecord(b.jobs, id)
+		rec, ok, err := getRecord(b, id)
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (s *Store) AckPolled(ctx context.Context, jobs []store.Job, p store.Poll) [
 		if done[i] != nil {
 			rec.Job.Delivery = done[i]
 		}
-		return b.done.Put(timeKey(now, id), nil)
+		return nil // the record goes into the done index (putJobValue)
 	}, func(b buckets, lost []bool, now time.Time) error {
 		if inPoll == nil {
 			return nil
@@ -184,7 +184,7 @@ func (s *Store) ResolvePoll(ctx context.Context, p store.Poll, verdicts []forwar
 // (store.DoneDelivery), verdict or not: with the poll gone, nothing can
 // make it a dead letter any more.
 func settleVerdict(b buckets, id, request string, v forwarder.Verdict, now time.Time) error {
-	rec, ok, err := getRecord(b.jobs, id)
+	rec, ok, err := getRecord(b, id)
 	if err != nil || !ok || rec.State != store.JobDone || rec.Request != request {
 		return err
 	}
@@ -194,16 +194,23 @@ func settleVerdict(b buckets, id, request string, v forwarder.Verdict, now time.
 	if v.Outcome != forwarder.OutcomeRejected {
 		return putDoneRecord(b, rec)
 	}
-	if err := b.done.Delete(timeKey(rec.Settled, id)); err != nil {
-		return fmt.Errorf("delete done mark %s: %w", id, err)
-	}
+	doneKey := timeKey(rec.Settled, id)
 	rec.State, rec.Settled, rec.Kind = store.JobDead, now, store.DeadProcessing
 	rec.Reason, rec.Code = store.ProcessingReason(v), v.Reason
 	rec.Job.LastError = rec.Reason
 	if err := b.dead.Put(timeKey(now, id), nil); err != nil {
 		return fmt.Errorf("put dead %s: %w", id, err)
 	}
-	return putRecord(b, rec)
+	// Writing the dead record over the done mark takes the done record
+	// off the done index; a done record an earlier release wrote left its
+	// key there, empty.
+	if err := putRecord(b, rec); err != nil {
+		return err
+	}
+	if err := b.done.Delete(doneKey); err != nil {
+		return fmt.Errorf("delete done key %s: %w", id, err)
+	}
+	return nil
 }
 
 // updatePoll checks p's lease and hands the stored poll, taken off its

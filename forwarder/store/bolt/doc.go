@@ -15,9 +15,10 @@
 //	dedup     Call.Sid → latest accepted-at (8 bytes), then accepted-at and name of each event (dedup.go)
 //	calls     Call.Sid → forwarder.Call       (the latest event accepted; a Call.Complete is kept)
 //	accepted  latest accepted-at + Call.Sid → nil  (expiry index for dedup and calls)
-//	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died)
+//	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died),
+//	          or, once done, a done mark: 9 bytes that say when (donemark.go)
 //	due       DueAt + Delivery.ID → nil       (pending jobs only; claimed ones under their lease end)
-//	done      done-at + Delivery.ID → nil     (done marks, for Stats and Sweep)
+//	done      done-at + Delivery.ID → done record (in the order jobs settle, for Sweep)
 //	dead      buried-at + Delivery.ID → nil   (dead letters, newest last)
 //	dropped   dropped-at + Delivery.ID → nil  (tombstones of dropped dead letters, for Sweep)
 //	rejected  At + Rejected.ID → store.Rejected
@@ -31,7 +32,10 @@
 //	tally-hours UTC hour → calls last accepted in it
 //	counts      "calls", "rejected" → count  (Stats)
 //
-// A done record, kept for the whole dedup window, is stored without what
+// A done record, kept for the whole dedup window, lives in the done
+// index, whose pages fill in the order jobs settle, and leaves a done mark
+// under its ID in the jobs bucket, whose keys land anywhere and whose
+// pages therefore stay partly empty. It is stored without what
 // its key gives back: its delivery's ID, call, rule and destination are
 // replaced by "id":0 (compact.go) when the delivery's ID is the key and
 // the key splits unambiguously, at its only two '/', into the delivery's

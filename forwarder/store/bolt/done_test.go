@@ -24,16 +24,22 @@ func rawValue(t *testing.T, s *Store, id string) []byte {
 // (decodeValue: a compact done record left compact).
 func storedValue(t *testing.T, s *Store, id string) []byte {
 	t.Helper()
-	return readValue(t, s, id, func(_, v []byte) ([]byte, error) { return decodeValue(v) })
+	return readValue(t, s, id, func(done *bbolt.Bucket, id, v []byte) ([]byte, error) {
+		if key, ok := markedKey(id, v); ok {
+			v = done.Get(key)
+		}
+		return decodeValue(v)
+	})
 }
 
-// readValue returns the JSON of job id's record, read by decode.
-func readValue(t *testing.T, s *Store, id string, decode func(id, stored []byte) ([]byte, error)) []byte {
+// readValue returns the JSON of job id's record, read by decode from
+// the jobs bucket's value (decode is given the done index too).
+func readValue(t *testing.T, s *Store, id string, decode func(done *bbolt.Bucket, id, stored []byte) ([]byte, error)) []byte {
 	t.Helper()
 	var v []byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		v, err = decode([]byte(id), tx.Bucket(bucketJobs).Get([]byte(id)))
+		v, err = decode(tx.Bucket(bucketDone), []byte(id), tx.Bucket(bucketJobs).Get([]byte(id)))
 		v = bytes.Clone(v)
 		return err
 	})

@@ -37,7 +37,7 @@ func (s *Store) Extend(ctx context.Context, jobs []store.Job, d time.Duration) [
 		b := bucketsOf(tx)
 		for i, j := range jobs {
 			id := j.Delivery.ID
-			rec, ok, err := getRawRecord(b.jobs, id)
+			rec, ok, err := getRawRecord(b, id)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 	var out []store.JobInfo
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		out, err = jobsOf(tx.Bucket(bucketJobs), sid)
+		out, err = jobsOf(bucketsOf(tx), sid)
 		return err
 	})
 	if err != nil {
@@ -56,12 +56,12 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 }
 
 // jobsOf reads the jobs of the call sid, ordered by delivery ID.
-func jobsOf(jobs *bbolt.Bucket, sid string) ([]store.JobInfo, error) {
+func jobsOf(b buckets, sid string) ([]store.JobInfo, error) {
 	prefix := []byte(sid + "/")
 	var out []store.JobInfo
-	c := jobs.Cursor()
+	c := b.jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		v, err := decodeJob(k, v)
+		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", k, err)
 		}

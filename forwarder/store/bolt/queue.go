@@ -67,7 +67,7 @@ func (s *Store) claim(max int, now, leaseEnd time.Time, pre map[string]*claimPre
 				}
 				job.pre = p
 			} else {
-				rec, ok, err := getRawRecord(b.jobs, id)
+				rec, ok, err := getRawRecord(b, id)
 				if err != nil {
 					return err
 				}
@@ -158,7 +158,9 @@ func (s *Store) prepareClaim(max int, now, leaseEnd time.Time) (map[string]*clai
 	pre := make(map[string]*claimPrep, len(found))
 	values := make([]*[]byte, 0, len(found))
 	for _, d := range found {
-		rec, ok, err := decodeStoredRaw([]byte(d.id), d.stored)
+		// A job due is pending: its record is in the jobs bucket, and a
+		// done mark (no job due) is left to the claim to report.
+		rec, ok, err := decodeStoredRaw(nil, []byte(d.id), d.stored)
 		if err != nil || !ok {
 			continue
 		}
@@ -268,7 +270,7 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, prepare
 		for i, j := range jobs {
 			id := j.Delivery.ID
 			lost[i] = false
-			rec, ok, err := getRawRecord(b.jobs, id)
+			rec, ok, err := getRawRecord(b, id)
 			if err != nil {
 				return err
 			}
@@ -289,7 +291,7 @@ func (s *Store) settle(ctx context.Context, op string, jobs []store.Job, prepare
 			}
 			after := rec.tallyKeys(deliveries[i])
 			if i < len(expect) && expect[i].value != nil && sameEncoding(&expect[i].rec, &rec) {
-				if err := putSettledValue(b, id, expect[i].value, before, after); err != nil {
+				if err := putSettledValue(b, id, &rec, expect[i].value, before, after); err != nil {
 					return err
 				}
 				continue

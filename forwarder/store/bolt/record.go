@@ -35,9 +35,9 @@ type record struct {
 // getRecord reads the job record of id; ok is false when there is none.
 // Only a record found is allocated: the usual miss (Accept of a new call)
 // costs a lookup.
-func getRecord(jobs *bbolt.Bucket, id string) (record, bool, error) {
+func getRecord(b buckets, id string) (record, bool, error) {
 	key := []byte(id)
-	v, err := decodeJob(key, jobs.Get(key))
+	v, err := decodeJob(b.done, key, b.jobs.Get(key))
 	if err != nil {
 		return record{}, false, fmt.Errorf("job %s: %w", id, err)
 	}
@@ -57,7 +57,7 @@ func putRecord(b buckets, rec record) error {
 	if err != nil {
 		return err
 	}
-	return putJob(b, []byte(rec.Job.Delivery.ID), rec.State, v)
+	return putJob(b, []byte(rec.Job.Delivery.ID), rec.State, rec.Settled, v)
 }
 
 // putDoneRecord writes the done record rec as putRecord does, keeping only
@@ -108,9 +108,9 @@ type rawJob struct {
 
 // getRawRecord reads the job record of id, its delivery left encoded; ok
 // is false when there is none.
-func getRawRecord(jobs *bbolt.Bucket, id string) (rawRecord, bool, error) {
+func getRawRecord(b buckets, id string) (rawRecord, bool, error) {
 	key := []byte(id)
-	rec, ok, err := decodeStoredRaw(key, jobs.Get(key))
+	rec, ok, err := decodeStoredRaw(b.done, key, b.jobs.Get(key))
 	if err != nil {
 		return rawRecord{}, false, fmt.Errorf("job %s: %w", id, err)
 	}
@@ -122,8 +122,8 @@ func getRawRecord(jobs *bbolt.Bucket, id string) (rawRecord, bool, error) {
 // false for nil. A compressed or compact value decodes into a slice of
 // its own; plain JSON is stored's, which the record then shares (valid
 // only as long as stored is).
-func decodeStoredRaw(key, stored []byte) (rec rawRecord, ok bool, err error) {
-	v, err := decodeJob(key, stored)
+func decodeStoredRaw(done *bbolt.Bucket, key, stored []byte) (rec rawRecord, ok bool, err error) {
+	v, err := decodeJob(done, key, stored)
 	if err != nil || v == nil {
 		return rawRecord{}, false, err
 	}
@@ -148,7 +148,7 @@ func putRawRecord(b buckets, id string, rec rawRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
-	return putJob(b, []byte(id), rec.State, v)
+	return putJob(b, []byte(id), rec.State, rec.Settled, v)
 }
 
 // putLease writes rec under id when only its lease (Lease, DueAt)

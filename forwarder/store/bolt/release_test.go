@@ -118,4 +118,23 @@ func TestPreviousRelease(t *testing.T) {
 		t.Errorf("Stats after delivering %v = %+v, %v; want 0 pending, 13 done", ids, st, err)
 	}
 	storetest.CheckTallies(t, s, clock.Now(), sids)
+
+	// Past the dedup window the sweep takes every done job, those the
+	// previous release wrote (the record in the jobs bucket) and those
+	// done now (the record in the done index) alike; the dead letter
+	// stays. (The window is the default, 30 days.)
+	clock.Advance(31 * 24 * time.Hour)
+	for {
+		n, err := s.Sweep(ctx)
+		if err != nil {
+			t.Fatalf("Sweep = %v", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if st, err := s.Stats(ctx); err != nil || st.Done != 0 || st.Dead != 1 || st.Calls != 0 {
+		t.Errorf("Stats after the sweep = %+v, %v; want nothing done, the dead letter, no call", st, err)
+	}
+	storetest.CheckTallies(t, s, clock.Now(), sids)
 }

@@ -68,7 +68,7 @@ func replaceDropped(b buckets, id string, opts store.ReplanOptions) (bool, error
 	if !opts.IncludeDropped {
 		return false, nil
 	}
-	rec, _, err := getRecord(b.jobs, id)
+	rec, _, err := getRecord(b, id)
 	if err != nil || rec.State != store.JobDropped {
 		return false, err
 	}

@@ -267,7 +267,7 @@ func TestAckPolledPreparesPolledRecords(t *testing.T) {
 			t.Errorf("%s: no record prepared", j.Delivery.ID)
 			continue
 		}
-		want, err := decodeJob([]byte(j.Delivery.ID), prepared[i].value)
+		want, err := decodeJob(nil, []byte(j.Delivery.ID), prepared[i].value)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,7 +96,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 		idx := b.settledIndex(state)
 		for _, k := range expired(idx) {
 			id := keyID(k)
-			rec, ok, err := getRecord(b.jobs, id)
+			rec, ok, err := getRecord(b, id)
 			if err != nil {
 				return removed, seen, err
 			}

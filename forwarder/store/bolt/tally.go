@@ -149,26 +149,24 @@ func tallyKeys(v []byte) ([]string, error) {
 	return r.keys(), nil
 }
 
-// putJob writes the job record v under id and moves the job's counts
-// from what the record it replaces counted for to what v counts for.
-func putJob(b buckets, id []byte, state store.JobState, v []byte) error {
-	old, err := decodeJob(id, b.jobs.Get(id))
+// putJob writes the job record v, of a job in state settled at settled,
+// under id and moves the job's counts from what the record it replaces
+// counted for to what v counts for.
+func putJob(b buckets, id []byte, state store.JobState, settled time.Time, v []byte) error {
+	old, err := decodeJob(b.done, id, b.jobs.Get(id))
 	if err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
 	if err := retally(b, old, v); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	if err := b.jobs.Put(id, encodeJob(id, state, v)); err != nil {
-		return fmt.Errorf("put job %s: %w", id, err)
-	}
-	return nil
+	return putJobValue(b, id, state, settled, encodeJob(id, state, v))
 }
 
 // putNewJob writes the pending job j, which counts under j.tally, and
 // moves the counts of the record it replaces, if any.
 func putNewJob(b buckets, j newJob) error {
-	old, err := decodeJob(j.id, b.jobs.Get(j.id))
+	old, err := decodeJob(b.done, j.id, b.jobs.Get(j.id))
 	if err != nil {
 		return fmt.Errorf("job %s: %w", j.id, err)
 	}
@@ -179,10 +177,7 @@ func putNewJob(b buckets, j newJob) error {
 	if err := moveCounts(b, before, j.tally); err != nil {
 		return fmt.Errorf("job %s: %w", j.id, err)
 	}
-	if err := b.jobs.Put(j.id, j.value); err != nil {
-		return fmt.Errorf("put job %s: %w", j.id, err)
-	}
-	return nil
+	return putJobValue(b, j.id, store.JobPending, time.Time{}, j.value)
 }
 
 // pendingKeys returns the keys a pending job of d counts under, from
@@ -220,29 +215,33 @@ func putSettled(b buckets, id string, rec rawRecord, before, after []string) err
 	if err != nil {
 		return fmt.Errorf("encode job %s: %w", id, err)
 	}
-	return putSettledValue(b, id, encodeJob([]byte(id), rec.State, v), before, after)
+	return putSettledValue(b, id, &rec, encodeJob([]byte(id), rec.State, v), before, after)
 }
 
 // putSettledValue is putSettled with the record's stored value (see
 // encodeJob) in hand.
-func putSettledValue(b buckets, id string, stored []byte, before, after []string) error {
+func putSettledValue(b buckets, id string, rec *rawRecord, stored []byte, before, after []string) error {
 	if err := moveCounts(b, before, after); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
-	if err := b.jobs.Put([]byte(id), stored); err != nil {
-		return fmt.Errorf("put job %s: %w", id, err)
-	}
-	return nil
+	return putJobValue(b, []byte(id), rec.State, rec.Settled, stored)
 }
 
-// deleteJob deletes the job record id and its counts.
+// deleteJob deletes the job record id (and its done record, when it is
+// a done mark) and its counts.
 func deleteJob(b buckets, id []byte) error {
-	old, err := decodeJob(id, b.jobs.Get(id))
+	stored := b.jobs.Get(id)
+	old, err := decodeJob(b.done, id, stored)
 	if err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
 	}
 	if err := retally(b, old, nil); err != nil {
 		return fmt.Errorf("job %s: %w", id, err)
+	}
+	if key, ok := markedKey(id, stored); ok {
+		if err := b.done.Delete(key); err != nil {
+			return fmt.Errorf("delete done record %s: %w", id, err)
+		}
 	}
 	if err := b.jobs.Delete(id); err != nil {
 		return fmt.Errorf("delete job %s: %w", id, err)
@@ -380,7 +379,7 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 	}
 	r := store.NewRecount()
 	err := b.jobs.ForEach(func(k, v []byte) error {
-		v, err := decodeJob(k, v)
+		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", k, err)
 		}

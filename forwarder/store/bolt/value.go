@@ -19,6 +19,8 @@ import (
 //	                         that does not compress
 //	valueS2 dictID block     an S2 block of the JSON, compressed with the
 //	                         dictionary dictID
+//	valueDone settled        in the jobs bucket, a done mark: the record is
+//	                         in the done index (donemark.go)
 //
 // A dictionary, once a release has written values with it, is read for as
 // long as the store lives: it never changes. A better one is added under

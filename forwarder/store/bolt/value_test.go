@@ -172,7 +172,7 @@ func BenchmarkValue(b *testing.B) {
 	b.Run("done-job/decode", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if got, err := decodeJob(key, v); err != nil || len(got) != len(sampleDone) {
+			if got, err := decodeJob(nil, key, v); err != nil || len(got) != len(sampleDone) {
 				b.Fatal(string(got), err)
 			}
 		}
