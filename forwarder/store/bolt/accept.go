@@ -75,8 +75,12 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		duplicate = false
 		b := bucketsOf(tx)
 		m := marks{}
-		if v := b.dedup.Get(sid); v != nil {
-			old, err := decodeMarks(b.calls, sid, v)
+		v, stored, inDedup, err := storedMarks(b, sid)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			old, err := decodeMarks(stored, sid, v)
 			if err != nil {
 				return err
 			}
@@ -93,13 +97,15 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		// Call.Complete in its window is not replaced by another event
 		// of its call: it says more.
 		_, complete := m[forwarder.EventComplete]
-		replaceCall := call.Event == forwarder.EventComplete || !complete
+		if call.Event == forwarder.EventComplete || !complete || stored == nil {
+			stored = callValue
+		}
 		m[call.Event] = now
-		if err := b.dedup.Put(sid, m.encode(now)); err != nil {
+		if err := putCounted(b, b.calls, keyCalls, sid, joinCall(m.encode(now), stored)); err != nil {
 			return err
 		}
-		if replaceCall {
-			if err := putCounted(b, b.calls, keyCalls, sid, callValue); err != nil {
+		if inDedup {
+			if err := b.dedup.Delete(sid); err != nil {
 				return err
 			}
 		}

@@ -102,7 +102,7 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 			return store.CallSummary{}, false, err
 		}
 	}
-	v, err := decodeValue(b.calls.Get([]byte(sid)))
+	v, err := decodeCall(b.calls.Get([]byte(sid)))
 	if err != nil {
 		return store.CallSummary{}, false, fmt.Errorf("call %s: %w", sid, err)
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"github.com/callforward/callforward/forwarder"
 )
 
@@ -15,12 +13,22 @@ import (
 // was accepted. Call.Sid names the call, so the Call.Initiate and the
 // Call.Complete of one call share it: dedup is by event and Sid.
 //
-// The dedup bucket holds them under the Sid: first the Sid's latest
-// acceptance (8 bytes; the Sid's entry in the accepted index is at that
-// time, which is how Sweep finds the marks), then one entry per event:
-// the time (8 bytes), the event's length (uvarint) and the event. A value
-// of the 8 bytes alone was written before dedup was keyed by event: see
-// legacyMarks.
+// They are encoded as the Sid's latest acceptance (8 bytes; the Sid's
+// entry in the accepted index is at that time, which is how Sweep finds
+// the marks), then one entry per event: the time (8 bytes), the event's
+// length (uvarint) and the event. A value of the 8 bytes alone was
+// written before dedup was keyed by event: see legacyMarks.
+//
+// The calls bucket holds them under the Sid, ahead of the stored call
+// (value.go), so that an accept reads and writes one value in one B-tree
+// keyed by Sid for both:
+//
+//	valueMarked len(marks) marks call     len as a uvarint
+//
+// A calls value that does not start with valueMarked is the stored call
+// alone, as earlier releases wrote it, its marks in the dedup bucket under
+// the Sid; the next accept of the Sid moves them, and Sweep reads them
+// there until then.
 type marks map[forwarder.Event]time.Time
 
 // anyEvent marks every event: a legacy mark whose event cannot be told.
@@ -57,11 +65,11 @@ func (m marks) encode(latest time.Time) []byte {
 	return v
 }
 
-// decodeMarks reads the dedup value v of sid; the calls bucket tells the
-// event of a legacy mark.
-func decodeMarks(calls *bbolt.Bucket, sid, v []byte) (marks, error) {
+// decodeMarks reads the marks v of sid; its stored call (call, as
+// splitCall returns it) tells the event of a legacy mark.
+func decodeMarks(call, sid, v []byte) (marks, error) {
 	if len(v) == timeLen {
-		return legacyMarks(calls, sid, decodeTime(v)), nil
+		return legacyMarks(call, decodeTime(v)), nil
 	}
 	m := marks{}
 	for rest := v[timeLen:]; len(rest) > 0; {
@@ -90,13 +98,67 @@ func decodeMarks(calls *bbolt.Bucket, sid, v []byte) (marks, error) {
 // is still a duplicate, while the Call.Complete that follows a marked
 // Call.Initiate is accepted. When the stored call cannot be read, the mark
 // stands for every event, as it used to.
-func legacyMarks(calls *bbolt.Bucket, sid []byte, at time.Time) marks {
+func legacyMarks(call []byte, at time.Time) marks {
 	var stored struct {
 		Event forwarder.Event `json:"event"`
 	}
-	v, err := decodeValue(calls.Get(sid))
+	v, err := decodeValue(call)
 	if err != nil || v == nil || json.Unmarshal(v, &stored) != nil || stored.Event == "" {
 		return marks{anyEvent: at}
 	}
 	return marks{stored.Event: at}
+}
+
+// valueMarked starts a calls value that holds the Sid's marks (see
+// marks; value.go lists the other formats).
+const valueMarked byte = 0x03
+
+// splitCall splits the calls value v into the marks it holds (nil for a
+// value written by an earlier release, whose marks are in the dedup
+// bucket) and the stored call (nil for nil).
+func splitCall(v []byte) (m, call []byte, err error) {
+	if len(v) == 0 || v[0] != valueMarked {
+		return nil, v, nil
+	}
+	n, size := binary.Uvarint(v[1:])
+	if size <= 0 || n < timeLen || n > uint64(len(v)-1-size) {
+		return nil, nil, fmt.Errorf("%w: calls value with a bad length of marks", errValue)
+	}
+	start := 1 + size
+	return v[start : start+int(n)], v[start+int(n):], nil
+}
+
+// joinCall returns the calls value that holds the marks m and the stored
+// call.
+func joinCall(m, call []byte) []byte {
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(m)+len(call))
+	v = binary.AppendUvarint(append(v, valueMarked), uint64(len(m)))
+	return append(append(v, m...), call...)
+}
+
+// storedMarks returns the marks of sid and its stored call, both nil when
+// the Sid has neither. inDedup reports marks read from the dedup bucket
+// (an earlier release's). The slices are the transaction's.
+func storedMarks(b buckets, sid []byte) (m, call []byte, inDedup bool, err error) {
+	m, call, err = splitCall(b.calls.Get(sid))
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("call %s: %w", sid, err)
+	}
+	if m != nil {
+		return m, call, false, nil
+	}
+	if m = b.dedup.Get(sid); m != nil {
+		return m, call, true, nil
+	}
+	return nil, call, false, nil
+}
+
+// decodeCall returns the JSON of the call stored in the calls value v
+// (nil for nil).
+func decodeCall(v []byte) ([]byte, error) {
+	_, call, err := splitCall(v)
+	if err != nil {
+		return nil, err
+	}
+	return decodeValue(call)
 }

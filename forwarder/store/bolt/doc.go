@@ -12,8 +12,9 @@
 // their end and fill their pages before splitting them; the buckets keyed
 // by Sid keep bbolt's half-full split, as their keys land anywhere.
 //
-//	dedup     Call.Sid → latest accepted-at (8 bytes), then accepted-at and name of each event (dedup.go)
-//	calls     Call.Sid → forwarder.Call       (the latest event accepted; a Call.Complete is kept)
+//	calls     Call.Sid → dedup marks (latest accepted-at, then accepted-at and name of each event),
+//	          then forwarder.Call (the latest event accepted; a Call.Complete is kept) (dedup.go)
+//	dedup     Call.Sid → dedup marks, as earlier releases kept them apart (read, moved, swept)
 //	accepted  latest accepted-at + Call.Sid → nil  (expiry index for dedup and calls)
 //	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died),
 //	          or, once done, a done mark: 9 bytes that say when (donemark.go)

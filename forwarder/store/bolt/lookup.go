@@ -21,7 +21,7 @@ func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
 	}
 	var call forwarder.Call
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v, err := decodeValue(tx.Bucket(bucketCalls).Get([]byte(sid)))
+		v, err := decodeCall(tx.Bucket(bucketCalls).Get([]byte(sid)))
 		if err != nil {
 			return err
 		}

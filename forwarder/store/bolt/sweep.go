@@ -78,9 +78,15 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 		sid := k[timeLen:]
 		// Accept moves the index entry when a Sid is accepted again, so
 		// the mark matches; checking it keeps a newer call safe anyway.
-		if v := b.dedup.Get(sid); v != nil && bytes.Equal(v[:timeLen], k[:timeLen]) {
-			if err := b.dedup.Delete(sid); err != nil {
-				return removed, seen, err
+		m, _, inDedup, err := storedMarks(b, sid)
+		if err != nil {
+			return removed, seen, err
+		}
+		if m != nil && bytes.Equal(m[:timeLen], k[:timeLen]) {
+			if inDedup {
+				if err := b.dedup.Delete(sid); err != nil {
+					return removed, seen, err
+				}
 			}
 			if err := deleteCounted(b, b.calls, keyCalls, sid); err != nil {
 				return removed, seen, err

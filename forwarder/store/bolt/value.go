@@ -21,6 +21,8 @@ import (
 //	                         dictionary dictID
 //	valueDone settled        in the jobs bucket, a done mark: the record is
 //	                         in the done index (donemark.go)
+//	valueMarked n marks call in the calls bucket, the Sid's dedup marks
+//	                         and the call, itself one of the above (dedup.go)
 //
 // A dictionary, once a release has written values with it, is read for as
 // long as the store lives: it never changes. A better one is added under
