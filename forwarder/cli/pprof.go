@@ -8,8 +8,29 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
+	"strings"
+	"sync"
 	"time"
 )
+
+// sampleHeap reports whether serve keeps the runtime's sampling of
+// allocations on: only with the profiling endpoint (pprofAddr), whose heap
+// and allocs profiles are what the samples are for, or when GODEBUG sets
+// memprofilerate itself. Otherwise the samples' buckets would only hold
+// memory (1-2 MiB after a busy spell) for as long as the process runs.
+func sampleHeap(pprofAddr, godebug string) bool {
+	return pprofAddr != "" || strings.Contains(godebug, "memprofilerate=")
+}
+
+// heapSamplingOff turns the sampling off once per process.
+var heapSamplingOff sync.Once
+
+// stopHeapSampling sets runtime.MemProfileRate to 0: no allocation is
+// sampled from then on.
+func stopHeapSampling() {
+	heapSamplingOff.Do(func() { runtime.MemProfileRate = 0 })
+}
 
 // pprofFlag is the serve flag that turns the profiling endpoint on.
 const pprofFlag = "pprof-addr"

@@ -49,3 +49,23 @@ func TestStartPprof(t *testing.T) {
 		})
 	}
 }
+
+// TestSampleHeap: allocations are sampled only for the profiling endpoint,
+// or when GODEBUG asks for a rate itself.
+func TestSampleHeap(t *testing.T) {
+	tests := []struct {
+		pprofAddr, godebug string
+		want               bool
+	}{
+		{"", "", false},
+		{"", "gctrace=1", false},
+		{"127.0.0.1:6060", "", true},
+		{"", "memprofilerate=1", true},
+		{"", "gctrace=1,memprofilerate=0", true},
+	}
+	for _, tt := range tests {
+		if got := sampleHeap(tt.pprofAddr, tt.godebug); got != tt.want {
+			t.Errorf("sampleHeap(%q, %q) = %v, want %v", tt.pprofAddr, tt.godebug, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"os"
 
 	"github.com/callforward/callforward/forwarder/app"
 	"github.com/callforward/callforward/forwarder/preflight"
@@ -51,7 +52,7 @@ func serveFlags(fs *flag.FlagSet, cfg *app.Config, logLevel, logFormat *string) 
 	fs.StringVar(logLevel, "log-level", *logLevel, "debug, info, warn or error")
 	fs.StringVar(logFormat, "log-format", *logFormat, "json, text, or auto (text on a terminal)")
 	declareMemoryLimit(fs)
-	fs.String(pprofFlag, "", "serve Go runtime profiles (net/http/pprof, /debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; empty: off")
+	fs.String(pprofFlag, "", "serve Go runtime profiles (net/http/pprof, /debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; empty: off, and allocations are not sampled either (GODEBUG=memprofilerate=N keeps them)")
 }
 
 func serve(ctx context.Context, args []string, io IO) error {
@@ -71,7 +72,11 @@ func serve(ctx context.Context, args []string, io IO) error {
 	tidyCtx, stopTidy := context.WithCancel(ctx)
 	defer stopTidy()
 	go keepTidy(tidyCtx, log, tidyEvery, quietAllocs)
-	if addr := fs.Lookup(pprofFlag).Value.String(); addr != "" {
+	addr := fs.Lookup(pprofFlag).Value.String()
+	if !sampleHeap(addr, os.Getenv("GODEBUG")) {
+		stopHeapSampling()
+	}
+	if addr != "" {
 		_, stop, err := startPprof(addr, log)
 		if err != nil {
 			return err
