@@ -75,7 +75,7 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 		duplicate = false
 		b := bucketsOf(tx)
 		m := marks{}
-		v, stored, inDedup, err := storedMarks(b, sid)
+		v, stored, place, inDedup, err := storedMarks(b, sid)
 		if err != nil {
 			return err
 		}
@@ -101,8 +101,13 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			stored = callValue
 		}
 		m[call.Event] = now
-		if err := putCounted(b, b.calls, keyCalls, sid, joinCall(m.encode(now), stored)); err != nil {
+		if err := putCounted(b, b.jobs, keyCalls, callKey(sid), joinCall(m.encode(now), stored)); err != nil {
 			return err
+		}
+		if place == callInCalls {
+			if err := deleteCall(b, sid, place); err != nil {
+				return err
+			}
 		}
 		if inDedup {
 			if err := b.dedup.Delete(sid); err != nil {

@@ -102,7 +102,8 @@ func summary(b buckets, k []byte, f store.CallFilter) (store.CallSummary, bool, 
 			return store.CallSummary{}, false, err
 		}
 	}
-	v, err := decodeCall(b.calls.Get([]byte(sid)))
+	stored, _ := storedCall(b, []byte(sid))
+	v, err := decodeCall(stored)
 	if err != nil {
 		return store.CallSummary{}, false, fmt.Errorf("call %s: %w", sid, err)
 	}
@@ -151,6 +152,9 @@ func keepCall(b buckets, sid string, f store.CallFilter) (bool, error) {
 	var infos []store.JobInfo
 	c := b.jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if isCallKey(k) {
+			continue // another call's, whose Sid has sid + "/" as prefix
+		}
 		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return false, fmt.Errorf("job %s: %w", k, err)
@@ -191,6 +195,9 @@ func keepByState(jobs *bbolt.Bucket, prefix []byte, f store.CallFilter) (keep, o
 	}
 	c := jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if isCallKey(k) {
+			continue // another call's, whose Sid has sid + "/" as prefix
+		}
 		// The ID of a job of this call is Sid/rule/destination.
 		if bytes.Count(k[len(prefix):], []byte("/")) != 1 {
 			return false, false

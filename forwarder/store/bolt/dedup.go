@@ -19,9 +19,8 @@ import (
 // length (uvarint) and the event. A value of the 8 bytes alone was
 // written before dedup was keyed by event: see legacyMarks.
 //
-// The calls bucket holds them under the Sid, ahead of the stored call
-// (value.go), so that an accept reads and writes one value in one B-tree
-// keyed by Sid for both:
+// A Sid's calls value holds them ahead of the stored call (value.go), so
+// that an accept reads and writes one value for both:
 //
 //	valueMarked len(marks) marks call     len as a uvarint
 //
@@ -136,21 +135,75 @@ func joinCall(m, call []byte) []byte {
 	return append(append(v, m...), call...)
 }
 
+// A Sid's calls value (its marks and its call) is kept in the jobs
+// bucket under callKey(sid): the Sid and a NUL byte, a key that sorts
+// right before the Sid's jobs (Sid/rule/destination), so that an accept
+// writes its call and its jobs into one leaf of one B-tree, and a delivery
+// ID (which ends with a destination's name) is never a call's key.
+// Earlier releases kept the call in the calls bucket, under the Sid, and
+// its marks in the dedup bucket: both are still read (storedCall,
+// storedMarks), the Sid's next accept moves them, and Sweep deletes them
+// where they are.
+
+// callKey returns the jobs bucket's key of the calls value of sid.
+func callKey(sid []byte) []byte {
+	return append(append(make([]byte, 0, len(sid)+1), sid...), 0)
+}
+
+// isCallKey reports whether k, a key of the jobs bucket, is a call's
+// rather than a job's.
+func isCallKey(k []byte) bool { return len(k) > 0 && k[len(k)-1] == 0 }
+
+// callPlace is where a Sid's calls value was found.
+type callPlace int
+
+const (
+	callNowhere callPlace = iota
+	// callInJobs: in the jobs bucket, under callKey.
+	callInJobs
+	// callInCalls: in the calls bucket, under the Sid, as an earlier
+	// release wrote it.
+	callInCalls
+)
+
+// storedCall returns the calls value of sid (nil when the Sid has none)
+// and where it is. The slice is the transaction's.
+func storedCall(b buckets, sid []byte) ([]byte, callPlace) {
+	if v := b.jobs.Get(callKey(sid)); v != nil {
+		return v, callInJobs
+	}
+	if v := b.calls.Get(sid); v != nil {
+		return v, callInCalls
+	}
+	return nil, callNowhere
+}
+
+// deleteCall deletes the calls value of sid found at place, uncounting it.
+func deleteCall(b buckets, sid []byte, place callPlace) error {
+	switch place {
+	case callInJobs:
+		return deleteCounted(b, b.jobs, keyCalls, callKey(sid))
+	case callInCalls:
+		return deleteCounted(b, b.calls, keyCalls, sid)
+	}
+	return nil
+}
+
 // storedMarks returns the marks of sid and its stored call, both nil when
-// the Sid has neither. inDedup reports marks read from the dedup bucket
-// (an earlier release's). The slices are the transaction's.
-func storedMarks(b buckets, sid []byte) (m, call []byte, inDedup bool, err error) {
-	m, call, err = splitCall(b.calls.Get(sid))
+// the Sid has neither, and where its calls value is. inDedup reports marks
+// read from the dedup bucket (an earlier release's). The slices are the
+// transaction's.
+func storedMarks(b buckets, sid []byte) (m, call []byte, place callPlace, inDedup bool, err error) {
+	v, place := storedCall(b, sid)
+	m, call, err = splitCall(v)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("call %s: %w", sid, err)
+		return nil, nil, place, false, fmt.Errorf("call %s: %w", sid, err)
 	}
-	if m != nil {
-		return m, call, false, nil
+	if m == nil {
+		m = b.dedup.Get(sid)
+		inDedup = m != nil
 	}
-	if m = b.dedup.Get(sid); m != nil {
-		return m, call, true, nil
-	}
-	return nil, call, false, nil
+	return m, call, place, inDedup, nil
 }
 
 // decodeCall returns the JSON of the call stored in the calls value v

@@ -14,11 +14,11 @@ import (
 	"github.com/callforward/callforward/forwarder/store/storetest"
 )
 
-// TestMarksLiveWithTheCall: Accept keeps a Sid's dedup marks in its calls
-// value, ahead of the call; marks an earlier release kept in the dedup
-// bucket still count, move into the calls value at the Sid's next accept,
-// and are swept from where they are.
-func TestMarksLiveWithTheCall(t *testing.T) {
+// TestCallLivesWithItsJobs: Accept keeps a Sid's dedup marks ahead of its
+// call, in the jobs bucket next to its jobs; a call and marks an earlier
+// release kept in the calls and dedup buckets still count, move at the
+// Sid's next accept, and are swept from where they are.
+func TestCallLivesWithItsJobs(t *testing.T) {
 	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
 	s, err := Open(filepath.Join(t.TempDir(), "forwarder.db"), store.Options{DedupWindow: 24 * time.Hour, Now: clock.Now})
 	if err != nil {
@@ -30,11 +30,14 @@ func TestMarksLiveWithTheCall(t *testing.T) {
 		call := &forwarder.Call{Sid: sid, Event: event, StartDate: clock.Now().Add(-time.Minute)}
 		return s.Accept(ctx, call, []forwarder.Delivery{storetest.GA4Delivery(sid, "every-"+string(event), call.StartDate)})
 	}
+	// calls returns the calls values in the jobs bucket, by Sid.
 	calls := func() map[string][]byte {
 		out := map[string][]byte{}
 		if err := s.db.View(func(tx *bbolt.Tx) error {
-			return tx.Bucket(bucketCalls).ForEach(func(k, v []byte) error {
-				out[string(k)] = bytes.Clone(v)
+			return tx.Bucket(bucketJobs).ForEach(func(k, v []byte) error {
+				if isCallKey(k) {
+					out[string(k[:len(k)-1])] = bytes.Clone(v)
+				}
 				return nil
 			})
 		}); err != nil {
@@ -42,37 +45,53 @@ func TestMarksLiveWithTheCall(t *testing.T) {
 		}
 		return out
 	}
+	// asEarlier stores sid's call and marks as an earlier release did:
+	// the call alone in the calls bucket, the marks in the dedup bucket.
+	asEarlier := func(sid string) {
+		t.Helper()
+		if err := s.db.Update(func(tx *bbolt.Tx) error {
+			b := bucketsOf(tx)
+			m, call, err := splitCall(b.jobs.Get(callKey([]byte(sid))))
+			if err != nil {
+				return err
+			}
+			m, call = bytes.Clone(m), bytes.Clone(call)
+			return errors.Join(b.dedup.Put([]byte(sid), m), b.calls.Put([]byte(sid), call), b.jobs.Delete(callKey([]byte(sid))))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// earlier returns the keys left in the calls and dedup buckets.
+	earlier := func() int { return keysIn(t, s, bucketCalls) + keysIn(t, s, bucketDedup) }
 
-	for _, sid := range []string{"CA-new", "CA-earlier"} {
+	for _, sid := range []string{"CA-new", "CA-earlier", "CA-earlier/slash"} {
 		if err := accept(sid, forwarder.EventComplete); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if got := calls(); len(got) != 3 {
+		t.Fatalf("calls values in the jobs bucket: %d, want 3", len(got))
 	}
 	for sid, v := range calls() {
 		if len(v) == 0 || v[0] != valueMarked {
 			t.Fatalf("calls value of %s starts %x, want the marks ahead of the call", sid, v[:min(len(v), 4)])
 		}
 	}
-	if n := keysIn(t, s, bucketDedup); n != 0 {
-		t.Fatalf("%d keys in the dedup bucket, want none", n)
+	if n := earlier(); n != 0 {
+		t.Fatalf("%d keys in the calls and dedup buckets, want none", n)
+	}
+	// A call's key, next to its jobs, is none of its jobs, nor of the
+	// jobs of a Sid it extends.
+	for _, sid := range []string{"CA-earlier", "CA-earlier/slash"} {
+		if infos, err := s.Jobs(ctx, sid); err != nil || len(infos) != 1 {
+			t.Fatalf("Jobs(%s) = %+v, %v; want its one job", sid, infos, err)
+		}
+		if calls, _, err := s.ListCalls(ctx, store.CallFilter{Sid: sid, State: string(store.JobPending)}, "", 0); err != nil || len(calls) == 0 || len(calls[0].Jobs) != 1 {
+			t.Fatalf("ListCalls(%s, pending) = %+v, %v; want its call with its one job", sid, calls, err)
+		}
 	}
 
-	// CA-earlier as an earlier release stored it: the call alone in the
-	// calls bucket, its marks in the dedup bucket.
-	if err := s.db.Update(func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		m, call, err := splitCall(b.calls.Get([]byte("CA-earlier")))
-		if err != nil {
-			return err
-		}
-		m, call = bytes.Clone(m), bytes.Clone(call)
-		if err := b.dedup.Put([]byte("CA-earlier"), m); err != nil {
-			return err
-		}
-		return b.calls.Put([]byte("CA-earlier"), call)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	asEarlier("CA-earlier")
 	if got, err := s.Call(ctx, "CA-earlier"); err != nil || got.Event != forwarder.EventComplete {
 		t.Fatalf("Call of the earlier release's value = %+v, %v", got, err)
 	}
@@ -83,8 +102,8 @@ func TestMarksLiveWithTheCall(t *testing.T) {
 	if err := accept("CA-earlier", forwarder.EventInitiate); err != nil {
 		t.Fatalf("Accept of another event = %v", err)
 	}
-	if n := keysIn(t, s, bucketDedup); n != 0 {
-		t.Fatalf("%d keys in the dedup bucket after the Sid's accept, want its marks moved", n)
+	if n := earlier(); n != 0 {
+		t.Fatalf("%d keys in the calls and dedup buckets after the Sid's accept, want its call and marks moved", n)
 	}
 	if v := calls()["CA-earlier"]; len(v) == 0 || v[0] != valueMarked {
 		t.Fatalf("calls value of CA-earlier starts %x, want the marks ahead of the call", v[:min(len(v), 4)])
@@ -98,23 +117,12 @@ func TestMarksLiveWithTheCall(t *testing.T) {
 	if got, err := s.Call(ctx, "CA-earlier"); err != nil || got.Event != forwarder.EventComplete {
 		t.Fatalf("Call = %+v, %v; want the Call.Complete kept", got, err)
 	}
-
-	// An earlier release's marks are swept from the dedup bucket, with
-	// the call.
-	if err := s.db.Update(func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		m, call, err := splitCall(b.calls.Get([]byte("CA-new")))
-		if err != nil {
-			return err
-		}
-		m, call = bytes.Clone(m), bytes.Clone(call)
-		if err := b.dedup.Put([]byte("CA-new"), m); err != nil {
-			return err
-		}
-		return b.calls.Put([]byte("CA-new"), call)
-	}); err != nil {
-		t.Fatal(err)
+	if st, err := s.Stats(ctx); err != nil || st.Calls != 3 {
+		t.Fatalf("Stats = %+v, %v; want 3 calls", st, err)
 	}
+
+	// An earlier release's call and marks are swept from where they are.
+	asEarlier("CA-new")
 	clock.Advance(25 * time.Hour)
 	for {
 		n, err := s.Sweep(ctx)
@@ -125,7 +133,7 @@ func TestMarksLiveWithTheCall(t *testing.T) {
 			break
 		}
 	}
-	if n := len(calls()) + keysIn(t, s, bucketDedup); n != 0 {
+	if n := len(calls()) + earlier(); n != 0 {
 		t.Fatalf("%d calls and marks left after the sweep, want none", n)
 	}
 	if st, err := s.Stats(ctx); err != nil || st.Calls != 0 {

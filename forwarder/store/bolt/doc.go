@@ -12,12 +12,14 @@
 // their end and fill their pages before splitting them; the buckets keyed
 // by Sid keep bbolt's half-full split, as their keys land anywhere.
 //
-//	calls     Call.Sid → dedup marks (latest accepted-at, then accepted-at and name of each event),
-//	          then forwarder.Call (the latest event accepted; a Call.Complete is kept) (dedup.go)
-//	dedup     Call.Sid → dedup marks, as earlier releases kept them apart (read, moved, swept)
-//	accepted  latest accepted-at + Call.Sid → nil  (expiry index for dedup and calls)
-//	jobs      Delivery.ID → job record (the job, its state, when it settled, why it died),
+//	jobs      Call.Sid + NUL → dedup marks (latest accepted-at, then accepted-at and name of
+//	          each event), then forwarder.Call (the latest event accepted; a Call.Complete is
+//	          kept) (dedup.go); the key sorts right before the call's jobs:
+//	          Delivery.ID → job record (the job, its state, when it settled, why it died),
 //	          or, once done, a done mark: 9 bytes that say when (donemark.go)
+//	calls     Call.Sid → forwarder.Call       (as earlier releases kept it: read, moved, swept)
+//	dedup     Call.Sid → dedup marks          (as earlier releases kept them: read, moved, swept)
+//	accepted  latest accepted-at + Call.Sid → nil  (expiry index for the calls and their marks)
 //	due       DueAt + Delivery.ID → nil       (pending jobs only; claimed ones under their lease end)
 //	done      done-at + Delivery.ID → done record (in the order jobs settle, for Sweep)
 //	dead      buried-at + Delivery.ID → nil   (dead letters, newest last)

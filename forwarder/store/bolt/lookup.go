@@ -21,7 +21,8 @@ func (s *Store) Call(ctx context.Context, sid string) (*forwarder.Call, error) {
 	}
 	var call forwarder.Call
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v, err := decodeCall(tx.Bucket(bucketCalls).Get([]byte(sid)))
+		stored, _ := storedCall(bucketsOf(tx), []byte(sid))
+		v, err := decodeCall(stored)
 		if err != nil {
 			return err
 		}
@@ -61,6 +62,9 @@ func jobsOf(b buckets, sid string) ([]store.JobInfo, error) {
 	var out []store.JobInfo
 	c := b.jobs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if isCallKey(k) {
+			continue // another call's, whose Sid has sid + "/" as prefix
+		}
 		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", k, err)

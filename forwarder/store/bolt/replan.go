@@ -32,7 +32,7 @@ func (s *Store) Replan(ctx context.Context, sid string, deliveries []forwarder.D
 	added := 0
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
-		if b.calls.Get([]byte(sid)) == nil {
+		if v, _ := storedCall(b, []byte(sid)); v == nil {
 			return store.ErrNotFound
 		}
 		for _, j := range jobs {

@@ -78,7 +78,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 		sid := k[timeLen:]
 		// Accept moves the index entry when a Sid is accepted again, so
 		// the mark matches; checking it keeps a newer call safe anyway.
-		m, _, inDedup, err := storedMarks(b, sid)
+		m, _, place, inDedup, err := storedMarks(b, sid)
 		if err != nil {
 			return removed, seen, err
 		}
@@ -88,7 +88,7 @@ func sweepOnce(b buckets, cutoff cutoffs, budget int) (removed, seen int, err er
 					return removed, seen, err
 				}
 			}
-			if err := deleteCounted(b, b.calls, keyCalls, sid); err != nil {
+			if err := deleteCall(b, sid, place); err != nil {
 				return removed, seen, err
 			}
 			removed++

@@ -378,7 +378,12 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 		}
 	}
 	r := store.NewRecount()
+	calls := b.calls.Stats().KeyN // an earlier release's calls
 	err := b.jobs.ForEach(func(k, v []byte) error {
+		if isCallKey(k) {
+			calls++
+			return nil
+		}
 		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", k, err)
@@ -406,7 +411,7 @@ func recount(b buckets, meta *bbolt.Bucket, now time.Time) error {
 			return err
 		}
 	}
-	if err := addCount(b.counts, keyCalls, int64(b.calls.Stats().KeyN)); err != nil {
+	if err := addCount(b.counts, keyCalls, int64(calls)); err != nil {
 		return err
 	}
 	if err := addCount(b.counts, keyRejected, int64(b.rejected.Stats().KeyN)); err != nil {
