@@ -36,8 +36,9 @@ import (
 // workers claim and acknowledge the jobs, until every job is done. It
 // reports the file's blocks on disk per call (disk-B/call; with
 // deliver=false, while every job is still pending), the bytes of the
-// calls and jobs buckets' pages per call, and with -v prints every
-// bucket's pages and the share of them in use.
+// pages per call of the jobs bucket (which holds the calls too) and of the
+// done index (the done records), and with -v prints every bucket's pages
+// and the share of them in use.
 //
 //	go test -run '^$' -bench DiskPerCall -benchtime 5000x ./forwarder/store/bolt
 func BenchmarkDiskPerCall(b *testing.B) {
@@ -182,7 +183,7 @@ func diskBytes(b *testing.B, path string) int64 {
 }
 
 // reportBuckets prints (with -v), per bucket, the bytes of its pages and the share in
-// use, and reports the bytes of the calls and jobs buckets per call.
+// use, and reports the bytes of the jobs bucket and the done index per call.
 func reportBuckets(b *testing.B, path string) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
@@ -202,7 +203,7 @@ func reportBuckets(b *testing.B, path string) {
 			lines = append(lines, fmt.Sprintf("%-12s keys %7d  alloc %9d B (%6.0f B/call)  in use %3.0f%%", name, st.KeyN, alloc,
 				float64(alloc)/float64(b.N), 100*float64(used)/float64(alloc)))
 			switch string(name) {
-			case "calls", "jobs":
+			case "jobs", "done":
 				b.ReportMetric(float64(alloc)/float64(b.N), string(name)+"-B/call")
 			}
 			return nil
