@@ -288,15 +288,7 @@ func TestDoneRecordReadsAsAcknowledged(t *testing.T) {
 func wantSwept(t *testing.T, s *Store, clock *storetest.Clock, sids []string) {
 	t.Helper()
 	clock.Advance(25 * time.Hour)
-	for {
-		n, err := s.Sweep(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	sweepAll(t, s)
 	if st, err := s.Stats(t.Context()); err != nil || st.Done != 0 || st.Calls != 0 {
 		t.Fatalf("Stats after the sweep = %+v, %v; want nothing", st, err)
 	}

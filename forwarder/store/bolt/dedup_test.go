@@ -124,15 +124,7 @@ func TestCallLivesWithItsJobs(t *testing.T) {
 	// An earlier release's call and marks are swept from where they are.
 	asEarlier("CA-new")
 	clock.Advance(25 * time.Hour)
-	for {
-		n, err := s.Sweep(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
-	}
+	sweepAll(t, s)
 	if n := len(calls()) + earlier(); n != 0 {
 		t.Fatalf("%d calls and marks left after the sweep, want none", n)
 	}
