@@ -21,7 +21,7 @@ import (
 //	full     {"job":{"delivery":{"id":"S/R/D","call_sid":"S","rule":"R","destination":"D","type":...
 //	compact  {"job":{"delivery":{"id":0,"type":...
 //
-// Every read of the jobs bucket goes through decodeJob, which puts the
+// Every read of a job from the jobs bucket goes through decodeJob, which puts the
 // members back from the key, so what a reader decodes is the full JSON,
 // byte for byte: the splice is undone by the same function of the key that
 // made it (keyHead). A key is used only when it splits unambiguously: valid

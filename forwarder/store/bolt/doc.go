@@ -42,8 +42,8 @@
 // its key gives back: its delivery's ID, call, rule and destination are
 // replaced by "id":0 (compact.go) when the delivery's ID is the key and
 // the key splits unambiguously, at its only two '/', into the delivery's
-// call, rule and destination. Every read of the jobs bucket goes through
-// decodeJob, which puts them back from the key, so every reader decodes
+// call, rule and destination. Every read of a job from the jobs bucket
+// goes through decodeJob, which puts them back from the key, so every reader decodes
 // the full record, byte for byte; a full done record, as earlier releases
 // wrote it, reads as it is. The record keeps everything else, the due
 // time of its last claim included (Jobs reports it).
