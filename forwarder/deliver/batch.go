@@ -71,6 +71,16 @@ func (a *accumulator) add(key string, j store.Job, now time.Time, lim limits) {
 
 func (a *accumulator) size() int { return a.n }
 
+// largestBatch returns the largest batch limit of the groups a holds (0
+// when it holds none).
+func (a *accumulator) largestBatch() int {
+	n := 0
+	for _, g := range a.groups {
+		n = max(n, g.lim.max)
+	}
+	return n
+}
+
 // ready removes and returns the batches that are full (in chunks of their
 // max) or whose first job has waited their window.
 func (a *accumulator) ready(now time.Time) []unit {

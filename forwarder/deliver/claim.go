@@ -45,7 +45,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		for _, u := range acc.ready(time.Now()) {
 			dispatch(u)
 		}
-		if free := cap(sem) - len(sem); d.batching && free > 0 && acc.size() >= d.maxBatch*d.cfg.Workers {
+		if free := cap(sem) - len(sem); d.batching && free > 0 && acc.size() >= d.heldBatch*d.cfg.Workers {
 			// The claimer holds all the jobs it may: waiting for the
 			// batches' windows would leave workers idle while due jobs
 			// wait in the store, so the oldest batches go now.
@@ -70,7 +70,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			if d.batching {
 				// Jobs held for batches: at most a full batch per worker; held
 				// jobs past that count against the idle workers.
-				room = d.maxBatch*d.cfg.Workers - acc.size()
+				room = d.heldBatch*d.cfg.Workers - acc.size()
 			}
 			return min(free+room, d.claimMax())
 		}
@@ -106,6 +106,9 @@ func (d *Deliverer) Run(ctx context.Context) error {
 				dispatch(unit{jobs: []store.Job{j}})
 			}
 			claimed = len(jobs)
+			if err == nil {
+				d.heldBatch = d.batchOfHeld(acc, jobs)
+			}
 		}
 		if claimed > 0 && err == nil && claimed == limit {
 			continue // there may be more due right now
@@ -139,7 +142,7 @@ const bigClaimQuiet = time.Second
 // a drain between webhooks does not. It runs on the claimer's goroutine
 // only.
 func (d *Deliverer) claimMax() int {
-	if !d.cfg.WholeBatchClaims || !d.batching || d.maxBatch <= d.cfg.MaxClaim {
+	if !d.cfg.WholeBatchClaims || !d.batching || d.heldBatch <= d.cfg.MaxClaim {
 		return d.cfg.MaxClaim
 	}
 	if d.cfg.Intake != nil {
@@ -151,7 +154,7 @@ func (d *Deliverer) claimMax() int {
 			return d.cfg.MaxClaim
 		}
 	}
-	return d.maxBatch
+	return d.heldBatch
 }
 
 // batchKey returns the batch a delivery belongs to, when its sender sends
@@ -162,4 +165,20 @@ func (d *Deliverer) batchKey(dl forwarder.Delivery) (string, bool) {
 		return "", false
 	}
 	return dl.Type + "\x00" + bs.BatchKey(dl), true
+}
+
+// batchOfHeld returns the largest batch of the jobs acc holds and of jobs,
+// the jobs just claimed (a job of a sender that does not batch counts as a
+// batch of one); maxBatch when both are empty.
+func (d *Deliverer) batchOfHeld(acc *accumulator, jobs []store.Job) int {
+	if len(jobs) == 0 && acc.size() == 0 {
+		return d.maxBatch
+	}
+	n := max(1, acc.largestBatch())
+	for _, j := range jobs {
+		if lim, ok := d.limits[j.Delivery.Type]; ok {
+			n = max(n, lim.max)
+		}
+	}
+	return n
 }

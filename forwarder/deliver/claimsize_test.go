@@ -104,3 +104,36 @@ func TestClaimTakesAFullBatchWhileIntakeIsQuiet(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimSizedByTheBatchesHeld: with a sender of large batches among the
+// senders, a backlog of small batches only is claimed, after the first
+// claim, by the small batches' measure (at most MaxClaim, a full batch per
+// worker held), not by the large batches' (a full large batch at a time).
+func TestClaimSizedByTheBatchesHeld(t *testing.T) {
+	const maxClaim, maxBatch, small, backlog = 10, 40, 5, 200
+	st := &claimSizes{countingQueue: openStore(t, time.Hour, time.Now)}
+	for i := range backlog {
+		accept(t, st.countingQueue, fmt.Sprintf("CA%03d", i), "small", "a")
+	}
+	smallSender := limitedFake{batchFake: &batchFake{}, max: small, window: 20 * time.Millisecond}
+	d := deliver.New(st, map[string]deliver.Sender{typeFake: &batchFake{}, "small": smallSender}, deliver.Config{
+		Workers: 1, PollInterval: 5 * time.Millisecond, MaxClaim: maxClaim, MaxBatch: maxBatch,
+		BatchWindow: time.Hour, Intake: &fakeIntake{}, WholeBatchClaims: true,
+	})
+	stop := start(t, d)
+	settled(t, st.countingQueue)
+	stop()
+	sizes := st.snapshot()
+	if len(sizes) < 2 {
+		t.Fatalf("claims of %v jobs, want several", sizes)
+	}
+	for i, n := range sizes[1:] {
+		if n > maxClaim {
+			t.Errorf("claim %d took %d jobs (claims %v), want at most %d after the first", i+2, n, sizes, maxClaim)
+		}
+	}
+	_, sent := smallSender.snapshot()
+	if len(sent) != backlog {
+		t.Errorf("%d deliveries sent, want %d", len(sent), backlog)
+	}
+}

@@ -201,6 +201,14 @@ type Deliverer struct {
 	// maxBatch is the largest of their maximums.
 	limits   map[string]limits
 	maxBatch int
+	// heldBatch is the largest batch of the jobs the claimer holds or
+	// last claimed (maxBatch before the first claim and after one that
+	// found nothing): it bounds what the claimer holds, a full batch per
+	// worker, and a whole-batch claim (claimMax). Sized by maxBatch
+	// instead, a backlog of GA4 events (batches of 25) would be claimed
+	// 2,000 at a time and held up to 2,000 per worker whenever Google Ads
+	// (batches of 2,000) has a sender too. It is the claimer's alone.
+	heldBatch int
 	// intakeSeen is when the claimer last saw a webhook in progress
 	// (claimMax); zero when it never has.
 	intakeSeen time.Time
@@ -271,6 +279,7 @@ func New(q Queue, senders map[string]Sender, cfg Config) *Deliverer {
 			d.maxBatch = max(d.maxBatch, d.limits[typ].max)
 		}
 	}
+	d.heldBatch = d.maxBatch
 	return d
 }
 
