@@ -44,9 +44,11 @@
 // batches (one per client id, say) drains at the workers' pace rather
 // than one claim-ahead's worth per window. Each claim is one store
 // transaction: on a store only this process writes to (WholeBatchClaims),
-// once intake has been quiet for a second, a claim takes up to a full batch of the largest batches (Google Ads: 2,000) rather than
-// MaxClaim, so that a backlog of large batches costs a commit per batch,
-// not per MaxClaim jobs.
+// once intake has been quiet for a second, a claim takes up to a full batch
+// of the largest batches among the jobs held or last claimed (Google Ads:
+// 2,000) rather than MaxClaim, so that a backlog of large batches costs a
+// commit per batch, not per MaxClaim jobs; a backlog of small batches (GA4:
+// 25) is claimed and held by their measure, whatever other senders batch.
 //
 // Delivery yields to intake (yield.go): on a small machine the claims,
 // encodings and settlements compete with the webhooks for the same
@@ -160,7 +162,8 @@ type Config struct {
 	// MaxClaim bounds the jobs claimed in one round (default 500). With
 	// WholeBatchClaims, once intake has had no webhook in progress for a
 	// second, a claim may take up to a full batch of the largest batches
-	// (see MaxBatch and BatchLimiter) when that is more.
+	// among the jobs held or last claimed (see MaxBatch and BatchLimiter)
+	// when that is more.
 	MaxClaim int
 	// WholeBatchClaims lets a claim take a full batch when intake is quiet
 	// (see MaxClaim). Set it only when Intake sees every webhook the store
