@@ -101,11 +101,18 @@ func (s *Store) Accept(ctx context.Context, call *forwarder.Call, deliveries []f
 			stored = callValue
 		}
 		m[call.Event] = now
-		if err := putCounted(b, b.jobs, keyCalls, callKey(sid), joinCall(m.encode(now), stored)); err != nil {
+		// storedMarks told where the call was: a new one counts, one an
+		// earlier release kept in the calls bucket moves.
+		if err := b.jobs.Put(callKey(sid), joinCall(m.encode(now), stored)); err != nil {
 			return err
 		}
-		if place == callInCalls {
-			if err := deleteCall(b, sid, place); err != nil {
+		switch place {
+		case callNowhere:
+			if err := addCount(b.counts, keyCalls, 1); err != nil {
+				return err
+			}
+		case callInCalls:
+			if err := b.calls.Delete(sid); err != nil {
 				return err
 			}
 		}

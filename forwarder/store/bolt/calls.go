@@ -150,11 +150,7 @@ func keepCall(b buckets, sid string, f store.CallFilter) (bool, error) {
 		return keep, nil
 	}
 	var infos []store.JobInfo
-	c := b.jobs.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if isCallKey(k) {
-			continue // another call's, whose Sid has sid + "/" as prefix
-		}
+	for k, v := range jobsUnder(b.jobs, prefix) {
 		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return false, fmt.Errorf("job %s: %w", k, err)
@@ -193,17 +189,13 @@ func keepByState(jobs *bbolt.Bucket, prefix []byte, f store.CallFilter) (keep, o
 	if f.Rule != "" || f.Destination != "" {
 		return false, false
 	}
-	c := jobs.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if isCallKey(k) {
-			continue // another call's, whose Sid has sid + "/" as prefix
-		}
+	for k, v := range jobsUnder(jobs, prefix) {
 		// The ID of a job of this call is Sid/rule/destination.
 		if bytes.Count(k[len(prefix):], []byte("/")) != 1 {
 			return false, false
 		}
 		state := string(store.JobDone) // a done mark
-		if len(v) != doneMarkLen || v[0] != valueDone {
+		if !isDoneMark(v) {
 			v, err := decodeJob(nil, k, v)
 			if err != nil {
 				return false, false

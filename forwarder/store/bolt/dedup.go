@@ -1,10 +1,14 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"time"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/callforward/callforward/forwarder"
 )
@@ -153,6 +157,20 @@ func callKey(sid []byte) []byte {
 // isCallKey reports whether k, a key of the jobs bucket, is a call's
 // rather than a job's.
 func isCallKey(k []byte) bool { return len(k) > 0 && k[len(k)-1] == 0 }
+
+// jobsUnder yields the jobs of the jobs bucket whose IDs start with
+// prefix, in key order, skipping the calls whose keys do too (those of
+// Sids that extend another's with "/").
+func jobsUnder(jobs *bbolt.Bucket, prefix []byte) iter.Seq2[[]byte, []byte] {
+	return func(yield func(k, v []byte) bool) {
+		c := jobs.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if !isCallKey(k) && !yield(k, v) {
+				return
+			}
+		}
+	}
+}
 
 // callPlace is where a Sid's calls value was found.
 type callPlace int

@@ -39,10 +39,14 @@ func doneMark(settled time.Time) []byte {
 	return append([]byte{valueDone}, encodeTime(settled)...)
 }
 
+// isDoneMark reports whether stored, a value of the jobs bucket, is a
+// done mark.
+func isDoneMark(stored []byte) bool { return len(stored) == doneMarkLen && stored[0] == valueDone }
+
 // markedKey returns the done index key the jobs bucket's value stored,
 // under id, points to; ok is false when stored is no done mark.
 func markedKey(id, stored []byte) (key []byte, ok bool) {
-	if len(stored) != doneMarkLen || stored[0] != valueDone {
+	if !isDoneMark(stored) {
 		return nil, false
 	}
 	key = make([]byte, 0, timeLen+len(id))

@@ -60,11 +60,7 @@ func (s *Store) Jobs(ctx context.Context, sid string) ([]store.JobInfo, error) {
 func jobsOf(b buckets, sid string) ([]store.JobInfo, error) {
 	prefix := []byte(sid + "/")
 	var out []store.JobInfo
-	c := b.jobs.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if isCallKey(k) {
-			continue // another call's, whose Sid has sid + "/" as prefix
-		}
+	for k, v := range jobsUnder(b.jobs, prefix) {
 		v, err := decodeJob(b.done, k, v)
 		if err != nil {
 			return nil, fmt.Errorf("job %s: %w", k, err)
